@@ -1,0 +1,1 @@
+//! Bytes on disk → images and labels in memory.

@@ -1,0 +1,7 @@
+//! # lenet5
+//!
+//! LeNet-5 (LeCun, Bottou, Bengio & Haffner, 1998) written from scratch in Rust.
+pub mod data;
+pub mod error;
+
+pub use error::{Error, Result};
