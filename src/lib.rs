@@ -3,5 +3,8 @@
 //! LeNet-5 (LeCun, Bottou, Bengio & Haffner, 1998) written from scratch in Rust.
 pub mod data;
 pub mod error;
+pub mod kernels;
+pub mod nn;
+pub mod rng;
 
 pub use error::{Error, Result};

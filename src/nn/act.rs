@@ -1,0 +1,89 @@
+//! Activations, applied in place. Their backward passes use the *output* y, so the
+//! pre-activation never needs to be stored.
+
+/// Amplitude A of the paper's squashing function f(a) = A·tanh(S·a).
+pub const TANH_A: f32 = 1.7159;
+/// Slope S of the squashing function.
+pub const TANH_S: f32 = 2.0 / 3.0;
+
+/// y = A·tanh(S·a), in place.
+pub fn tanh_forward(a: &mut [f32]) {
+    for v in a {
+        *v = TANH_A * (TANH_S * *v).tanh();
+    }
+}
+
+/// f'(a) from y = f(a): A·S·(1 − tanh²) = (S/A)·(A² − y²).
+#[inline]
+pub fn tanh_deriv_from_output(y: f32) -> f32 {
+    (TANH_S / TANH_A) * (TANH_A * TANH_A - y * y)
+}
+
+/// d ← d · f'(a), with y = f(a). With `square`, d ← d · f'(a)² (Gauss-Newton diagonal).
+pub fn tanh_backward(y: &[f32], d: &mut [f32], square: bool) {
+    for (g, &y) in d.iter_mut().zip(y) {
+        let f = tanh_deriv_from_output(y);
+        *g *= if square { f * f } else { f };
+    }
+}
+
+/// ReLU in place.
+pub fn relu_forward(a: &mut [f32]) {
+    for v in a {
+        *v = v.max(0.0);
+    }
+}
+
+/// d ← d · [y > 0].
+pub fn relu_backward(y: &[f32], d: &mut [f32]) {
+    for (g, &y) in d.iter_mut().zip(y) {
+        if y <= 0.0 {
+            *g = 0.0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::gradcheck::{check_grad, rand_vec};
+
+    #[test]
+    fn tanh_known_values() {
+        let mut v = [0.0, 1.0, -1.0, 100.0];
+        tanh_forward(&mut v);
+        assert_eq!(v[0], 0.0);
+        // The paper chose A, S so that f(±1) = ±1.
+        assert!((v[1] - 1.0).abs() < 1e-3 && (v[2] + 1.0).abs() < 1e-3);
+        assert!((v[3] - TANH_A).abs() < 1e-6);
+    }
+
+    #[test]
+    fn gradients() {
+        let a: Vec<f32> = rand_vec(20, 1).iter().map(|v| v * 2.0).collect();
+        let r = rand_vec(20, 2);
+        let loss_t = |a: &[f32]| {
+            let mut y = a.to_vec();
+            tanh_forward(&mut y);
+            y.iter().zip(&r).map(|(p, q)| (*p * *q) as f64).sum::<f64>()
+        };
+        let mut y = a.clone();
+        tanh_forward(&mut y);
+        let mut d = r.clone();
+        tanh_backward(&y, &mut d, false);
+        check_grad("tanh", &a, &d, loss_t);
+
+        // Keep ReLU inputs away from the kink so the finite difference is exact.
+        let a: Vec<f32> = a.iter().map(|v| if v.abs() < 0.05 { 0.5 } else { *v }).collect();
+        let loss_r = |a: &[f32]| {
+            let mut y = a.to_vec();
+            relu_forward(&mut y);
+            y.iter().zip(&r).map(|(p, q)| (*p * *q) as f64).sum::<f64>()
+        };
+        let mut y = a.clone();
+        relu_forward(&mut y);
+        let mut d = r.clone();
+        relu_backward(&y, &mut d);
+        check_grad("relu", &a, &d, loss_r);
+    }
+}

@@ -1,0 +1,81 @@
+//! Losses, per pattern: the paper's MAP criterion (eq. 9) on RBF distances and
+//! softmax cross-entropy on logits. Each returns the loss and writes dE/dinput.
+
+/// The constant j of eq. 9: the "rubbish class" term e^{−j} keeps the penalty from
+/// pushing already-large distances further.
+pub const MAP_J: f32 = 1.0;
+
+/// Eq. 9: `E = y_D + ln(e^{−j} + Σ_i e^{−y_i})` for distances y (10) and class D.
+/// dy_i = [i = D] − e^{−y_i} / (e^{−j} + Σ_k e^{−y_k}). Computed stably.
+pub fn map_loss(y: &[f32], label: usize, dy: &mut [f32]) -> f32 {
+    let m = y.iter().copied().fold(MAP_J, f32::min);
+    let mut z = (-(MAP_J - m)).exp();
+    for &v in y {
+        z += (-(v - m)).exp();
+    }
+    for (i, (d, &v)) in dy.iter_mut().zip(y).enumerate() {
+        *d = if i == label { 1.0 } else { 0.0 } - (-(v - m)).exp() / z;
+    }
+    y[label] + (z.ln() - m)
+}
+
+/// Softmax cross-entropy: `E = −ln softmax(z)_D`; dz = softmax(z) − onehot(D).
+pub fn softmax_ce(z: &[f32], label: usize, dz: &mut [f32]) -> f32 {
+    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = z.iter().map(|v| (v - m).exp()).sum();
+    for (i, (d, &v)) in dz.iter_mut().zip(z).enumerate() {
+        *d = (v - m).exp() / sum - if i == label { 1.0 } else { 0.0 };
+    }
+    sum.ln() + m - z[label]
+}
+
+/// Probabilities from logits (softmax), written into `p`.
+pub fn softmax(z: &[f32], p: &mut [f32]) {
+    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for (q, &v) in p.iter_mut().zip(z) {
+        *q = (v - m).exp();
+        sum += *q;
+    }
+    for q in p.iter_mut() {
+        *q /= sum;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::gradcheck::{check_grad, rand_vec};
+
+    #[test]
+    fn map_known_answer() {
+        // All distances 0: E = 0 + ln(e^{-1} + 10).
+        let mut d = [0.0; 10];
+        let e = map_loss(&[0.0; 10], 4, &mut d);
+        assert!((e - (10.0f32 + (-1.0f32).exp()).ln()).abs() < 1e-6);
+        // Huge distances do not overflow.
+        let e = map_loss(&[1e4; 10], 0, &mut d);
+        assert!(e.is_finite() && (e - 1e4 - (-1.0f32)).abs() < 1e-1);
+    }
+
+    #[test]
+    fn softmax_known_answer() {
+        let mut d = [0.0; 2];
+        let e = softmax_ce(&[0.0, 0.0], 1, &mut d);
+        assert!((e - 2.0f32.ln()).abs() < 1e-6);
+        assert_eq!(d, [0.5, -0.5]);
+    }
+
+    #[test]
+    fn gradients() {
+        for label in [0, 7] {
+            let y: Vec<f32> = rand_vec(10, 3 + label as u64).iter().map(|v| (v + 1.0) * 3.0).collect();
+            let mut d = vec![0.0; 10];
+            map_loss(&y, label, &mut d);
+            check_grad("map loss", &y, &d, |v| map_loss(v, label, &mut [0.0; 10]) as f64);
+            let z = rand_vec(10, 9 + label as u64);
+            softmax_ce(&z, label, &mut d);
+            check_grad("softmax ce", &z, &d, |v| softmax_ce(v, label, &mut [0.0; 10]) as f64);
+        }
+    }
+}
