@@ -8,3 +8,4 @@ pub mod nn;
 pub mod rng;
 
 pub use error::{Error, Result};
+pub mod model;

@@ -1,0 +1,116 @@
+//! The "modern" LeNet-5 of the seed exercise: ReLU, max-pooling, softmax.
+//!
+//! One image through the network (shapes per image):
+//! ```text
+//! input 28x28  (pixels/255, then (x − 0.1307)/0.3081)
+//! conv1 6@5x5, pad 2  → 6@28x28  → ReLU → max-pool → 6@14x14
+//! conv2 16@5x5        → 16@10x10 → ReLU → max-pool → 16@5x5 = 400
+//! fc1 400→120 → ReLU;  fc2 120→84 → ReLU;  fc3 84→10 = logits  (predict: largest)
+//! ```
+
+use super::Workspace;
+use super::params::{Layout, split, split_mut};
+use crate::kernels::ConvShape;
+use crate::nn::act::{relu_backward, relu_forward};
+use crate::nn::conv::{conv_backward, conv_forward};
+use crate::nn::linear::{linear_backward, linear_forward};
+use crate::nn::pool::{maxpool_backward, maxpool_forward};
+use crate::rng::Rng;
+
+/// conv1: 1 → 6 maps, 28x28 → 28x28 ('same' padding).
+pub const CONV1: ConvShape = ConvShape { cin: 1, h: 28, w: 28, cout: 6, k: 5, pad: 2 };
+/// conv2: 6 → 16 maps, 14x14 → 10x10.
+pub const CONV2: ConvShape = ConvShape { cin: 6, h: 14, w: 14, cout: 16, k: 5, pad: 0 };
+
+/// MNIST mean and standard deviation of the pixel values in [0, 1].
+pub const MEAN: f32 = 0.1307;
+/// See [`MEAN`].
+pub const STD: f32 = 0.3081;
+
+/// Tensor names and shapes (as a PyTorch `LeNet` module would name them).
+pub fn layout() -> Layout {
+    Layout::new(&[
+        ("conv1.weight", &[6, 1, 5, 5]),
+        ("conv1.bias", &[6]),
+        ("conv2.weight", &[16, 6, 5, 5]),
+        ("conv2.bias", &[16]),
+        ("fc1.weight", &[120, 400]),
+        ("fc1.bias", &[120]),
+        ("fc2.weight", &[84, 120]),
+        ("fc2.bias", &[84]),
+        ("fc3.weight", &[10, 84]),
+        ("fc3.bias", &[10]),
+    ])
+}
+
+/// He initialisation: weights N(0, 2/fan_in), biases 0.
+pub fn init(seed: u64) -> Vec<f32> {
+    let l = layout();
+    let mut p = vec![0.0; l.total()];
+    let mut rng = Rng::derive(seed, &[0x40de]);
+    for (name, fan_in) in [("conv1.weight", 25), ("conv2.weight", 150), ("fc1.weight", 400), ("fc2.weight", 120), ("fc3.weight", 84)] {
+        let std = (2.0 / fan_in as f32).sqrt();
+        let t = l.get(name).expect("layout has it");
+        for v in &mut p[t.range()] {
+            *v = std * rng.normal();
+        }
+    }
+    p
+}
+
+/// Forward for the `n` images in `ws.a0` ([n, 784]); logits in `ws.a7` ([n, 10]).
+pub fn forward(p: &[f32], ws: &mut Workspace, n: usize) {
+    let [w1, b1, w2, b2, w3, b3, w4, b4, w5, b5] = split(p, ws.lens10);
+    for s in 0..n {
+        conv_forward(&CONV1, &ws.a0[s * 784..], w1, b1, &mut ws.a1[s * 4704..], &mut ws.col);
+    }
+    relu_forward(&mut ws.a1[..n * 4704]);
+    for s in 0..n {
+        maxpool_forward(6, 28, 28, &ws.a1[s * 4704..], &mut ws.a2[s * 1176..]);
+    }
+    for s in 0..n {
+        conv_forward(&CONV2, &ws.a2[s * 1176..], w2, b2, &mut ws.a3[s * 1600..], &mut ws.col);
+    }
+    relu_forward(&mut ws.a3[..n * 1600]);
+    for s in 0..n {
+        maxpool_forward(16, 10, 10, &ws.a3[s * 1600..], &mut ws.a4[s * 400..]);
+    }
+    linear_forward(n, 400, 120, &ws.a4, w3, b3, &mut ws.a5);
+    relu_forward(&mut ws.a5[..n * 120]);
+    linear_forward(n, 120, 84, &ws.a5, w4, b4, &mut ws.a6);
+    relu_forward(&mut ws.a6[..n * 84]);
+    linear_forward(n, 84, 10, &ws.a6, w5, b5, &mut ws.a7);
+}
+
+/// Backward from `ws.d7` = dE/dlogits [n, 10]; accumulates into `g`.
+pub fn backward(p: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
+    let [_, _, w2, _, w3, _, w4, _, w5, _] = split(p, ws.lens10);
+    let [gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4, gw5, gb5] = split_mut(g, ws.lens10);
+    let Workspace { a0, a1, a2, a3, a4, a5, a6, d1, d2, d3, d4, d5, d6, d7, col, dcol, .. } = ws;
+    linear_backward(n, 84, 10, a6, w5, d7, gw5, gb5, Some(d6));
+    relu_backward(&a6[..n * 84], &mut d6[..n * 84]);
+    linear_backward(n, 120, 84, a5, w4, d6, gw4, gb4, Some(d5));
+    relu_backward(&a5[..n * 120], &mut d5[..n * 120]);
+    linear_backward(n, 400, 120, a4, w3, d5, gw3, gb3, Some(d4));
+    for s in 0..n {
+        maxpool_backward(16, 10, 10, &a3[s * 1600..], &d4[s * 400..], &mut d3[s * 1600..]);
+    }
+    relu_backward(&a3[..n * 1600], &mut d3[..n * 1600]);
+    for s in 0..n {
+        conv_backward(&CONV2, &a2[s * 1176..], w2, &d3[s * 1600..], gw2, gb2, Some(&mut d2[s * 1176..]), col, dcol, true);
+    }
+    for s in 0..n {
+        maxpool_backward(6, 28, 28, &a1[s * 4704..], &d2[s * 1176..], &mut d1[s * 4704..]);
+    }
+    relu_backward(&a1[..n * 4704], &mut d1[..n * 4704]);
+    for s in 0..n {
+        conv_backward(&CONV1, &a0[s * 784..], &[], &d1[s * 4704..], gw1, gb1, None, col, dcol, true);
+    }
+}
+
+/// Input normalisation: pixels in [0, 1] → (x − mean)/std. out: [784]
+pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
+    for (o, &p) in out[..784].iter_mut().zip(pixels) {
+        *o = (p - MEAN) / STD;
+    }
+}

@@ -1,0 +1,166 @@
+//! Whole-network tests: exact counts, end-to-end gradient checks, SDLM curvature.
+
+use super::summary::{summary, trainable_params};
+use super::*;
+use crate::rng::Rng;
+
+#[test]
+fn classic_counts_match_the_paper() {
+    let want = [
+        ("C1", 156, 122_304),
+        ("S2", 12, 5_880),
+        ("C3", 1_516, 151_600),
+        ("S4", 32, 2_000),
+        ("C5", 48_120, 48_120),
+        ("F6", 10_164, 10_164),
+    ];
+    let s = summary(Arch::Classic);
+    for (l, (name, p, c)) in s.iter().zip(want) {
+        assert_eq!((l.name, l.params, l.connections), (name, p, c));
+    }
+    assert_eq!((s[6].fixed, s[6].connections), (840, 840));
+    assert_eq!(trainable_params(Arch::Classic), 60_000);
+    // The parameter tensors agree: non-masked entries of the flat vector = 60,000.
+    let net = Network::new(Arch::Classic, 1);
+    let masked = net.mask.iter().filter(|&&m| m == 0.0).count();
+    assert_eq!(net.params.len() - masked, 60_000);
+    let c3 = Arch::Classic.layout().get("c3.weight").unwrap().clone();
+    assert!(net.params[c3.range()].iter().zip(&net.mask).all(|(w, m)| *m == 1.0 || *w == 0.0));
+}
+
+#[test]
+fn modern_counts() {
+    assert_eq!(trainable_params(Arch::Modern), 61_706);
+    assert_eq!(Arch::Modern.layout().total(), 61_706);
+}
+
+fn random_inputs(net: &Network, ws: &mut Workspace, n: usize) -> Vec<u8> {
+    let mut r = Rng::new(99);
+    for s in 0..n {
+        let px: Vec<f32> = (0..784).map(|_| if r.next_f32() < 0.3 { r.next_f32() } else { 0.0 }).collect();
+        net.prepare_input(&px, ws, s);
+    }
+    (0..n).map(|_| r.below(10) as u8).collect()
+}
+
+/// The whole network's gradient, checked against central differences of the total
+/// loss along two directions u in each tensor: (L(p+hu) − L(p−hu))/2h must equal g·u.
+/// The directions are u = g and u = g ⊙ r (r random in [0.5, 1.5]): they give the
+/// largest signal over f32 rounding of a loss of order 100 (single coordinates drown
+/// in it), and a gradient that is wrong anywhere (a wrong index, a missing term) is not
+/// the true one, so the measured slope along it disagrees with |g|².
+fn check_network(arch: Arch) {
+    let n = 3;
+    let net = Network::new(arch, 5);
+    let mut ws = Workspace::new(arch, n);
+    let labels = random_inputs(&net, &mut ws, n);
+    net.forward(&mut ws, n);
+    net.loss(&mut ws, &labels, 1.0);
+    let mut g = vec![0.0; net.params.len()];
+    net.backward(&mut ws, n, &mut g);
+    let input = ws.a0.clone();
+    let loss_at = |p: &[f32]| {
+        let m = Network::from_params(arch, p.to_vec());
+        let mut w = Workspace::new(arch, n);
+        w.a0.copy_from_slice(&input);
+        m.forward(&mut w, n);
+        m.loss(&mut w, &labels, 1.0).0
+    };
+    for t in arch.layout().tensors {
+        let gt = &g[t.range()];
+        let gmax = gt.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(gmax > 0.0, "{arch} {}: zero gradient", t.name);
+        for dir in 0..2u64 {
+            let r = crate::nn::gradcheck::rand_vec(t.len(), 100 + dir);
+            // Scaled so that the largest coordinate moves by h.
+            let u: Vec<f32> = gt.iter().zip(&r).map(|(g, r)| g / gmax * if dir == 0 { 1.0 } else { 1.0 + 0.5 * r }).collect();
+            let analytic: f64 = u.iter().zip(&g[t.range()]).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+            // One step size per network: large enough to stand above f32 rounding,
+            // small enough for the tanh curvature (classic) or to cross few ReLU kinks (modern).
+            let numeric_at = |h: f32| {
+                let mut p = net.params.clone();
+                for (v, du) in p[t.range()].iter_mut().zip(&u) {
+                    *v += h * du;
+                }
+                let lp = loss_at(&p);
+                for (v, du) in p[t.range()].iter_mut().zip(&u) {
+                    *v -= 2.0 * h * du;
+                }
+                (lp - loss_at(&p)) / (2.0 * h as f64)
+            };
+            let rel = |num: f64| (num - analytic).abs() / (num.abs() + analytic.abs()).max(1e-3);
+            // Richardson extrapolation of two central differences cancels the h² term.
+            let h = if arch == Arch::Classic { 4e-2 } else { 2e-3 };
+            let numeric = (4.0 * numeric_at(h / 2.0) - numeric_at(h)) / 3.0;
+            let rel = |num: f64| (num - analytic).abs() / (num.abs() + analytic.abs()).max(1e-3);
+            let err = rel(numeric);
+            // f32 rounding of a loss of order 100 leaves ~1% noise; a dropped activation
+            // derivative (tested by mutation) shows as 6.6%, a wrong index as O(1).
+            let tol = 2e-2;
+            if std::env::var("DBG").is_ok() {
+                eprintln!("{arch} {} dir {dir}: numeric {numeric:.6} analytic {analytic:.6} err {err:.2e}", t.name);
+            }
+            assert!(err < tol, "{arch} {}: numeric {numeric} vs analytic {analytic} (rel. error {err:.2e})", t.name);
+        }
+    }
+}
+
+#[test]
+fn classic_network_gradient_check() {
+    check_network(Arch::Classic);
+}
+
+#[test]
+fn modern_network_gradient_check() {
+    check_network(Arch::Modern);
+}
+
+#[test]
+fn classic_curvature_is_positive_where_connected() {
+    let net = Network::new(Arch::Classic, 3);
+    let mut ws = Workspace::new(Arch::Classic, 1);
+    random_inputs(&net, &mut ws, 1);
+    net.forward(&mut ws, 1);
+    let mut h = vec![0.0; net.params.len()];
+    classic::hessian_diag(&net.params, &net.mask, &mut ws, &mut h);
+    assert!(h.iter().all(|v| *v >= 0.0 && v.is_finite()));
+    let c3 = Arch::Classic.layout().get("c3.weight").unwrap().clone();
+    for (k, m) in net.mask.iter().enumerate() {
+        if *m == 0.0 {
+            assert_eq!(h[c3.offset + k], 0.0);
+        }
+    }
+    // Biases get Σ f'² ⋯ > 0 at every layer.
+    for name in ["c1.bias", "s2.bias", "c3.bias", "s4.bias", "c5.bias", "f6.bias"] {
+        let t = Arch::Classic.layout().get(name).unwrap().clone();
+        assert!(h[t.range()].iter().all(|v| *v > 0.0), "{name}");
+    }
+    // F6 bias curvature is exactly 2·f'(a)² (the output term).
+    let t = Arch::Classic.layout().get("f6.bias").unwrap().clone();
+    for (j, v) in h[t.range()].iter().enumerate() {
+        let f = crate::nn::act::tanh_deriv_from_output(ws.a6[j]);
+        assert!((v - 2.0 * f * f).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn same_seed_same_weights_and_predictions_are_batch_independent() {
+    for arch in [Arch::Classic, Arch::Modern] {
+        assert_eq!(Network::new(arch, 7), Network::new(arch, 7));
+        assert_ne!(Network::new(arch, 7).params, Network::new(arch, 8).params);
+        let net = Network::new(arch, 7);
+        let mut ws = Workspace::new(arch, 4);
+        random_inputs(&net, &mut ws, 4);
+        net.forward(&mut ws, 4);
+        let batch = ws.a7.clone();
+        for s in 0..4 {
+            let mut one = Workspace::new(arch, 1);
+            let l = arch.input_len();
+            one.a0.copy_from_slice(&ws.a0[s * l..(s + 1) * l]);
+            net.forward(&mut one, 1);
+            for k in 0..10 {
+                assert!((one.a7[k] - batch[s * 10 + k]).abs() <= 1e-5 * batch[s * 10 + k].abs().max(1.0));
+            }
+        }
+    }
+}
