@@ -1,0 +1,729 @@
+//! MNIST: finding, downloading and loading the four IDX files.
+//!
+//! The data directory is chosen by [`resolve_data_dir`]: the `--data` option, else the
+//! `LENET5_DATA` environment variable, else `./data/mnist`. In it, [`load`] looks for
+//!
+//! | file | what |
+//! |---|---|
+//! | `train-images-idx3-ubyte` | 60,000 training images, 28x28 unsigned bytes |
+//! | `train-labels-idx1-ubyte` | their labels, 0..=9 |
+//! | `t10k-images-idx3-ubyte`  | 10,000 test images |
+//! | `t10k-labels-idx1-ubyte`  | their labels |
+//!
+//! each either raw or gzipped (`.gz`), and also under the dotted spelling some copies use
+//! (`train-images.idx3-ubyte`). [`download`] fetches the missing ones from a list of
+//! mirrors and accepts a file only if its SHA-256 matches the published sum.
+//!
+//! Images stay as `u8` (47 MB for the training set); conversion to floats and
+//! normalisation belong to the model's input stage.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::idx::read_idx;
+use crate::{Error, Result};
+
+/// Base names of the four MNIST files, in the order [`find_files`] returns them:
+/// train images, train labels, test images, test labels.
+pub const FILE_NAMES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
+/// Mirrors tried in order by [`download`]; a file's URL is the mirror followed by
+/// `NAME.gz`.
+pub const DEFAULT_MIRRORS: &[&str] = &[
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+];
+
+/// Environment variable naming the data directory (after `--data`, before the default).
+pub const DATA_ENV: &str = "LENET5_DATA";
+
+/// Data directory used when neither `--data` nor `LENET5_DATA` is given.
+pub const DEFAULT_DATA_DIR: &str = "./data/mnist";
+
+/// Published SHA-256 sums: (name, sum of the `.gz` file, sum of the decompressed file).
+const MNIST_SHA256: [(&str, &str, &str); 4] = [
+    (
+        "train-images-idx3-ubyte",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    ),
+    (
+        "train-labels-idx1-ubyte",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    ),
+    (
+        "t10k-images-idx3-ubyte",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    ),
+    (
+        "t10k-labels-idx1-ubyte",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    ),
+];
+
+/// Connection timeout for each download attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Longest silence tolerated while receiving a file.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// A download (or its decompressed content) larger than this is not an MNIST file.
+const MAX_DOWNLOAD_BYTES: u64 = 256 << 20;
+
+/// One split of a dataset: `len()` images of `rows x cols` unsigned bytes and their labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dataset {
+    /// All images back to back, row-major, `len() * rows * cols` bytes (0 = background).
+    pub images: Vec<u8>,
+    /// One label per image, each in `0..=9`.
+    pub labels: Vec<u8>,
+    /// Image height in pixels (28 for MNIST).
+    pub rows: usize,
+    /// Image width in pixels (28 for MNIST).
+    pub cols: usize,
+}
+
+impl Dataset {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether the split holds no image.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Bytes per image, `rows * cols`.
+    pub fn image_size(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// Image `i` as `rows * cols` bytes, row-major. Panics if `i >= len()`.
+    pub fn image(&self, i: usize) -> &[u8] {
+        let size = self.image_size();
+        &self.images[i * size..(i + 1) * size]
+    }
+
+    /// Label of image `i`. Panics if `i >= len()`.
+    pub fn label(&self, i: usize) -> u8 {
+        self.labels[i]
+    }
+
+    /// How many images there are of each digit 0..=9.
+    pub fn class_counts(&self) -> [usize; 10] {
+        let mut counts = [0usize; 10];
+        for &l in &self.labels {
+            counts[l as usize] += 1;
+        }
+        counts
+    }
+}
+
+/// MNIST's two splits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mnist {
+    /// The training split (60,000 images for MNIST).
+    pub train: Dataset,
+    /// The test split (10,000 images for MNIST).
+    pub test: Dataset,
+}
+
+/// Loads one split from an image file (3 dimensions: count, rows, cols) and a label file
+/// (1 dimension: count), raw or gzip. Checks that the counts agree and every label is
+/// below 10.
+pub fn load_split(images: &Path, labels: &Path) -> Result<Dataset> {
+    let lab = read_idx(labels)?;
+    if lab.dims.len() != 1 {
+        return Err(Error::format(
+            labels,
+            format!(
+                "expected a label file (1 dimension), found {} dimensions {:?}",
+                lab.dims.len(),
+                lab.dims
+            ),
+        ));
+    }
+    if let Some(i) = lab.data.iter().position(|&l| l >= 10) {
+        return Err(Error::format(
+            labels,
+            format!("label {i} is {}, expected 0 to 9", lab.data[i]),
+        ));
+    }
+    let img = read_idx(images)?;
+    let &[count, rows, cols] = img.dims.as_slice() else {
+        return Err(Error::format(
+            images,
+            format!(
+                "expected an image file (3 dimensions: count, rows, cols), found {} dimensions {:?}",
+                img.dims.len(),
+                img.dims
+            ),
+        ));
+    };
+    if lab.dims[0] != count {
+        return Err(Error::format(
+            labels,
+            format!(
+                "holds {} labels but {} holds {count} images",
+                lab.dims[0],
+                images.display()
+            ),
+        ));
+    }
+    Ok(Dataset {
+        images: img.data,
+        labels: lab.data,
+        rows,
+        cols,
+    })
+}
+
+/// Finds the four MNIST files in `dir`, in the order of [`FILE_NAMES`], accepting each
+/// raw or with `.gz`, hyphenated (`train-images-idx3-ubyte`) or dotted
+/// (`train-images.idx3-ubyte`). A missing directory or file is an [`Error::Data`] that
+/// names what is missing and how to get it.
+pub fn find_files(dir: &Path) -> Result<[PathBuf; 4]> {
+    if !dir.is_dir() {
+        let what = if dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
+        return Err(Error::Data(format!(
+            "MNIST data directory {} {what}; run `lenet5 download` to fetch the data, \
+             or pass --data DIR / set {DATA_ENV} to a directory holding the four MNIST files",
+            dir.display()
+        )));
+    }
+    let found = FILE_NAMES.map(|name| find_file(dir, name));
+    let missing: Vec<&str> = FILE_NAMES
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Data(format!(
+            "MNIST files missing in {}: {} (raw or .gz); run `lenet5 download` to fetch them, \
+             or pass --data DIR / set {DATA_ENV} to a directory holding all four",
+            dir.display(),
+            missing.join(", ")
+        )));
+    }
+    Ok(found.map(|f| f.expect("checked above")))
+}
+
+/// Loads both MNIST splits from `dir` (see [`find_files`] for the accepted names).
+pub fn load(dir: &Path) -> Result<Mnist> {
+    let [train_images, train_labels, test_images, test_labels] = find_files(dir)?;
+    let train = load_split(&train_images, &train_labels)?;
+    let test = load_split(&test_images, &test_labels)?;
+    if (train.rows, train.cols) != (test.rows, test.cols) {
+        return Err(Error::Data(format!(
+            "{} holds {}x{} images but {} holds {}x{}; the splits must match",
+            train_images.display(),
+            train.rows,
+            train.cols,
+            test_images.display(),
+            test.rows,
+            test.cols
+        )));
+    }
+    Ok(Mnist { train, test })
+}
+
+/// The data directory: the `--data` value if given, else `$LENET5_DATA` if set and
+/// non-empty, else `./data/mnist`.
+pub fn resolve_data_dir(cli: Option<&Path>) -> PathBuf {
+    if let Some(dir) = cli {
+        return dir.to_path_buf();
+    }
+    match std::env::var_os(DATA_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(DEFAULT_DATA_DIR),
+    }
+}
+
+/// A file to download and the SHA-256 sums that make it acceptable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    /// Base name without `.gz` (e.g. `train-images-idx3-ubyte`); fetched as `NAME.gz`.
+    pub name: String,
+    /// Lower-case hex SHA-256 of the `.gz` file as published.
+    pub gz_sha256: String,
+    /// Lower-case hex SHA-256 of the decompressed content (accepted when a mirror
+    /// recompressed the file, or served it decompressed).
+    pub raw_sha256: String,
+}
+
+impl FileSpec {
+    /// A spec from its name and its two sums.
+    pub fn new(
+        name: impl Into<String>,
+        gz_sha256: impl Into<String>,
+        raw_sha256: impl Into<String>,
+    ) -> Self {
+        FileSpec {
+            name: name.into(),
+            gz_sha256: gz_sha256.into(),
+            raw_sha256: raw_sha256.into(),
+        }
+    }
+}
+
+/// The four MNIST files with their published SHA-256 sums.
+pub fn mnist_files() -> [FileSpec; 4] {
+    MNIST_SHA256.map(|(name, gz, raw)| FileSpec::new(name, gz, raw))
+}
+
+/// Downloads whichever of the four MNIST files is missing from `dir` (creating it),
+/// verifying each against its published SHA-256. An empty `mirrors` means
+/// [`DEFAULT_MIRRORS`]. See [`download_with`].
+pub fn download(dir: &Path, mirrors: &[String]) -> Result<()> {
+    download_with(dir, mirrors, &mnist_files())
+}
+
+/// Downloads each file of `files` that is missing from `dir` (in any spelling
+/// [`find_files`] accepts), creating `dir` if needed.
+///
+/// For each file the mirrors are tried in order (empty `mirrors` = [`DEFAULT_MIRRORS`]);
+/// the URL is the mirror, a `/` if it lacks one, and `NAME.gz`. The body streams to
+/// `dir/NAME.gz.part`, which is renamed to `NAME.gz` only when its SHA-256 equals
+/// `gz_sha256` or the SHA-256 of its decompressed content equals `raw_sha256` (a body
+/// that arrives already decompressed and matches `raw_sha256` is saved as `NAME`).
+/// A failed or mismatching attempt removes the temporary file and moves on to the next
+/// mirror; when every mirror fails the result is an [`Error::Download`] listing each
+/// mirror's failure, and nothing is left under the file's name. Local I/O errors
+/// (cannot write `dir`) stop at once. Progress goes to stderr.
+pub fn download_with(dir: &Path, mirrors: &[String], files: &[FileSpec]) -> Result<()> {
+    let mirrors: Vec<String> = if mirrors.is_empty() {
+        DEFAULT_MIRRORS.iter().map(|m| m.to_string()).collect()
+    } else {
+        mirrors.to_vec()
+    };
+    let todo: Vec<&FileSpec> = files
+        .iter()
+        .filter(|spec| find_file(dir, &spec.name).is_none())
+        .collect();
+    if todo.is_empty() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(CONNECT_TIMEOUT)
+        .timeout_read(READ_TIMEOUT)
+        .user_agent(concat!("lenet5/", env!("CARGO_PKG_VERSION")))
+        .build();
+    for spec in todo {
+        let gz_name = format!("{}.gz", spec.name);
+        let part = dir.join(format!("{gz_name}.part"));
+        let mut failures = Vec::new();
+        let mut saved = None;
+        for mirror in &mirrors {
+            let url = if mirror.ends_with('/') {
+                format!("{mirror}{gz_name}")
+            } else {
+                format!("{mirror}/{gz_name}")
+            };
+            eprintln!("lenet5: downloading {gz_name} from {url}");
+            let result = fetch(&agent, &url, &part, dir, spec);
+            if result.is_err() {
+                // Never leave a partial or rejected file behind.
+                let _ = fs::remove_file(&part);
+            }
+            match result {
+                Ok(done) => {
+                    saved = Some(done);
+                    break;
+                }
+                Err(Failure::Local(e)) => return Err(e),
+                Err(Failure::Remote(msg)) => {
+                    eprintln!("lenet5:   failed: {msg}");
+                    failures.push(format!("{url}: {msg}"));
+                }
+            }
+        }
+        match saved {
+            Some((path, bytes)) => eprintln!(
+                "lenet5:   saved {} ({bytes} bytes, SHA-256 verified)",
+                path.display()
+            ),
+            None => {
+                return Err(Error::Download(format!(
+                    "{gz_name} into {}: {}",
+                    dir.display(),
+                    failures.join("; ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Downloads the missing MNIST files into `dir` (see [`download`]), then loads them.
+pub fn load_or_download(dir: &Path, mirrors: &[String]) -> Result<Mnist> {
+    download(dir, mirrors)?;
+    load(dir)
+}
+
+/// Why one download attempt failed.
+enum Failure {
+    /// The mirror's fault (HTTP error, network error, wrong content): try the next one.
+    Remote(String),
+    /// Ours (cannot write the directory): no mirror will do better.
+    Local(Error),
+}
+
+/// One attempt: streams `url` to `part`, verifies it and renames it into place.
+/// Returns the final path and its size.
+fn fetch(
+    agent: &ureq::Agent,
+    url: &str,
+    part: &Path,
+    dir: &Path,
+    spec: &FileSpec,
+) -> std::result::Result<(PathBuf, u64), Failure> {
+    let local = |e: io::Error| Failure::Local(Error::io(part, e));
+    let response = match agent.get(url).call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, r)) => {
+            return Err(Failure::Remote(format!("HTTP {code} {}", r.status_text())));
+        }
+        Err(ureq::Error::Transport(t)) => {
+            // ureq prefixes the message with the URL, which the caller already shows.
+            let msg = t.to_string();
+            let msg = msg.strip_prefix(&format!("{url}: ")).unwrap_or(&msg);
+            return Err(Failure::Remote(one_line(msg)));
+        }
+    };
+    let mut body = response.into_reader().take(MAX_DOWNLOAD_BYTES + 1);
+    let mut file = File::create(part).map_err(local)?;
+    let mut hasher = Sha256::new();
+    let mut head: Vec<u8> = Vec::with_capacity(2);
+    let mut total: u64 = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(Failure::Remote(format!(
+                    "transfer failed after {total} bytes: {}",
+                    one_line(&e.to_string())
+                )));
+            }
+        };
+        let chunk = &buf[..n];
+        if head.len() < 2 {
+            head.extend(chunk.iter().take(2 - head.len()));
+        }
+        hasher.update(chunk);
+        file.write_all(chunk).map_err(local)?;
+        total += n as u64;
+    }
+    if total > MAX_DOWNLOAD_BYTES {
+        return Err(Failure::Remote(format!(
+            "more than {MAX_DOWNLOAD_BYTES} bytes, not an MNIST file"
+        )));
+    }
+    file.sync_all().map_err(local)?;
+    drop(file);
+    let sha = hex(&hasher.finalize());
+    let is_gzip = head == [0x1f, 0x8b];
+    let final_name = if sha.eq_ignore_ascii_case(&spec.gz_sha256) {
+        format!("{}.gz", spec.name)
+    } else if is_gzip {
+        let raw_sha = gunzip_sha256(part).map_err(|e| match e {
+            GunzipError::Read(e) => local(e),
+            GunzipError::Corrupt(msg) => Failure::Remote(format!(
+                "checksum mismatch: SHA-256 {sha}, expected {}, and the data is not valid gzip ({msg})",
+                spec.gz_sha256
+            )),
+        })?;
+        if !raw_sha.eq_ignore_ascii_case(&spec.raw_sha256) {
+            return Err(Failure::Remote(format!(
+                "checksum mismatch: SHA-256 {sha} (decompressed {raw_sha}), \
+                 expected {} (decompressed {})",
+                spec.gz_sha256, spec.raw_sha256
+            )));
+        }
+        format!("{}.gz", spec.name)
+    } else if sha.eq_ignore_ascii_case(&spec.raw_sha256) {
+        // The server decoded the gzip for us (Content-Encoding): keep it raw.
+        spec.name.clone()
+    } else {
+        return Err(Failure::Remote(format!(
+            "checksum mismatch: SHA-256 {sha} (not gzip), expected {} (or {} decompressed)",
+            spec.gz_sha256, spec.raw_sha256
+        )));
+    };
+    let dest = dir.join(final_name);
+    fs::rename(part, &dest).map_err(|e| Failure::Local(Error::io(&dest, e)))?;
+    Ok((dest, total))
+}
+
+enum GunzipError {
+    Read(io::Error),
+    Corrupt(String),
+}
+
+/// SHA-256 of the decompressed content of the gzip file at `path`.
+fn gunzip_sha256(path: &Path) -> std::result::Result<String, GunzipError> {
+    let file = File::open(path).map_err(GunzipError::Read)?;
+    let mut decoder = MultiGzDecoder::new(io::BufReader::new(file)).take(MAX_DOWNLOAD_BYTES + 1);
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total: u64 = 0;
+    loop {
+        match decoder.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                total += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(GunzipError::Corrupt(one_line(&e.to_string()))),
+        }
+    }
+    if total > MAX_DOWNLOAD_BYTES {
+        return Err(GunzipError::Corrupt(format!(
+            "decompresses to more than {MAX_DOWNLOAD_BYTES} bytes"
+        )));
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// The first existing spelling of MNIST file `name` in `dir`.
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    let dotted = name.replacen("-idx", ".idx", 1);
+    [
+        name.to_string(),
+        format!("{name}.gz"),
+        dotted.clone(),
+        format!("{dotted}.gz"),
+    ]
+    .into_iter()
+    .map(|candidate| dir.join(candidate))
+    .find(|path| path.is_file())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::idx::write_idx;
+
+    /// Writes a split of `n` images of `rows x cols` (pixel = image index) and labels
+    /// `i % 10` under the given file names.
+    fn write_split(dir: &Path, images: &str, labels: &str, n: usize, rows: usize, cols: usize) {
+        let pixels: Vec<u8> = (0..n).flat_map(|i| vec![i as u8; rows * cols]).collect();
+        let gz = images.ends_with(".gz");
+        write_idx(&dir.join(images), &[n, rows, cols], &pixels, gz).unwrap();
+        let labs: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        write_idx(&dir.join(labels), &[n], &labs, labels.ends_with(".gz")).unwrap();
+    }
+
+    #[test]
+    fn dataset_accessors() {
+        let d = Dataset {
+            images: (0..12).collect(),
+            labels: vec![3, 1, 3],
+            rows: 2,
+            cols: 2,
+        };
+        assert_eq!(d.len(), 3);
+        assert!(!d.is_empty());
+        assert_eq!(d.image_size(), 4);
+        assert_eq!(d.image(1), &[4, 5, 6, 7]);
+        assert_eq!(d.image(2), &[8, 9, 10, 11]);
+        assert_eq!(d.label(2), 3);
+        assert_eq!(d.class_counts(), [0, 1, 0, 2, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn load_split_reads_images_and_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        write_split(dir.path(), "img.gz", "lab", 13, 3, 2);
+        let d = load_split(&dir.path().join("img.gz"), &dir.path().join("lab")).unwrap();
+        assert_eq!((d.len(), d.rows, d.cols), (13, 3, 2));
+        assert_eq!(d.image(12), &[12; 6]);
+        assert_eq!(d.label(12), 2);
+        assert_eq!(d.class_counts(), [2, 2, 2, 1, 1, 1, 1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn load_split_rejects_bad_pairs() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        write_idx(&p("img"), &[3, 2, 2], &[0; 12], false).unwrap();
+        write_idx(&p("lab3"), &[3], &[0, 10, 1], false).unwrap();
+        write_idx(&p("lab4"), &[4], &[0, 1, 2, 3], false).unwrap();
+        write_idx(&p("lab2d"), &[3, 1], &[0, 1, 2], false).unwrap();
+        let err = |i: &str, l: &str| load_split(&p(i), &p(l)).unwrap_err().to_string();
+
+        let e = err("img", "lab3");
+        assert!(e.contains("lab3") && e.contains("label 1 is 10"), "{e}");
+        let e = err("img", "lab4");
+        assert!(e.contains("4 labels") && e.contains("3 images"), "{e}");
+        let e = err("img", "lab2d");
+        assert!(e.contains("lab2d") && e.contains("label file"), "{e}");
+        // Images and labels swapped.
+        let e = err("lab4", "img");
+        assert!(e.contains("label file"), "{e}");
+        write_idx(&p("lab-ok"), &[4], &[0, 1, 2, 3], false).unwrap();
+        let e = err("lab4", "lab-ok");
+        assert!(e.contains("image file"), "{e}");
+    }
+
+    #[test]
+    fn find_files_accepts_all_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images.idx3-ubyte",
+            "t10k-labels.idx1-ubyte.gz",
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let found = find_files(dir.path()).unwrap();
+        assert_eq!(found, names.map(|n| dir.path().join(n)));
+    }
+
+    #[test]
+    fn find_files_explains_what_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("train-images-idx3-ubyte.gz"), b"x").unwrap();
+        std::fs::write(dir.path().join("t10k-labels-idx1-ubyte"), b"x").unwrap();
+        let e = find_files(dir.path()).unwrap_err();
+        assert!(matches!(e, Error::Data(_)));
+        let e = e.to_string();
+        assert!(e.contains(&dir.path().display().to_string()), "{e}");
+        assert!(
+            e.contains("train-labels-idx1-ubyte, t10k-images-idx3-ubyte"),
+            "{e}"
+        );
+        assert!(!e.contains("train-images"), "{e}");
+        assert!(e.contains("lenet5 download") && e.contains("--data") && e.contains(DATA_ENV));
+        assert!(!e.contains('\n'));
+
+        let gone = dir.path().join("nope");
+        let e = find_files(&gone).unwrap_err();
+        assert!(matches!(e, Error::Data(_)));
+        let e = e.to_string();
+        assert!(e.contains("nope") && e.contains("does not exist"), "{e}");
+        assert!(e.contains("lenet5 download") && e.contains("--data") && e.contains(DATA_ENV));
+        assert!(matches!(load(&gone), Err(Error::Data(_))));
+    }
+
+    #[test]
+    fn load_reads_both_splits() {
+        let dir = tempfile::tempdir().unwrap();
+        write_split(
+            dir.path(),
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+            20,
+            4,
+            4,
+        );
+        write_split(
+            dir.path(),
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+            7,
+            4,
+            4,
+        );
+        let m = load(dir.path()).unwrap();
+        assert_eq!((m.train.len(), m.test.len()), (20, 7));
+        assert_eq!(m.test.image(6), &[6; 16]);
+        // Present files are not downloaded again: no mirror is contacted.
+        let unreachable = vec!["http://127.0.0.1:1/".to_string()];
+        assert_eq!(load_or_download(dir.path(), &unreachable).unwrap(), m);
+    }
+
+    #[test]
+    fn load_rejects_splits_of_different_image_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        write_split(
+            dir.path(),
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            5,
+            4,
+            4,
+        );
+        write_split(
+            dir.path(),
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+            5,
+            4,
+            5,
+        );
+        let e = load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("4x4") && e.contains("4x5"), "{e}");
+    }
+
+    #[test]
+    fn resolve_data_dir_precedence() {
+        // The only test that touches LENET5_DATA in this binary.
+        let saved = std::env::var_os(DATA_ENV);
+        let cli = Path::new("/from/cli");
+        // SAFETY: no other test in this process reads or writes this variable.
+        unsafe { std::env::set_var(DATA_ENV, "/from/env") };
+        assert_eq!(resolve_data_dir(Some(cli)), cli);
+        assert_eq!(resolve_data_dir(None), Path::new("/from/env"));
+        unsafe { std::env::set_var(DATA_ENV, "") };
+        assert_eq!(resolve_data_dir(None), Path::new("./data/mnist"));
+        unsafe { std::env::remove_var(DATA_ENV) };
+        assert_eq!(resolve_data_dir(None), Path::new("./data/mnist"));
+        if let Some(v) = saved {
+            unsafe { std::env::set_var(DATA_ENV, v) };
+        }
+    }
+
+    #[test]
+    fn canonical_sums_are_well_formed() {
+        let files = mnist_files();
+        assert_eq!(files.each_ref().map(|f| f.name.as_str()), FILE_NAMES);
+        for f in &files {
+            for sum in [&f.gz_sha256, &f.raw_sha256] {
+                assert_eq!(sum.len(), 64);
+                assert!(
+                    sum.bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hex_and_one_line() {
+        assert_eq!(hex(&[0, 0xab, 0x10]), "00ab10");
+        assert_eq!(one_line("a\n  b\tc"), "a b c");
+    }
+}
