@@ -6,6 +6,7 @@ pub mod error;
 pub mod kernels;
 pub mod nn;
 pub mod rng;
+pub mod train;
 
 pub use error::{Error, Result};
 pub mod model;

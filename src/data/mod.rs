@@ -5,6 +5,7 @@
 //!   files into [`Dataset`]s.
 
 pub mod idx;
+pub mod augment;
 pub mod mnist;
 
 pub use mnist::{Dataset, Mnist};

@@ -14,7 +14,8 @@ use crate::nn::rbf;
 use params::Layout;
 
 /// Which LeNet-5.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Arch {
     /// The 1998 paper: scaled tanh, trainable subsampling, C3 table, RBF output, MAP loss.
     Classic,
