@@ -8,11 +8,17 @@ use clap::{Parser, Subcommand, ValueEnum};
 use lenet5::data::augment::Augment;
 use lenet5::data::mnist;
 use lenet5::model::{Arch, summary};
-use lenet5::train::{EpochMetrics, OptimKind, RunOptions, Schedule, TrainConfig, Trainer, checkpoint, evaluate};
+use lenet5::train::{
+    EpochMetrics, OptimKind, RunOptions, Schedule, TrainConfig, Trainer, checkpoint, evaluate,
+};
 use lenet5::{Error, Result};
 
 #[derive(Parser)]
-#[command(name = "lenet5", version, about = "LeNet-5 (LeCun et al. 1998) from scratch: train, evaluate, explain and serve it on MNIST")]
+#[command(
+    name = "lenet5",
+    version,
+    about = "LeNet-5 (LeCun et al. 1998) from scratch: train, evaluate, explain and serve it on MNIST"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -193,26 +199,60 @@ fn run(cli: Cli) -> Result<()> {
             let dir = mnist::resolve_data_dir(data.as_deref());
             mnist::download(&dir, &mirror)?;
             let m = mnist::load(&dir)?;
-            println!("MNIST ready in {}: {} training and {} test images", dir.display(), m.train.len(), m.test.len());
+            println!(
+                "MNIST ready in {}: {} training and {} test images",
+                dir.display(),
+                m.train.len(),
+                m.test.len()
+            );
             Ok(())
         }
-        Cmd::Eval { model, threads: t, data } => {
+        Cmd::Eval {
+            model,
+            threads: t,
+            data,
+        } => {
             let ck = checkpoint::load(&model)?;
             let net = ck.network();
             let ds = load_data(&data)?;
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads(t)).build().map_err(|e| Error::Usage(e.to_string()))?;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads(t))
+                .build()
+                .map_err(|e| Error::Usage(e.to_string()))?;
             let r = pool.install(|| evaluate(&net, &ds.test));
-            println!("model {} ({} network, {} epochs)", model.display(), ck.arch, ck.epoch);
-            println!("test accuracy {:.2}%  errors {} / {}  error rate {:.2}%  mean loss {:.4}", 100.0 * r.accuracy(), r.errors(), r.n, 100.0 * (1.0 - r.accuracy()), r.loss);
+            println!(
+                "model {} ({} network, {} epochs)",
+                model.display(),
+                ck.arch,
+                ck.epoch
+            );
+            println!(
+                "test accuracy {:.2}%  errors {} / {}  error rate {:.2}%  mean loss {:.4}",
+                100.0 * r.accuracy(),
+                r.errors(),
+                r.n,
+                100.0 * (1.0 - r.accuracy()),
+                r.loss
+            );
             println!("per class:");
             for (c, row) in r.confusion.iter().enumerate() {
                 let n: usize = row.iter().sum();
-                println!("  {c}: {:6.2}%  ({} / {n})", 100.0 * row[c] as f64 / n.max(1) as f64, row[c]);
+                println!(
+                    "  {c}: {:6.2}%  ({} / {n})",
+                    100.0 * row[c] as f64 / n.max(1) as f64,
+                    row[c]
+                );
             }
             println!("confusion matrix (rows: true digit, columns: predicted):");
-            println!("     {}", (0..10).map(|c| format!("{c:>5}")).collect::<String>());
+            println!(
+                "     {}",
+                (0..10).map(|c| format!("{c:>5}")).collect::<String>()
+            );
             for (c, row) in r.confusion.iter().enumerate() {
-                println!("  {c}: {}", row.iter().map(|v| format!("{v:>5}")).collect::<String>());
+                println!(
+                    "  {c}: {}",
+                    row.iter().map(|v| format!("{v:>5}")).collect::<String>()
+                );
             }
             Ok(())
         }
@@ -238,7 +278,12 @@ fn run(cli: Cli) -> Result<()> {
                 Some(path) => {
                     let ck = checkpoint::load(path)?;
                     let tr = Trainer::resume(ck, epochs)?;
-                    eprintln!("resuming {} after epoch {} of {}", path.display(), tr.epoch, tr.config.epochs);
+                    eprintln!(
+                        "resuming {} after epoch {} of {}",
+                        path.display(),
+                        tr.epoch,
+                        tr.config.epochs
+                    );
                     tr
                 }
                 None => {
@@ -257,7 +302,11 @@ fn run(cli: Cli) -> Result<()> {
                                 OptimKind::Sgd => 0.05,
                                 OptimKind::Adam => 1e-3,
                             };
-                            c.schedule = if c.optim == OptimKind::Sdlm { Schedule::Paper } else { Schedule::Cosine };
+                            c.schedule = if c.optim == OptimKind::Sdlm {
+                                Schedule::Paper
+                            } else {
+                                Schedule::Cosine
+                            };
                             c.batch = if c.optim == OptimKind::Sdlm { 1 } else { 64 };
                             c.momentum = if c.optim == OptimKind::Sgd { 0.9 } else { 0.0 };
                         }
@@ -284,7 +333,9 @@ fn run(cli: Cli) -> Result<()> {
                     Trainer::new(c)?
                 }
             };
-            let out = out.or(resume).unwrap_or_else(|| PathBuf::from(format!("lenet5-{}.safetensors", trainer.config.arch)));
+            let out = out.or(resume).unwrap_or_else(|| {
+                PathBuf::from(format!("lenet5-{}.safetensors", trainer.config.arch))
+            });
             let ds = load_data(&data)?;
             let c = &trainer.config;
             println!(
@@ -299,9 +350,19 @@ fn run(cli: Cli) -> Result<()> {
                 c.seed,
                 threads(t)
             );
-            let mut opts = RunOptions { out: Some(out.clone()), threads: threads(t), progress: !quiet, on_epoch: Some(Box::new(print_epoch)) };
+            let mut opts = RunOptions {
+                out: Some(out.clone()),
+                threads: threads(t),
+                progress: !quiet,
+                on_epoch: Some(Box::new(print_epoch)),
+                stop_after: None,
+            };
             trainer.run(&ds.train, &ds.test, &mut opts)?;
-            println!("saved {} (metrics: {})", out.display(), lenet5::train::trainer::metrics_path(&out).display());
+            println!(
+                "saved {} (metrics: {})",
+                out.display(),
+                lenet5::train::trainer::metrics_path(&out).display()
+            );
             Ok(())
         }
     }
@@ -317,4 +378,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

@@ -24,7 +24,13 @@ pub enum Augment {
     #[default]
     None,
     /// Random affine transforms.
-    Affine { shift: f32, scale: f32, squeeze: f32, shear: f32, rotate: f32 },
+    Affine {
+        shift: f32,
+        scale: f32,
+        squeeze: f32,
+        shear: f32,
+        rotate: f32,
+    },
     /// Smoothed random displacement fields plus a mild affine.
     Elastic { sigma: f32, alpha: f32 },
 }
@@ -32,11 +38,20 @@ pub enum Augment {
 impl Augment {
     /// The default affine distortion.
     pub fn affine() -> Self {
-        Augment::Affine { shift: 2.0, scale: 0.1, squeeze: 0.1, shear: 0.2, rotate: 8.0 }
+        Augment::Affine {
+            shift: 2.0,
+            scale: 0.1,
+            squeeze: 0.1,
+            shear: 0.2,
+            rotate: 8.0,
+        }
     }
     /// The default elastic distortion.
     pub fn elastic() -> Self {
-        Augment::Elastic { sigma: 4.0, alpha: 34.0 }
+        Augment::Elastic {
+            sigma: 4.0,
+            alpha: 34.0,
+        }
     }
     /// Parses `none`, `affine`, `elastic`.
     pub fn parse(s: &str) -> Option<Self> {
@@ -64,7 +79,13 @@ impl Augment {
         }
         match *self {
             Augment::None => src,
-            Augment::Affine { shift, scale, squeeze, shear, rotate } => {
+            Augment::Affine {
+                shift,
+                scale,
+                squeeze,
+                shear,
+                rotate,
+            } => {
                 let mut rng = Rng::derive(seed, &[2, epoch as u64, index as u64]);
                 let m = random_affine(&mut rng, shift, scale, squeeze, shear, rotate);
                 warp(&src, |x, y| m.apply(x, y))
@@ -92,11 +113,21 @@ struct Affine {
 impl Affine {
     fn apply(&self, x: f32, y: f32) -> (f32, f32) {
         let (cx, cy) = (x - 13.5, y - 13.5);
-        (self.a[0] * cx + self.a[1] * cy + 13.5 + self.t[0], self.a[2] * cx + self.a[3] * cy + 13.5 + self.t[1])
+        (
+            self.a[0] * cx + self.a[1] * cy + 13.5 + self.t[0],
+            self.a[2] * cx + self.a[3] * cy + 13.5 + self.t[1],
+        )
     }
 }
 
-fn random_affine(r: &mut Rng, shift: f32, scale: f32, squeeze: f32, shear: f32, rotate: f32) -> Affine {
+fn random_affine(
+    r: &mut Rng,
+    shift: f32,
+    scale: f32,
+    squeeze: f32,
+    shear: f32,
+    rotate: f32,
+) -> Affine {
     let s = 1.0 + r.uniform(-scale, scale);
     let q = 1.0 + r.uniform(-squeeze, squeeze);
     let (sx, sy) = (s * q.sqrt(), s / q.sqrt());
@@ -108,14 +139,19 @@ fn random_affine(r: &mut Rng, shift: f32, scale: f32, squeeze: f32, shear: f32, 
     let m = [c * sx, (c * h - si) * sy, si * sx, (si * h + c) * sy];
     let det = m[0] * m[3] - m[1] * m[2];
     let inv = [m[3] / det, -m[1] / det, -m[2] / det, m[0] / det];
-    Affine { a: inv, t: [r.uniform(-shift, shift), r.uniform(-shift, shift)] }
+    Affine {
+        a: inv,
+        t: [r.uniform(-shift, shift), r.uniform(-shift, shift)],
+    }
 }
 
 /// A 28x28 field uniform in [−1, 1], smoothed by a separable Gaussian of std `sigma`.
 fn smooth_field(r: &mut Rng, sigma: f32) -> Vec<f32> {
     let f: Vec<f32> = (0..784).map(|_| r.uniform(-1.0, 1.0)).collect();
     let rad = (3.0 * sigma).ceil() as isize;
-    let k: Vec<f32> = (-rad..=rad).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let k: Vec<f32> = (-rad..=rad)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
     let norm: f32 = k.iter().sum();
     let blur = |src: &[f32], horizontal: bool| {
         let mut out = vec![0.0f32; 784];
@@ -139,7 +175,13 @@ fn smooth_field(r: &mut Rng, sigma: f32) -> Vec<f32> {
 
 /// Bilinear resampling: output pixel (x, y) reads the source at `map(x, y)`.
 fn warp(src: &[f32; 784], map: impl Fn(f32, f32) -> (f32, f32)) -> [f32; 784] {
-    let at = |x: isize, y: isize| if (0..28).contains(&x) && (0..28).contains(&y) { src[(y * 28 + x) as usize] } else { 0.0 };
+    let at = |x: isize, y: isize| {
+        if (0..28).contains(&x) && (0..28).contains(&y) {
+            src[(y * 28 + x) as usize]
+        } else {
+            0.0
+        }
+    };
     let mut out = [0.0f32; 784];
     for y in 0..28 {
         for x in 0..28 {
@@ -173,7 +215,11 @@ mod tests {
     fn none_is_identity_and_distortions_are_deterministic() {
         let img = digit();
         let p = Augment::None.pixels(&img, 1, 0, 0);
-        assert!(p.iter().zip(&img).all(|(a, &b)| (a * 255.0 - b as f32).abs() < 1e-3));
+        assert!(
+            p.iter()
+                .zip(&img)
+                .all(|(a, &b)| (a * 255.0 - b as f32).abs() < 1e-3)
+        );
         for a in [Augment::affine(), Augment::elastic()] {
             let x = a.pixels(&img, 1, 3, 7);
             assert_eq!(x, a.pixels(&img, 1, 3, 7), "{a:?} deterministic");
@@ -182,7 +228,10 @@ mod tests {
             // Ink is roughly preserved (no digit pushed out of the frame).
             let ink: f32 = x.iter().sum();
             let ink0: f32 = p.iter().sum();
-            assert!(ink > 0.6 * ink0 && ink < 1.5 * ink0, "{a:?}: ink {ink} vs {ink0}");
+            assert!(
+                ink > 0.6 * ink0 && ink < 1.5 * ink0,
+                "{a:?}: ink {ink} vs {ink0}"
+            );
         }
     }
 
@@ -190,7 +239,10 @@ mod tests {
     fn pure_translation_moves_the_image() {
         let img = digit();
         let src = Augment::None.pixels(&img, 0, 0, 0);
-        let m = Affine { a: [1.0, 0.0, 0.0, 1.0], t: [1.0, 0.0] };
+        let m = Affine {
+            a: [1.0, 0.0, 0.0, 1.0],
+            t: [1.0, 0.0],
+        };
         let out = warp(&src, |x, y| m.apply(x, y));
         // out(x) = src(x+1): the bar's columns 12..16 now sit at 11..15.
         assert_eq!(out[10 * 28 + 11], 1.0);

@@ -4,8 +4,8 @@
 //! - [`mnist`]: finding, downloading (with SHA-256 checks) and loading the four MNIST
 //!   files into [`Dataset`]s.
 
-pub mod idx;
 pub mod augment;
+pub mod idx;
 pub mod mnist;
 
 pub use mnist::{Dataset, Mnist};

@@ -222,9 +222,18 @@ mod tests {
     #[test]
     fn col2im_is_adjoint_of_im2col() {
         // <im2col(x), d> == <x, col2im(d)> for all x, d.
-        let s = ConvShape { cin: 2, h: 6, w: 5, cout: 1, k: 3, pad: 1 };
+        let s = ConvShape {
+            cin: 2,
+            h: 6,
+            w: 5,
+            cout: 1,
+            k: 3,
+            pad: 1,
+        };
         let x: Vec<f32> = (0..s.in_len()).map(|i| (i as f32 * 0.7).sin()).collect();
-        let d: Vec<f32> = (0..s.col_rows() * s.col_cols()).map(|i| (i as f32 * 0.3).cos()).collect();
+        let d: Vec<f32> = (0..s.col_rows() * s.col_cols())
+            .map(|i| (i as f32 * 0.3).cos())
+            .collect();
         let mut col = vec![0.0; d.len()];
         im2col(&s, &x, &mut col);
         let mut dx = vec![0.0; x.len()];

@@ -151,7 +151,12 @@ impl Network {
             Arch::Classic => (classic::c3_mask(), rbf::centres()),
             Arch::Modern => (vec![], vec![]),
         };
-        Network { arch, params, mask, centres }
+        Network {
+            arch,
+            params,
+            mask,
+            centres,
+        }
     }
 
     /// Writes image `s` of the workspace's input from 784 pixels in [0, 1].
@@ -205,7 +210,9 @@ impl Network {
     /// Backward pass from `ws.d7`, accumulating parameter gradients into `grads`.
     pub fn backward(&self, ws: &mut Workspace, n: usize, grads: &mut [f32]) {
         match self.arch {
-            Arch::Classic => classic::backward(&self.params, &self.centres, &self.mask, ws, n, grads),
+            Arch::Classic => {
+                classic::backward(&self.params, &self.centres, &self.mask, ws, n, grads)
+            }
             Arch::Modern => modern::backward(&self.params, ws, n, grads),
         }
     }

@@ -18,9 +18,23 @@ use crate::nn::pool::{maxpool_backward, maxpool_forward};
 use crate::rng::Rng;
 
 /// conv1: 1 → 6 maps, 28x28 → 28x28 ('same' padding).
-pub const CONV1: ConvShape = ConvShape { cin: 1, h: 28, w: 28, cout: 6, k: 5, pad: 2 };
+pub const CONV1: ConvShape = ConvShape {
+    cin: 1,
+    h: 28,
+    w: 28,
+    cout: 6,
+    k: 5,
+    pad: 2,
+};
 /// conv2: 6 → 16 maps, 14x14 → 10x10.
-pub const CONV2: ConvShape = ConvShape { cin: 6, h: 14, w: 14, cout: 16, k: 5, pad: 0 };
+pub const CONV2: ConvShape = ConvShape {
+    cin: 6,
+    h: 14,
+    w: 14,
+    cout: 16,
+    k: 5,
+    pad: 0,
+};
 
 /// MNIST mean and standard deviation of the pixel values in [0, 1].
 pub const MEAN: f32 = 0.1307;
@@ -48,7 +62,13 @@ pub fn init(seed: u64) -> Vec<f32> {
     let l = layout();
     let mut p = vec![0.0; l.total()];
     let mut rng = Rng::derive(seed, &[0x40de]);
-    for (name, fan_in) in [("conv1.weight", 25), ("conv2.weight", 150), ("fc1.weight", 400), ("fc2.weight", 120), ("fc3.weight", 84)] {
+    for (name, fan_in) in [
+        ("conv1.weight", 25),
+        ("conv2.weight", 150),
+        ("fc1.weight", 400),
+        ("fc2.weight", 120),
+        ("fc3.weight", 84),
+    ] {
         let std = (2.0 / fan_in as f32).sqrt();
         let t = l.get(name).expect("layout has it");
         for v in &mut p[t.range()] {
@@ -62,14 +82,28 @@ pub fn init(seed: u64) -> Vec<f32> {
 pub fn forward(p: &[f32], ws: &mut Workspace, n: usize) {
     let [w1, b1, w2, b2, w3, b3, w4, b4, w5, b5] = split(p, ws.lens10);
     for s in 0..n {
-        conv_forward(&CONV1, &ws.a0[s * 784..], w1, b1, &mut ws.a1[s * 4704..], &mut ws.col);
+        conv_forward(
+            &CONV1,
+            &ws.a0[s * 784..],
+            w1,
+            b1,
+            &mut ws.a1[s * 4704..],
+            &mut ws.col,
+        );
     }
     relu_forward(&mut ws.a1[..n * 4704]);
     for s in 0..n {
         maxpool_forward(6, 28, 28, &ws.a1[s * 4704..], &mut ws.a2[s * 1176..]);
     }
     for s in 0..n {
-        conv_forward(&CONV2, &ws.a2[s * 1176..], w2, b2, &mut ws.a3[s * 1600..], &mut ws.col);
+        conv_forward(
+            &CONV2,
+            &ws.a2[s * 1176..],
+            w2,
+            b2,
+            &mut ws.a3[s * 1600..],
+            &mut ws.col,
+        );
     }
     relu_forward(&mut ws.a3[..n * 1600]);
     for s in 0..n {
@@ -86,25 +120,79 @@ pub fn forward(p: &[f32], ws: &mut Workspace, n: usize) {
 pub fn backward(p: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
     let [_, _, w2, _, w3, _, w4, _, w5, _] = split(p, ws.lens10);
     let [gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4, gw5, gb5] = split_mut(g, ws.lens10);
-    let Workspace { a0, a1, a2, a3, a4, a5, a6, d1, d2, d3, d4, d5, d6, d7, col, dcol, .. } = ws;
+    let Workspace {
+        a0,
+        a1,
+        a2,
+        a3,
+        a4,
+        a5,
+        a6,
+        d1,
+        d2,
+        d3,
+        d4,
+        d5,
+        d6,
+        d7,
+        col,
+        dcol,
+        ..
+    } = ws;
     linear_backward(n, 84, 10, a6, w5, d7, gw5, gb5, Some(d6));
     relu_backward(&a6[..n * 84], &mut d6[..n * 84]);
     linear_backward(n, 120, 84, a5, w4, d6, gw4, gb4, Some(d5));
     relu_backward(&a5[..n * 120], &mut d5[..n * 120]);
     linear_backward(n, 400, 120, a4, w3, d5, gw3, gb3, Some(d4));
     for s in 0..n {
-        maxpool_backward(16, 10, 10, &a3[s * 1600..], &d4[s * 400..], &mut d3[s * 1600..]);
+        maxpool_backward(
+            16,
+            10,
+            10,
+            &a3[s * 1600..],
+            &d4[s * 400..],
+            &mut d3[s * 1600..],
+        );
     }
     relu_backward(&a3[..n * 1600], &mut d3[..n * 1600]);
     for s in 0..n {
-        conv_backward(&CONV2, &a2[s * 1176..], w2, &d3[s * 1600..], gw2, gb2, Some(&mut d2[s * 1176..]), col, dcol, true);
+        conv_backward(
+            &CONV2,
+            &a2[s * 1176..],
+            w2,
+            &d3[s * 1600..],
+            gw2,
+            gb2,
+            Some(&mut d2[s * 1176..]),
+            col,
+            dcol,
+            true,
+        );
     }
     for s in 0..n {
-        maxpool_backward(6, 28, 28, &a1[s * 4704..], &d2[s * 1176..], &mut d1[s * 4704..]);
+        maxpool_backward(
+            6,
+            28,
+            28,
+            &a1[s * 4704..],
+            &d2[s * 1176..],
+            &mut d1[s * 4704..],
+        );
     }
     relu_backward(&a1[..n * 4704], &mut d1[..n * 4704]);
     for s in 0..n {
-        conv_backward(&CONV1, &a0[s * 784..], &[], &d1[s * 4704..], gw1, gb1, None, col, dcol, true);
+        conv_backward(
+            &CONV1,
+            &a0[s * 784..],
+            &[],
+            &d1[s * 4704..],
+            gw1,
+            gb1,
+            None,
+            col,
+            dcol,
+            true,
+        );
     }
 }
 

@@ -41,7 +41,11 @@ impl Layout {
         let tensors = spec
             .iter()
             .map(|(name, shape)| {
-                let t = TensorInfo { name, shape: shape.to_vec(), offset };
+                let t = TensorInfo {
+                    name,
+                    shape: shape.to_vec(),
+                    offset,
+                };
                 offset += t.len();
                 t
             })

@@ -22,7 +22,13 @@ pub struct LayerSummary {
 }
 
 /// A 5x5 convolution whose map `o` reads `inputs(o)` input maps.
-fn conv(name: &'static str, kind: &'static str, cout: usize, hw: usize, inputs: impl Fn(usize) -> usize) -> LayerSummary {
+fn conv(
+    name: &'static str,
+    kind: &'static str,
+    cout: usize,
+    hw: usize,
+    inputs: impl Fn(usize) -> usize,
+) -> LayerSummary {
     let per_map = |o: usize| 25 * inputs(o) + 1;
     LayerSummary {
         name,
@@ -38,7 +44,11 @@ fn conv(name: &'static str, kind: &'static str, cout: usize, hw: usize, inputs: 
 fn pool(name: &'static str, trainable: bool, c: usize, hw: usize) -> LayerSummary {
     LayerSummary {
         name,
-        kind: if trainable { "2x2 sum · coef + bias, tanh" } else { "2x2 max-pool" },
+        kind: if trainable {
+            "2x2 sum · coef + bias, tanh"
+        } else {
+            "2x2 max-pool"
+        },
         output: (c, hw, hw),
         params: if trainable { 2 * c } else { 0 },
         fixed: 0,
@@ -47,7 +57,14 @@ fn pool(name: &'static str, trainable: bool, c: usize, hw: usize) -> LayerSummar
 }
 
 fn full(name: &'static str, kind: &'static str, din: usize, dout: usize) -> LayerSummary {
-    LayerSummary { name, kind, output: (dout, 1, 1), params: (din + 1) * dout, fixed: 0, connections: (din + 1) * dout }
+    LayerSummary {
+        name,
+        kind,
+        output: (dout, 1, 1),
+        params: (din + 1) * dout,
+        fixed: 0,
+        connections: (din + 1) * dout,
+    }
 }
 
 /// The summary of `arch`, input to output.
@@ -56,7 +73,9 @@ pub fn summary(arch: Arch) -> Vec<LayerSummary> {
         Arch::Classic => vec![
             conv("C1", "conv 5x5, tanh", 6, 28, |_| 1),
             pool("S2", true, 6, 14),
-            conv("C3", "conv 5x5 (table), tanh", 16, 10, |o| (0..6).filter(|&i| c3_connected(i, o)).count()),
+            conv("C3", "conv 5x5 (table), tanh", 16, 10, |o| {
+                (0..6).filter(|&i| c3_connected(i, o)).count()
+            }),
             pool("S4", true, 16, 5),
             conv("C5", "conv 5x5 (full), tanh", 120, 1, |_| 16),
             full("F6", "full, tanh", 120, 84),
@@ -90,7 +109,7 @@ fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -106,12 +125,30 @@ pub fn render(arch: Arch) -> String {
         Arch::Modern => "1@28x28",
     };
     let mut s = format!("LeNet-5 ({arch}), input {input}\n");
-    s += &format!("{:<7} {:<36} {:>10} {:>12} {:>12}\n", "layer", "kind", "output", "params", "connections");
+    s += &format!(
+        "{:<7} {:<36} {:>10} {:>12} {:>12}\n",
+        "layer", "kind", "output", "params", "connections"
+    );
     for l in &rows {
-        let p = if l.fixed > 0 { format!("{} fixed", thousands(l.fixed)) } else { thousands(l.params) };
+        let p = if l.fixed > 0 {
+            format!("{} fixed", thousands(l.fixed))
+        } else {
+            thousands(l.params)
+        };
         let (c, h, w) = l.output;
-        let out = if h == 1 { format!("{c}") } else { format!("{c}@{h}x{w}") };
-        s += &format!("{:<7} {:<36} {:>10} {:>12} {:>12}\n", l.name, l.kind, out, p, thousands(l.connections));
+        let out = if h == 1 {
+            format!("{c}")
+        } else {
+            format!("{c}@{h}x{w}")
+        };
+        s += &format!(
+            "{:<7} {:<36} {:>10} {:>12} {:>12}\n",
+            l.name,
+            l.kind,
+            out,
+            p,
+            thousands(l.connections)
+        );
     }
     let conns: usize = rows.iter().map(|l| l.connections).sum();
     s += &format!(

@@ -74,7 +74,10 @@ mod tests {
         check_grad("tanh", &a, &d, loss_t);
 
         // Keep ReLU inputs away from the kink so the finite difference is exact.
-        let a: Vec<f32> = a.iter().map(|v| if v.abs() < 0.05 { 0.5 } else { *v }).collect();
+        let a: Vec<f32> = a
+            .iter()
+            .map(|v| if v.abs() < 0.05 { 0.5 } else { *v })
+            .collect();
         let loss_r = |a: &[f32]| {
             let mut y = a.to_vec();
             relu_forward(&mut y);

@@ -11,7 +11,14 @@ use crate::kernels::{ConvShape, col2im, gemm_nn, gemm_nt, gemm_tn, im2col};
 
 /// Forward, one image.
 /// x: [cin, h, w], w: [cout, cin·k·k], b: [cout] → y: [cout, ho·wo]; col: scratch [cin·k·k, ho·wo]
-pub fn conv_forward(s: &ConvShape, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32], col: &mut [f32]) {
+pub fn conv_forward(
+    s: &ConvShape,
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    y: &mut [f32],
+    col: &mut [f32],
+) {
     let (m, k, n) = (s.cout, s.col_rows(), s.col_cols());
     im2col(s, x, col);
     for (o, row) in y[..m * n].chunks_exact_mut(n).enumerate() {
@@ -92,9 +99,30 @@ mod tests {
 
     fn shapes() -> Vec<ConvShape> {
         vec![
-            ConvShape { cin: 1, h: 8, w: 8, cout: 2, k: 5, pad: 0 },
-            ConvShape { cin: 3, h: 7, w: 6, cout: 4, k: 3, pad: 1 },
-            ConvShape { cin: 2, h: 6, w: 6, cout: 3, k: 5, pad: 2 },
+            ConvShape {
+                cin: 1,
+                h: 8,
+                w: 8,
+                cout: 2,
+                k: 5,
+                pad: 0,
+            },
+            ConvShape {
+                cin: 3,
+                h: 7,
+                w: 6,
+                cout: 4,
+                k: 3,
+                pad: 1,
+            },
+            ConvShape {
+                cin: 2,
+                h: 6,
+                w: 6,
+                cout: 3,
+                k: 5,
+                pad: 2,
+            },
         ]
     }
 
@@ -126,14 +154,28 @@ mod tests {
             let loss = |x: &[f32], w: &[f32], b: &[f32]| {
                 let mut y = vec![0.0; s.out_len()];
                 conv_forward_naive(&s, x, w, b, &mut y);
-                y.iter().zip(&r).map(|(a, b)| (*a as f64) * (*b as f64)).sum::<f64>()
+                y.iter()
+                    .zip(&r)
+                    .map(|(a, b)| (*a as f64) * (*b as f64))
+                    .sum::<f64>()
             };
             let mut dw = vec![0.0; w.len()];
             let mut db = vec![0.0; b.len()];
             let mut dx = vec![0.0; x.len()];
             let mut col = vec![0.0; s.col_rows() * s.col_cols()];
             let mut dcol = col.clone();
-            conv_backward(&s, &x, &w, &r, &mut dw, &mut db, Some(&mut dx), &mut col, &mut dcol, true);
+            conv_backward(
+                &s,
+                &x,
+                &w,
+                &r,
+                &mut dw,
+                &mut db,
+                Some(&mut dx),
+                &mut col,
+                &mut dcol,
+                true,
+            );
             check_grad("conv dx", &x, &dx, |v| loss(v, &w, &b));
             check_grad("conv dw", &w, &dw, |v| loss(&x, v, &b));
             check_grad("conv db", &b, &db, |v| loss(&x, &w, v));

@@ -36,5 +36,8 @@ pub fn max_rel_error(x: &[f32], analytic: &[f32], mut loss: impl FnMut(&[f32]) -
 /// a wrong index or a missing term gives errors of order 1).
 pub fn check_grad(what: &str, x: &[f32], analytic: &[f32], loss: impl FnMut(&[f32]) -> f64) {
     let e = max_rel_error(x, analytic, loss);
-    assert!(e < 1e-2, "{what}: gradient check failed, max relative error {e:.3e}");
+    assert!(
+        e < 1e-2,
+        "{what}: gradient check failed, max relative error {e:.3e}"
+    );
 }

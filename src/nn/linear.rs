@@ -4,7 +4,15 @@ use crate::kernels::{gemm_nn, gemm_nt, gemm_tn};
 
 /// Forward for a batch: `y = x · wᵀ + b`.
 /// x: [n, din], w: [dout, din], b: [dout] → y: [n, dout]
-pub fn linear_forward(n: usize, din: usize, dout: usize, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
+pub fn linear_forward(
+    n: usize,
+    din: usize,
+    dout: usize,
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    y: &mut [f32],
+) {
     for row in y[..n * dout].chunks_exact_mut(dout) {
         row.copy_from_slice(&b[..dout]);
     }
@@ -46,7 +54,15 @@ mod tests {
     fn known_answer() {
         // y = [1,2]·[[1,0],[0,1],[1,1]]ᵀ + [0,0,1] = [1,2,4]
         let mut y = [0.0; 3];
-        linear_forward(1, 2, 3, &[1.0, 2.0], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], &[0.0, 0.0, 1.0], &mut y);
+        linear_forward(
+            1,
+            2,
+            3,
+            &[1.0, 2.0],
+            &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0],
+            &[0.0, 0.0, 1.0],
+            &mut y,
+        );
         assert_eq!(y, [1.0, 2.0, 4.0]);
     }
 

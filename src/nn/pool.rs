@@ -4,7 +4,15 @@
 /// Trainable subsampling, one image:
 /// `y[c,i,j] = coef[c] · (x[c,2i,2j] + x[c,2i,2j+1] + x[c,2i+1,2j] + x[c,2i+1,2j+1]) + bias[c]`
 /// x: [ch, h, w] → y: [ch, h/2, w/2]
-pub fn subsample_forward(ch: usize, h: usize, w: usize, x: &[f32], coef: &[f32], bias: &[f32], y: &mut [f32]) {
+pub fn subsample_forward(
+    ch: usize,
+    h: usize,
+    w: usize,
+    x: &[f32],
+    coef: &[f32],
+    bias: &[f32],
+    y: &mut [f32],
+) {
     let (ho, wo) = (h / 2, w / 2);
     for c in 0..ch {
         let xc = &x[c * h * w..];
@@ -71,7 +79,9 @@ pub fn maxpool_forward(ch: usize, h: usize, w: usize, x: &[f32], y: &mut [f32]) 
         for i in 0..ho {
             let (r0, r1) = (&xc[2 * i * w..], &xc[(2 * i + 1) * w..]);
             for j in 0..wo {
-                y[(c * ho + i) * wo + j] = r0[2 * j].max(r0[2 * j + 1]).max(r1[2 * j].max(r1[2 * j + 1]));
+                y[(c * ho + i) * wo + j] = r0[2 * j]
+                    .max(r0[2 * j + 1])
+                    .max(r1[2 * j].max(r1[2 * j + 1]));
             }
         }
     }
@@ -130,7 +140,18 @@ mod tests {
             y.iter().zip(&r).map(|(a, b)| (*a * *b) as f64).sum::<f64>()
         };
         let (mut dc, mut db, mut dx) = (vec![0.0; ch], vec![0.0; ch], vec![0.0; x.len()]);
-        subsample_backward(ch, h, w, &x, &coef, &r, &mut dc, &mut db, Some(&mut dx), false);
+        subsample_backward(
+            ch,
+            h,
+            w,
+            &x,
+            &coef,
+            &r,
+            &mut dc,
+            &mut db,
+            Some(&mut dx),
+            false,
+        );
         check_grad("subsample dx", &x, &dx, |v| loss(v, &coef, &bias));
         check_grad("subsample dcoef", &coef, &dc, |v| loss(&x, v, &bias));
         check_grad("subsample dbias", &bias, &db, |v| loss(&x, &coef, v));

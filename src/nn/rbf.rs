@@ -150,7 +150,10 @@ pub const GLYPHS: [&str; 10] = [
 pub fn centres() -> Vec<f32> {
     let mut w = Vec::with_capacity(10 * GLYPH_LEN);
     for g in GLYPHS {
-        let px: Vec<f32> = g.chars().map(|c| if c == '#' { 1.0 } else { -1.0 }).collect();
+        let px: Vec<f32> = g
+            .chars()
+            .map(|c| if c == '#' { 1.0 } else { -1.0 })
+            .collect();
         assert_eq!(px.len(), GLYPH_LEN, "every glyph is 7x12");
         w.extend(px);
     }

@@ -46,7 +46,15 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// A checkpoint holding just a network's weights.
     pub fn from_network(net: &Network) -> Self {
-        Checkpoint { arch: net.arch, params: net.params.clone(), epoch: 0, config: None, optim: vec![], adam_t: 0, metrics: vec![] }
+        Checkpoint {
+            arch: net.arch,
+            params: net.params.clone(),
+            epoch: 0,
+            config: None,
+            optim: vec![],
+            adam_t: 0,
+            metrics: vec![],
+        }
     }
     /// The network it holds.
     pub fn network(&self) -> Network {
@@ -60,7 +68,10 @@ fn le_bytes(v: &[f32]) -> Vec<u8> {
 
 /// SHA-256 over tensors (sorted by name: name, shape, bytes) and metadata (sorted,
 /// without the checksum itself).
-fn checksum(tensors: &BTreeMap<String, (Vec<usize>, Vec<u8>)>, meta: &HashMap<String, String>) -> String {
+fn checksum(
+    tensors: &BTreeMap<String, (Vec<usize>, Vec<u8>)>,
+    meta: &HashMap<String, String>,
+) -> String {
     let mut h = Sha256::new();
     for (name, (shape, data)) in tensors {
         h.update(name.as_bytes());
@@ -70,7 +81,10 @@ fn checksum(tensors: &BTreeMap<String, (Vec<usize>, Vec<u8>)>, meta: &HashMap<St
         }
         h.update(data);
     }
-    let sorted: BTreeMap<_, _> = meta.iter().filter(|(k, _)| k.as_str() != "sha256").collect();
+    let sorted: BTreeMap<_, _> = meta
+        .iter()
+        .filter(|(k, _)| k.as_str() != "sha256")
+        .collect();
     for (k, v) in sorted {
         h.update(k.as_bytes());
         h.update([0]);
@@ -85,13 +99,22 @@ pub fn to_bytes(c: &Checkpoint) -> Vec<u8> {
     let layout = c.arch.layout();
     let mut tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
     for t in &layout.tensors {
-        tensors.insert(t.name.to_string(), (t.shape.clone(), le_bytes(&c.params[t.range()])));
+        tensors.insert(
+            t.name.to_string(),
+            (t.shape.clone(), le_bytes(&c.params[t.range()])),
+        );
         for (buf, v) in &c.optim {
-            tensors.insert(format!("optim.{buf}.{}", t.name), (t.shape.clone(), le_bytes(&v[t.range()])));
+            tensors.insert(
+                format!("optim.{buf}.{}", t.name),
+                (t.shape.clone(), le_bytes(&v[t.range()])),
+            );
         }
     }
     if c.arch == Arch::Classic {
-        tensors.insert("rbf.centers".into(), (vec![10, 84], le_bytes(&rbf::centres())));
+        tensors.insert(
+            "rbf.centers".into(),
+            (vec![10, 84], le_bytes(&rbf::centres())),
+        );
     }
     let mut meta = HashMap::new();
     meta.insert("format".into(), "lenet5".into());
@@ -101,14 +124,25 @@ pub fn to_bytes(c: &Checkpoint) -> Vec<u8> {
     meta.insert("adam_t".into(), c.adam_t.to_string());
     if let Some(cfg) = &c.config {
         meta.insert("seed".into(), cfg.seed.to_string());
-        meta.insert("config".into(), serde_json::to_string(cfg).expect("config serialises"));
+        meta.insert(
+            "config".into(),
+            serde_json::to_string(cfg).expect("config serialises"),
+        );
     }
-    meta.insert("metrics".into(), serde_json::to_string(&c.metrics).expect("metrics serialise"));
+    meta.insert(
+        "metrics".into(),
+        serde_json::to_string(&c.metrics).expect("metrics serialise"),
+    );
     let sum = checksum(&tensors, &meta);
     meta.insert("sha256".into(), sum);
     let views: Vec<(String, TensorView)> = tensors
         .iter()
-        .map(|(n, (shape, data))| (n.clone(), TensorView::new(Dtype::F32, shape.clone(), data).expect("shape matches data")))
+        .map(|(n, (shape, data))| {
+            (
+                n.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), data).expect("shape matches data"),
+            )
+        })
         .collect();
     safetensors::serialize(views, Some(meta)).expect("in-memory serialisation cannot fail")
 }
@@ -116,38 +150,68 @@ pub fn to_bytes(c: &Checkpoint) -> Vec<u8> {
 /// Parses and verifies checkpoint bytes; `path` is only used in error messages.
 pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     let bad = |msg: String| Error::checkpoint(path, msg);
-    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a valid safetensors file ({e}); the file is truncated or corrupt")))?;
-    let (_, md) = SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("unreadable header ({e})")))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| {
+        bad(format!(
+            "not a valid safetensors file ({e}); the file is truncated or corrupt"
+        ))
+    })?;
+    let (_, md) =
+        SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("unreadable header ({e})")))?;
     let meta = md.metadata().clone().unwrap_or_default();
-    let get = |k: &str| meta.get(k).ok_or_else(|| bad(format!("metadata lacks `{k}`; not a lenet5 checkpoint")));
+    let get = |k: &str| {
+        meta.get(k)
+            .ok_or_else(|| bad(format!("metadata lacks `{k}`; not a lenet5 checkpoint")))
+    };
     if get("format")? != "lenet5" {
         return Err(bad("metadata `format` is not `lenet5`".into()));
     }
     if get("format_version")? != FORMAT_VERSION {
-        return Err(bad(format!("format version {} is not supported (this lenet5 reads {FORMAT_VERSION})", get("format_version")?)));
+        return Err(bad(format!(
+            "format version {} is not supported (this lenet5 reads {FORMAT_VERSION})",
+            get("format_version")?
+        )));
     }
     let arch_s = get("arch")?;
-    let arch = Arch::parse(arch_s).ok_or_else(|| bad(format!("unknown architecture `{arch_s}`")))?;
+    let arch =
+        Arch::parse(arch_s).ok_or_else(|| bad(format!("unknown architecture `{arch_s}`")))?;
     let mut tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
     for name in st.names() {
-        let t = st.tensor(name).map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
+        let t = st
+            .tensor(name)
+            .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
         if t.dtype() != Dtype::F32 {
-            return Err(bad(format!("tensor `{name}` has dtype {:?}, expected F32", t.dtype())));
+            return Err(bad(format!(
+                "tensor `{name}` has dtype {:?}, expected F32",
+                t.dtype()
+            )));
         }
         tensors.insert(name.to_string(), (t.shape().to_vec(), t.data().to_vec()));
     }
     let want = get("sha256")?;
     if &checksum(&tensors, &meta) != want {
-        return Err(bad("checksum mismatch: the file is corrupt (a byte changed since it was written)".into()));
+        return Err(bad(
+            "checksum mismatch: the file is corrupt (a byte changed since it was written)".into(),
+        ));
     }
     let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
-        let (s, d) = tensors.get(name).ok_or_else(|| bad(format!("tensor `{name}` is missing (expected for the {arch} architecture)")))?;
+        let (s, d) = tensors.get(name).ok_or_else(|| {
+            bad(format!(
+                "tensor `{name}` is missing (expected for the {arch} architecture)"
+            ))
+        })?;
         if s.as_slice() != shape {
-            return Err(bad(format!("tensor `{name}` has shape {s:?}, the {arch} architecture needs {shape:?}")));
+            return Err(bad(format!(
+                "tensor `{name}` has shape {s:?}, the {arch} architecture needs {shape:?}"
+            )));
         }
-        let v: Vec<f32> = d.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let v: Vec<f32> = d
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
         if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-            return Err(bad(format!("tensor `{name}` holds a non-finite value at index {i}")));
+            return Err(bad(format!(
+                "tensor `{name}` holds a non-finite value at index {i}"
+            )));
         }
         Ok(v)
     };
@@ -158,52 +222,100 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     }
     if arch == Arch::Classic {
         if read("rbf.centers", &[10, 84])? != rbf::centres() {
-            return Err(bad("tensor `rbf.centers` differs from this lenet5's RBF bitmaps".into()));
+            return Err(bad(
+                "tensor `rbf.centers` differs from this lenet5's RBF bitmaps".into(),
+            ));
         }
         let net = Network::from_params(arch, params.clone());
         let c3 = layout.get("c3.weight").expect("classic has c3");
-        if params[c3.range()].iter().zip(&net.mask).any(|(w, m)| *m == 0.0 && *w != 0.0) {
-            return Err(bad("tensor `c3.weight` has weights on connections absent from the C3 table".into()));
+        if params[c3.range()]
+            .iter()
+            .zip(&net.mask)
+            .any(|(w, m)| *m == 0.0 && *w != 0.0)
+        {
+            return Err(bad(
+                "tensor `c3.weight` has weights on connections absent from the C3 table".into(),
+            ));
         }
     }
-    let known: Vec<String> = layout.tensors.iter().map(|t| t.name.to_string()).chain(["rbf.centers".to_string()]).collect();
+    let known: Vec<String> = layout
+        .tensors
+        .iter()
+        .map(|t| t.name.to_string())
+        .chain(["rbf.centers".to_string()])
+        .collect();
     let mut optim: Vec<(String, Vec<f32>)> = vec![];
     for name in tensors.keys() {
         if known.contains(name) {
             continue;
         }
-        let rest = name.strip_prefix("optim.").ok_or_else(|| bad(format!("unexpected tensor `{name}` for the {arch} architecture")))?;
-        let (buf, tname) = rest.split_once('.').ok_or_else(|| bad(format!("unexpected tensor `{name}`")))?;
+        let rest = name.strip_prefix("optim.").ok_or_else(|| {
+            bad(format!(
+                "unexpected tensor `{name}` for the {arch} architecture"
+            ))
+        })?;
+        let (buf, tname) = rest
+            .split_once('.')
+            .ok_or_else(|| bad(format!("unexpected tensor `{name}`")))?;
         if optim.iter().all(|(b, _)| b != buf) {
             optim.push((buf.to_string(), vec![0.0; layout.total()]));
         }
-        let t = layout.get(tname).ok_or_else(|| bad(format!("tensor `{name}` names no parameter of {arch}")))?;
+        let t = layout
+            .get(tname)
+            .ok_or_else(|| bad(format!("tensor `{name}` names no parameter of {arch}")))?;
         let v = read(name, &t.shape)?;
-        let slot = optim.iter_mut().find(|(b, _)| b == buf).expect("inserted above");
+        let slot = optim
+            .iter_mut()
+            .find(|(b, _)| b == buf)
+            .expect("inserted above");
         slot.1[t.range()].copy_from_slice(&v);
     }
-    let parse_num = |k: &str| -> Result<u64> { meta.get(k).map_or(Ok(0), |v| v.parse().map_err(|_| bad(format!("metadata `{k}` is not a number"))))};
+    let parse_num = |k: &str| -> Result<u64> {
+        meta.get(k).map_or(Ok(0), |v| {
+            v.parse()
+                .map_err(|_| bad(format!("metadata `{k}` is not a number")))
+        })
+    };
     let config = match meta.get("config") {
-        Some(s) => Some(serde_json::from_str::<TrainConfig>(s).map_err(|e| bad(format!("metadata `config`: {e}")))?),
+        Some(s) => Some(
+            serde_json::from_str::<TrainConfig>(s)
+                .map_err(|e| bad(format!("metadata `config`: {e}")))?,
+        ),
         None => None,
     };
     if let Some(cfg) = &config
         && cfg.arch != arch
     {
-        return Err(bad("metadata `config` names another architecture than `arch`".into()));
+        return Err(bad(
+            "metadata `config` names another architecture than `arch`".into(),
+        ));
     }
     let metrics = match meta.get("metrics") {
         Some(s) => serde_json::from_str(s).map_err(|e| bad(format!("metadata `metrics`: {e}")))?,
         None => vec![],
     };
-    Ok(Checkpoint { arch, params, epoch: parse_num("epoch")? as usize, config, optim, adam_t: parse_num("adam_t")?, metrics })
+    Ok(Checkpoint {
+        arch,
+        params,
+        epoch: parse_num("epoch")? as usize,
+        config,
+        optim,
+        adam_t: parse_num("adam_t")?,
+        metrics,
+    })
 }
 
 /// Reads and verifies a checkpoint file.
 pub fn load(path: &Path) -> Result<Checkpoint> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.len() > MAX_CHECKPOINT_BYTES {
-        return Err(Error::checkpoint(path, format!("{} bytes is far too large for a LeNet-5 checkpoint", meta.len())));
+        return Err(Error::checkpoint(
+            path,
+            format!(
+                "{} bytes is far too large for a LeNet-5 checkpoint",
+                meta.len()
+            ),
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     from_bytes(&bytes, path)
@@ -222,8 +334,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = path.file_name().ok_or_else(|| Error::Usage(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Usage(format!("{}: not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -249,7 +367,10 @@ mod tests {
         let mut c = Checkpoint::from_network(&net);
         c.epoch = 2;
         c.config = Some(TrainConfig::defaults(arch));
-        c.optim = vec![("velocity".into(), net.params.iter().map(|v| v * 0.5).collect())];
+        c.optim = vec![(
+            "velocity".into(),
+            net.params.iter().map(|v| v * 0.5).collect(),
+        )];
         c
     }
 
@@ -273,7 +394,11 @@ mod tests {
             match e {
                 Err(err) => assert!(err.to_string().contains("m.safetensors"), "{err}"),
                 // A flip in the header's space padding changes nothing that is read.
-                Ok(ck) => assert_eq!(ck, sample(Arch::Modern), "byte {pos} flipped but loaded different data"),
+                Ok(ck) => assert_eq!(
+                    ck,
+                    sample(Arch::Modern),
+                    "byte {pos} flipped but loaded different data"
+                ),
             }
         }
         let cut = from_bytes(&b[..b.len() / 2], Path::new("m.safetensors")).unwrap_err();
@@ -295,11 +420,21 @@ mod tests {
             tensors.insert(n.to_string(), (t.shape().to_vec(), t.data().to_vec()));
         }
         meta.insert("sha256".into(), checksum(&tensors, &meta));
-        let views: Vec<(String, TensorView)> =
-            tensors.iter().map(|(n, (s, d))| (n.clone(), TensorView::new(Dtype::F32, s.clone(), d).unwrap())).collect();
+        let views: Vec<(String, TensorView)> = tensors
+            .iter()
+            .map(|(n, (s, d))| {
+                (
+                    n.clone(),
+                    TensorView::new(Dtype::F32, s.clone(), d).unwrap(),
+                )
+            })
+            .collect();
         let forged = safetensors::serialize(views, Some(meta)).unwrap();
         let err = from_bytes(&forged, Path::new("f")).unwrap_err().to_string();
-        assert!(err.contains("c1.weight") && err.contains("missing"), "{err}");
+        assert!(
+            err.contains("c1.weight") && err.contains("missing"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -308,7 +443,10 @@ mod tests {
         let p = dir.path().join("m.safetensors");
         save(&p, &sample(Arch::Classic)).unwrap();
         save(&p, &sample(Arch::Classic)).unwrap();
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         assert_eq!(load(&p).unwrap(), sample(Arch::Classic));
     }

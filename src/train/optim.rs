@@ -61,9 +61,17 @@ pub fn lr_factor(schedule: Schedule, epoch: usize, progress: f64) -> f32 {
 #[derive(Clone, Debug, PartialEq)]
 pub enum OptimState {
     /// SDLM keeps only the per-pass step sizes ε/(μ + h), recomputed every pass.
-    Sdlm { step: Vec<f32> },
-    Sgd { velocity: Vec<f32> },
-    Adam { m: Vec<f32>, v: Vec<f32>, t: u64 },
+    Sdlm {
+        step: Vec<f32>,
+    },
+    Sgd {
+        velocity: Vec<f32>,
+    },
+    Adam {
+        m: Vec<f32>,
+        v: Vec<f32>,
+        t: u64,
+    },
 }
 
 impl OptimState {
@@ -71,8 +79,14 @@ impl OptimState {
     pub fn new(kind: OptimKind, n: usize) -> Self {
         match kind {
             OptimKind::Sdlm => OptimState::Sdlm { step: vec![0.0; n] },
-            OptimKind::Sgd => OptimState::Sgd { velocity: vec![0.0; n] },
-            OptimKind::Adam => OptimState::Adam { m: vec![0.0; n], v: vec![0.0; n], t: 0 },
+            OptimKind::Sgd => OptimState::Sgd {
+                velocity: vec![0.0; n],
+            },
+            OptimKind::Adam => OptimState::Adam {
+                m: vec![0.0; n],
+                v: vec![0.0; n],
+                t: 0,
+            },
         }
     }
 
@@ -105,7 +119,14 @@ impl OptimState {
     }
 
     /// One update of `params` with gradient `g`.
-    pub fn step(&mut self, params: &mut [f32], g: &[f32], lr: f32, momentum: f32, weight_decay: f32) {
+    pub fn step(
+        &mut self,
+        params: &mut [f32],
+        g: &[f32],
+        lr: f32,
+        momentum: f32,
+        weight_decay: f32,
+    ) {
         match self {
             OptimState::Sdlm { step } => {
                 for ((p, &gk), &s) in params.iter_mut().zip(g).zip(step.iter()) {
@@ -123,7 +144,9 @@ impl OptimState {
                 *t += 1;
                 let c1 = 1.0 - b1.powi(*t as i32);
                 let c2 = 1.0 - b2.powi(*t as i32);
-                for (((p, &gk), mk), vk) in params.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                for (((p, &gk), mk), vk) in
+                    params.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
+                {
                     let gk = gk + weight_decay * *p;
                     *mk = b1 * *mk + (1.0 - b1) * gk;
                     *vk = b2 * *vk + (1.0 - b2) * gk * gk;
@@ -140,8 +163,12 @@ mod tests {
 
     #[test]
     fn paper_schedule_matches_the_paper() {
-        let eps: Vec<f32> = (0..20).map(|e| 5e-4 * lr_factor(Schedule::Paper, e, 0.0)).collect();
-        let want = [5e-4, 5e-4, 2e-4, 2e-4, 2e-4, 1e-4, 1e-4, 1e-4, 5e-5, 5e-5, 5e-5, 5e-5, 1e-5];
+        let eps: Vec<f32> = (0..20)
+            .map(|e| 5e-4 * lr_factor(Schedule::Paper, e, 0.0))
+            .collect();
+        let want = [
+            5e-4, 5e-4, 2e-4, 2e-4, 2e-4, 1e-4, 1e-4, 1e-4, 5e-5, 5e-5, 5e-5, 5e-5, 1e-5,
+        ];
         for (a, b) in eps.iter().zip(want) {
             assert!((a - b).abs() < 1e-9, "{a} vs {b}");
         }

@@ -95,13 +95,18 @@ impl TrainConfig {
     /// Checks the combination makes sense.
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 || self.batch == 0 {
-            return Err(Error::Usage("--epochs and --batch must be at least 1".into()));
+            return Err(Error::Usage(
+                "--epochs and --batch must be at least 1".into(),
+            ));
         }
         if self.optim == OptimKind::Sdlm && self.arch != Arch::Classic {
             return Err(Error::Usage("--optim sdlm needs --arch classic (its curvature pass is written for the paper's network); use sgd or adam".into()));
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(Error::Usage(format!("--lr must be a positive number, got {}", self.lr)));
+            return Err(Error::Usage(format!(
+                "--lr must be a positive number, got {}",
+                self.lr
+            )));
         }
         Ok(())
     }
@@ -169,7 +174,13 @@ pub fn evaluate(net: &Network, ds: &Dataset) -> EvalResult {
             },
         )
         .collect();
-    let mut r = EvalResult { n, correct: 0, loss: 0.0, confusion: [[0; 10]; 10], predictions: Vec::with_capacity(n) };
+    let mut r = EvalResult {
+        n,
+        correct: 0,
+        loss: 0.0,
+        confusion: [[0; 10]; 10],
+        predictions: Vec::with_capacity(n),
+    };
     for (loss, preds) in parts {
         r.loss += loss;
         r.predictions.extend(preds);
@@ -191,6 +202,9 @@ struct ChunkState {
     correct: usize,
 }
 
+/// Called after every epoch with its metrics.
+pub type EpochCallback = Box<dyn FnMut(&EpochMetrics) + Send>;
+
 /// Where and how to report and save.
 pub struct RunOptions {
     /// Checkpoint written after every epoch (metrics log beside it, `.jsonl`).
@@ -200,7 +214,22 @@ pub struct RunOptions {
     /// Show a progress bar.
     pub progress: bool,
     /// Called after every epoch with its metrics.
-    pub on_epoch: Option<Box<dyn FnMut(&EpochMetrics) + Send>>,
+    pub on_epoch: Option<EpochCallback>,
+    /// Stop (as if interrupted) once this many epochs are complete; None = run to the end.
+    pub stop_after: Option<usize>,
+}
+
+impl RunOptions {
+    /// Quiet, no checkpoint, `threads` workers.
+    pub fn quiet(threads: usize) -> Self {
+        RunOptions {
+            out: None,
+            threads,
+            progress: false,
+            on_epoch: None,
+            stop_after: None,
+        }
+    }
 }
 
 /// The path of the metrics log kept beside checkpoint `out`: `x.safetensors` → `x.metrics.jsonl`.
@@ -224,7 +253,13 @@ impl Trainer {
         config.validate()?;
         let net = Network::new(config.arch, config.seed);
         let state = OptimState::new(config.optim, net.params.len());
-        Ok(Trainer { config, net, state, epoch: 0, history: vec![] })
+        Ok(Trainer {
+            config,
+            net,
+            state,
+            epoch: 0,
+            history: vec![],
+        })
     }
 
     /// Continues the run saved in `ckpt`; `epochs` may extend it.
@@ -244,16 +279,35 @@ impl Trainer {
         for (name, buf) in state.buffers_mut() {
             match ckpt.optim.iter().find(|(n, _)| n == name) {
                 Some((_, v)) if v.len() == buf.len() => buf.copy_from_slice(v),
-                _ => return Err(Error::Usage(format!("checkpoint lacks optimiser state `{name}`; cannot resume exactly"))),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "checkpoint lacks optimiser state `{name}`; cannot resume exactly"
+                    )));
+                }
             }
         }
-        Ok(Trainer { config, net, state, epoch: ckpt.epoch, history: ckpt.metrics })
+        Ok(Trainer {
+            config,
+            net,
+            state,
+            epoch: ckpt.epoch,
+            history: ckpt.metrics,
+        })
     }
 
     /// The checkpoint of the current state.
     pub fn checkpoint(&self) -> Checkpoint {
-        let optim = self.state.buffers().into_iter().map(|(n, v)| (n.to_string(), v.to_vec())).collect();
-        let adam_t = if let OptimState::Adam { t, .. } = &self.state { *t } else { 0 };
+        let optim = self
+            .state
+            .buffers()
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v.to_vec()))
+            .collect();
+        let adam_t = if let OptimState::Adam { t, .. } = &self.state {
+            *t
+        } else {
+            0
+        };
         Checkpoint {
             arch: self.net.arch,
             params: self.net.params.clone(),
@@ -275,7 +329,10 @@ impl Trainer {
     }
 
     fn run_inner(&mut self, train: &Dataset, test: &Dataset, opts: &mut RunOptions) -> Result<()> {
-        let n = self.config.limit.map_or(train.len(), |l| l.min(train.len()));
+        let n = self
+            .config
+            .limit
+            .map_or(train.len(), |l| l.min(train.len()));
         if n == 0 {
             return Err(Error::Data("the training set is empty".into()));
         }
@@ -283,11 +340,19 @@ impl Trainer {
         let mut grads = vec![0.0f32; p];
         let nchunks = self.config.batch.div_ceil(CHUNK);
         let mut chunks: Vec<ChunkState> = (0..nchunks)
-            .map(|_| ChunkState { ws: Workspace::new(self.config.arch, CHUNK), grads: vec![0.0; p], loss: 0.0, correct: 0 })
+            .map(|_| ChunkState {
+                ws: Workspace::new(self.config.arch, CHUNK),
+                grads: vec![0.0; p],
+                loss: 0.0,
+                correct: 0,
+            })
             .collect();
         let mut ws1 = Workspace::new(self.config.arch, 1);
         let steps_per_epoch = n.div_ceil(self.config.batch);
-        while self.epoch < self.config.epochs {
+        let last = opts
+            .stop_after
+            .map_or(self.config.epochs, |s| s.min(self.config.epochs));
+        while self.epoch < last {
             let e = self.epoch;
             let t0 = Instant::now();
             let mut order: Vec<usize> = (0..n).collect();
@@ -301,7 +366,10 @@ impl Trainer {
             if self.config.batch == 1 {
                 // Per-pattern updates (the paper's SDLM, or plain SGD at batch 1).
                 for (k, &i) in order.iter().enumerate() {
-                    let px = self.config.augment.pixels(train.image(i), self.config.seed, e, i);
+                    let px = self
+                        .config
+                        .augment
+                        .pixels(train.image(i), self.config.seed, e, i);
                     self.net.prepare_input(&px, &mut ws1, 0);
                     self.net.forward(&mut ws1, 1);
                     let (l, c) = self.net.loss(&mut ws1, &[train.label(i)], 1.0);
@@ -310,10 +378,20 @@ impl Trainer {
                     grads.fill(0.0);
                     self.net.backward(&mut ws1, 1, &mut grads);
                     let lr_k = self.step_lr(e, k, steps_per_epoch);
-                    self.state.step(&mut self.net.params, &grads, lr_k, self.config.momentum, self.config.weight_decay);
+                    self.state.step(
+                        &mut self.net.params,
+                        &grads,
+                        lr_k,
+                        self.config.momentum,
+                        self.config.weight_decay,
+                    );
                     if k % 1000 == 999 {
                         bar.set_position(k as u64 + 1);
-                        bar.set_message(format!("loss {:.4} acc {:.2}%", loss_sum / (k + 1) as f64, 100.0 * correct as f64 / (k + 1) as f64));
+                        bar.set_message(format!(
+                            "loss {:.4} acc {:.2}%",
+                            loss_sum / (k + 1) as f64,
+                            100.0 * correct as f64 / (k + 1) as f64
+                        ));
                     }
                 }
             } else {
@@ -321,19 +399,22 @@ impl Trainer {
                     let scale = 1.0 / batch.len() as f32;
                     let net = &self.net;
                     let cfg = &self.config;
-                    chunks.par_iter_mut().zip(batch.par_chunks(CHUNK)).for_each(|(cs, idx)| {
-                        for (k, &i) in idx.iter().enumerate() {
-                            let px = cfg.augment.pixels(train.image(i), cfg.seed, e, i);
-                            net.prepare_input(&px, &mut cs.ws, k);
-                        }
-                        net.forward(&mut cs.ws, idx.len());
-                        let labels: Vec<u8> = idx.iter().map(|&i| train.label(i)).collect();
-                        let (l, c) = net.loss(&mut cs.ws, &labels, scale);
-                        cs.loss = l;
-                        cs.correct = c;
-                        cs.grads.fill(0.0);
-                        net.backward(&mut cs.ws, idx.len(), &mut cs.grads);
-                    });
+                    chunks
+                        .par_iter_mut()
+                        .zip(batch.par_chunks(CHUNK))
+                        .for_each(|(cs, idx)| {
+                            for (k, &i) in idx.iter().enumerate() {
+                                let px = cfg.augment.pixels(train.image(i), cfg.seed, e, i);
+                                net.prepare_input(&px, &mut cs.ws, k);
+                            }
+                            net.forward(&mut cs.ws, idx.len());
+                            let labels: Vec<u8> = idx.iter().map(|&i| train.label(i)).collect();
+                            let (l, c) = net.loss(&mut cs.ws, &labels, scale);
+                            cs.loss = l;
+                            cs.correct = c;
+                            cs.grads.fill(0.0);
+                            net.backward(&mut cs.ws, idx.len(), &mut cs.grads);
+                        });
                     // Deterministic reduction: chunk 0, then 1, ... whatever thread ran them.
                     let used = batch.len().div_ceil(CHUNK);
                     grads.copy_from_slice(&chunks[0].grads);
@@ -347,11 +428,21 @@ impl Trainer {
                         correct += cs.correct;
                     }
                     let lr_k = self.step_lr(e, step, steps_per_epoch);
-                    self.state.step(&mut self.net.params, &grads, lr_k, self.config.momentum, self.config.weight_decay);
+                    self.state.step(
+                        &mut self.net.params,
+                        &grads,
+                        lr_k,
+                        self.config.momentum,
+                        self.config.weight_decay,
+                    );
                     if step % 20 == 19 {
                         let seen = ((step + 1) * self.config.batch).min(n);
                         bar.set_position(seen as u64);
-                        bar.set_message(format!("loss {:.4} acc {:.2}%", loss_sum / seen as f64, 100.0 * correct as f64 / seen as f64));
+                        bar.set_message(format!(
+                            "loss {:.4} acc {:.2}%",
+                            loss_sum / seen as f64,
+                            100.0 * correct as f64 / seen as f64
+                        ));
                     }
                 }
             }
@@ -359,7 +450,10 @@ impl Trainer {
             bar.finish_and_clear();
             let ev = evaluate(&self.net, test);
             if !self.net.params.iter().all(|v| v.is_finite()) {
-                return Err(Error::Usage(format!("training diverged in epoch {} (non-finite weights); lower --lr", e + 1)));
+                return Err(Error::Usage(format!(
+                    "training diverged in epoch {} (non-finite weights); lower --lr",
+                    e + 1
+                )));
             }
             let m = EpochMetrics {
                 epoch: e + 1,
@@ -387,17 +481,28 @@ impl Trainer {
 
     /// The learning rate of update `step` of epoch `e` (cosine decays per update).
     fn step_lr(&self, e: usize, step: usize, steps_per_epoch: usize) -> f32 {
-        let progress = (e * steps_per_epoch + step) as f64 / (self.config.epochs * steps_per_epoch) as f64;
+        let progress =
+            (e * steps_per_epoch + step) as f64 / (self.config.epochs * steps_per_epoch) as f64;
         self.config.lr * lr_factor(self.config.schedule, e, progress)
     }
 
     /// SDLM: averages the Gauss-Newton diagonal over the first `hessian_samples`
     /// patterns of this pass and sets the steps ε/(μ + h).
-    fn estimate_curvature(&mut self, train: &Dataset, order: &[usize], e: usize, ws: &mut Workspace, eps: f32) {
+    fn estimate_curvature(
+        &mut self,
+        train: &Dataset,
+        order: &[usize],
+        e: usize,
+        ws: &mut Workspace,
+        eps: f32,
+    ) {
         let m = self.config.hessian_samples.clamp(1, order.len());
         let mut h = vec![0.0f32; self.net.params.len()];
         for &i in &order[..m] {
-            let px = self.config.augment.pixels(train.image(i), self.config.seed, e, i);
+            let px = self
+                .config
+                .augment
+                .pixels(train.image(i), self.config.seed, e, i);
             self.net.prepare_input(&px, ws, 0);
             self.net.forward(ws, 1);
             classic::hessian_diag(&self.net.params, &self.net.mask, ws, &mut h);
