@@ -1,1 +1,2 @@
 //! Bytes on disk → images and labels in memory.
+pub mod image;
