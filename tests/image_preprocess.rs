@@ -354,3 +354,81 @@ fn sixteen_bit_and_grey_alpha_inputs() {
         assert!(d < 1.0, "{what}: differs by {d}");
     }
 }
+
+#[test]
+fn paper_grain_and_jpeg_noise_leave_the_background_black() {
+    let clean = pp(base('4', INK, PAPER));
+    let mut grainy = base('4', INK, PAPER);
+    let mut seed = 99u32;
+    for p in grainy.pixels_mut() {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let n = (seed >> 27) as i32 - 16; // -16..=15 grey levels
+        for c in &mut p.0 {
+            *c = (i32::from(*c) + n).clamp(0, 255) as u8;
+        }
+    }
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(grainy.clone())
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .unwrap();
+    let from_jpeg = decode_image(jpeg.get_ref(), std::path::Path::new("photo.jpg")).unwrap();
+    for (what, p) in [
+        ("grain", pp(grainy)),
+        ("grain + JPEG", preprocess(&from_jpeg)),
+    ] {
+        assert!(!p.blank, "{what}");
+        assert_mnist_like(&p.pixels, &format!("{what}\n{}", ascii(&p.pixels)));
+        let d = mad(&clean.pixels, &p.pixels);
+        assert!(d < 3.0, "{what}: differs from the clean drawing by {d:.2}");
+    }
+}
+
+#[test]
+fn uneven_lighting_is_not_taken_for_ink() {
+    let clean = pp(base('7', INK, PAPER));
+    // Paper lit from the left: 250 at the left edge down to 160 at the right, with a
+    // soft shadow (20% deep) over the bottom-left corner; the ink darkens with the light.
+    // A single background level would take the right side and the shadow for ink.
+    let mut shaded = base('7', INK, PAPER);
+    for (x, y, p) in shaded.enumerate_pixels_mut() {
+        let (dx, dy) = (x as f32 - 20.0, y as f32 - 190.0);
+        let shadow = 0.2 * (-(dx * dx + dy * dy) / (2.0 * 45.0 * 45.0)).exp();
+        let light = (1.0 - 0.36 * x as f32 / 199.0) * (1.0 - shadow);
+        let paper_level = f32::from(PAPER[0]);
+        let ink_amount = (paper_level - f32::from(p.0[0])) / (paper_level - f32::from(INK[0]));
+        let v = (250.0 * (1.0 - ink_amount) + 25.0 * ink_amount) * light;
+        p.0 = [v.round() as u8; 3];
+    }
+    let p = pp(shaded);
+    assert!(!p.blank);
+    assert_mnist_like(&p.pixels, &format!("shaded\n{}", ascii(&p.pixels)));
+    let d = mad(&clean.pixels, &p.pixels);
+    assert!(
+        d < 4.0,
+        "shaded differs from the clean drawing by {d:.2}\n{}",
+        ascii(&p.pixels)
+    );
+}
+
+#[test]
+fn a_very_thick_stroke_is_not_hollowed_out() {
+    // A marker stroke half as wide as the canvas, wider than the local-background window.
+    let pen = Pen {
+        origin: (0.0, 10.0),
+        size: 180.0,
+        thickness: 100.0,
+    };
+    let p = pp(draw::draw_rgb(200, 200, '1', pen, INK, PAPER));
+    assert_mnist_like(&p.pixels, "thick");
+    let (x0, y0, x1, y1) = draw::bbox(&p.pixels).unwrap();
+    // The darkest point down the middle of the bar (away from its ends).
+    let cx = (x0 + x1) / 2;
+    let (ya, yb) = (y0 + (y1 - y0) / 4, y1 - (y1 - y0) / 4);
+    let middle = (ya..yb).map(|y| p.pixels[y * 28 + cx]).min().unwrap();
+    eprintln!("thick stroke: weakest middle pixel {middle}");
+    assert!(
+        middle >= 150,
+        "the middle of the stroke drops to {middle}\n{}",
+        ascii(&p.pixels)
+    );
+}

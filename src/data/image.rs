@@ -22,20 +22,25 @@
 //!    A light background (≥ 0.6) means dark ink, which is inverted so ink becomes bright; a
 //!    dark one (≤ 0.4) means light ink. In between, the side (darker or lighter than the
 //!    background) that deviates more decides. [`Preprocessed::inverted`] records it.
-//! 3. **Subtract the background, stretch, threshold.** Ink strength is how far a pixel is
-//!    from the background in the ink's direction (negative values become 0). It is divided
-//!    by a robust peak (the 90th percentile of the pixels that are at least a quarter of the
-//!    maximum), so faint pencil and black marker both reach full strength. If the maximum
-//!    deviation is below [`MIN_CONTRAST`] (about 25 grey levels) the image is **blank**.
-//!    Values under [`NOISE_FLOOR`] of the peak become 0 and the rest are stretched back to
-//!    `0..=1`, so paper texture and JPEG noise leave the background exactly 0.
+//! 3. **Subtract the background, stretch, threshold.** The paper is rarely evenly lit in a
+//!    photo, so the level subtracted is local: a running maximum (for dark ink; minimum for
+//!    light ink) over a window a third of the short side wide, which erases the strokes,
+//!    then box-smoothed, and kept within [`LOCAL_BACKGROUND_RANGE`] of the frame median (so a
+//!    stroke wider than the window is dimmed, not hollowed out). On a clean canvas this is
+//!    just the paper level. Ink strength is how far a pixel is from it in the ink's
+//!    direction (negative values become 0). It is divided by a robust peak (the 90th
+//!    percentile of the pixels that are at least a quarter of the maximum), so faint pencil
+//!    and black marker both reach full strength. If the maximum is below [`MIN_CONTRAST`]
+//!    (about 25 grey levels) the image is **blank**. Values under [`NOISE_FLOOR`] of the
+//!    peak become 0 and the rest are stretched back to `0..=1`, so paper grain and JPEG
+//!    noise leave the background exactly 0.
 //! 4. **Remove specks.** Connected blobs of ink (8-connected) whose mass is under
 //!    [`SPECK_FRACTION`] of the largest blob are erased, so a speck of dust far from the
 //!    digit does not stretch its bounding box.
 //! 5. **Crop to the ink.** The bounding box of what is left is the digit. When step 1
 //!    downscaled, the box (plus one block of margin) is read again from the original
 //!    picture at the finest resolution that keeps it within [`WORKING_MAX_SIDE`], and steps
-//!    3–4 are repeated there with the same background and polarity, so a small digit in a
+//!    3–4 are repeated there with the same polarity and paper level, so a small digit in a
 //!    huge photo keeps its detail. [`Preprocessed::ink_bbox`] gives the box in the input's
 //!    pixel coordinates.
 //! 6. **Scale into 20x20.** The crop is scaled so its longer side is about [`BOX`] = 20
@@ -82,6 +87,8 @@ pub const WORKING_MAX_SIDE: u32 = 512;
 pub const MIN_CONTRAST: f32 = 0.1;
 /// Ink weaker than this fraction of the peak is noise and becomes 0.
 pub const NOISE_FLOOR: f32 = 0.15;
+/// How far the local paper level may stray from the frame median (step 3).
+pub const LOCAL_BACKGROUND_RANGE: f32 = 0.25;
 /// Blobs lighter than this fraction of the heaviest blob are specks and are erased.
 pub const SPECK_FRACTION: f32 = 0.025;
 /// Largest width or height [`load_image`] / [`decode_image`] accept.
@@ -96,7 +103,8 @@ pub struct Preprocessed {
     pub pixels: [u8; SIDE * SIDE],
     /// No ink was found (uniform or nearly uniform image); `pixels` are then all 0.
     pub blank: bool,
-    /// The input was dark ink on a light background and was inverted.
+    /// The input was dark ink on a light background and was inverted (for a blank image:
+    /// the background was light).
     pub inverted: bool,
     /// The ink's bounding box in the input's pixel coordinates, as `(x, y, width, height)`;
     /// `None` when blank.
@@ -505,14 +513,121 @@ fn dark_ink(p: &Plane, bg: f32) -> bool {
     darker >= lighter
 }
 
-/// Ink strength: deviation from the background in the ink's direction, at least 0.
-fn ink_map(p: &Plane, bg: f32, dark_ink: bool) -> Vec<f32> {
-    p.v.iter()
-        .map(|&v| if dark_ink { bg - v } else { v - bg }.max(0.0))
-        .collect()
+/// The paper level around each pixel, so shading and shadows are not taken for ink: for
+/// dark ink the running maximum over a square window about a third of the short side wide
+/// (which wipes out any stroke thinner than that), smoothed by a box mean of the same size;
+/// for light ink the running minimum. It is kept within [`LOCAL_BACKGROUND_RANGE`] of the
+/// frame median `bg`, so a stroke thicker than the window is dimmed, never hollowed out.
+fn background_map(p: &Plane, bg: f32, dark_ink: bool) -> Plane {
+    let (w, h) = (p.w, p.h);
+    let r = (w.min(h) / 6).max(1);
+    let mut a = p.v.clone();
+    let mut b = vec![0f32; w * h];
+    // Rows, then columns (via a transposed copy).
+    for y in 0..h {
+        running_extreme(
+            &a[y * w..(y + 1) * w],
+            r,
+            dark_ink,
+            &mut b[y * w..(y + 1) * w],
+        );
+    }
+    transpose(&b, w, h, &mut a);
+    for x in 0..w {
+        running_extreme(
+            &a[x * h..(x + 1) * h],
+            r,
+            dark_ink,
+            &mut b[x * h..(x + 1) * h],
+        );
+    }
+    for x in 0..w {
+        box_mean(&b[x * h..(x + 1) * h], r, &mut a[x * h..(x + 1) * h]);
+    }
+    transpose(&a, h, w, &mut b);
+    for y in 0..h {
+        box_mean(&b[y * w..(y + 1) * w], r, &mut a[y * w..(y + 1) * w]);
+    }
+    let (lo, hi) = (bg - LOCAL_BACKGROUND_RANGE, bg + LOCAL_BACKGROUND_RANGE);
+    a.iter_mut().for_each(|v| *v = v.clamp(lo, hi));
+    Plane { w, h, v: a }
 }
 
-/// Steps 1–5 on one plane, with the refinement pass when the plane was downscaled.
+/// `out[i]` = max (or min) of `src[i-r ..= i+r]` clipped to the slice, in O(n).
+fn running_extreme(src: &[f32], r: usize, max: bool, out: &mut [f32]) {
+    let n = src.len();
+    let dominates = |a: f32, b: f32| if max { a >= b } else { a <= b };
+    let mut dq = std::collections::VecDeque::with_capacity(2 * r + 1);
+    for i in 0..n + r {
+        if i < n {
+            while dq
+                .back()
+                .is_some_and(|&j: &usize| dominates(src[i], src[j]))
+            {
+                dq.pop_back();
+            }
+            dq.push_back(i);
+        }
+        if i >= r {
+            let c = i - r;
+            while dq.front().is_some_and(|&j| j + r < c) {
+                dq.pop_front();
+            }
+            out[c] = src[dq[0]];
+        }
+    }
+}
+
+/// `out[i]` = mean of `src[i-r ..= i+r]` clipped to the slice.
+fn box_mean(src: &[f32], r: usize, out: &mut [f32]) {
+    let n = src.len();
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0f64);
+    for &v in src {
+        prefix.push(prefix[prefix.len() - 1] + f64::from(v));
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let (a, b) = (i.saturating_sub(r), (i + r + 1).min(n));
+        *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
+    }
+}
+
+/// `dst` (h x w) = transpose of `src` (w x h, row-major).
+fn transpose(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    for y in 0..h {
+        for x in 0..w {
+            dst[x * h + y] = src[y * w + x];
+        }
+    }
+}
+
+/// Bilinear sample of a plane at continuous sample coordinates (centres at integers),
+/// clamped to the edges.
+fn sample(p: &Plane, x: f64, y: f64) -> f32 {
+    let x = x.clamp(0.0, (p.w - 1) as f64);
+    let y = y.clamp(0.0, (p.h - 1) as f64);
+    let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+    let (x1, y1) = ((x0 + 1).min(p.w - 1), (y0 + 1).min(p.h - 1));
+    let (tx, ty) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+    let at = |x, y| p.v[y * p.w + x];
+    let top = at(x0, y0) * (1.0 - tx) + at(x1, y0) * tx;
+    let bottom = at(x0, y1) * (1.0 - tx) + at(x1, y1) * tx;
+    top * (1.0 - ty) + bottom * ty
+}
+
+/// Ink strength: deviation from the local background in the ink's direction, at least 0.
+fn ink_map(p: &Plane, bg: impl Fn(usize, usize) -> f32, dark_ink: bool) -> Vec<f32> {
+    let mut out = Vec::with_capacity(p.v.len());
+    for y in 0..p.h {
+        for x in 0..p.w {
+            let (v, b) = (p.v[y * p.w + x], bg(x, y));
+            out.push(if dark_ink { b - v } else { v - b }.max(0.0));
+        }
+    }
+    out
+}
+
+/// Steps 2–5 on the working plane, with the refinement pass when it was downscaled.
 fn locate(
     img: &DynamicImage,
     coarse: &Reduced,
@@ -531,7 +646,8 @@ fn locate(
         &coarse.max
     };
     let (w, h) = (extreme.w, extreme.h);
-    let mut v = ink_map(extreme, bg, dark_ink);
+    let paper = background_map(extreme, bg, dark_ink);
+    let mut v = ink_map(extreme, |x, y| paper.v[y * w + x], dark_ink);
     let bb = clean(&mut v, w, h, MIN_CONTRAST)?;
     if k > 1 {
         // Read the box again, finer, from the original pixels.
@@ -549,9 +665,16 @@ fn locate(
         let k2 = reduction_factor(fine_rect.w, fine_rect.h);
         if (k2 as usize) < k {
             let fine = reduce(img, fine_rect, k2, ch).mean;
-            let mut fv = ink_map(&fine, bg, dark_ink);
+            // Fine sample centre -> input pixel -> working-plane sample coordinates.
+            let (k, k2) = (k as f64, f64::from(k2));
+            let at = |fx: usize, fy: usize| {
+                let ix = f64::from(fine_rect.x - rect.x) + (fx as f64 + 0.5) * k2;
+                let iy = f64::from(fine_rect.y - rect.y) + (fy as f64 + 0.5) * k2;
+                sample(&paper, ix / k - 0.5, iy / k - 0.5)
+            };
+            let mut fv = ink_map(&fine, at, dark_ink);
             if let Some(fbb) = clean(&mut fv, fine.w, fine.h, 1e-4) {
-                return Some(crop(&fv, fine.w, fbb, fine_rect, k2));
+                return Some(crop(&fv, fine.w, fbb, fine_rect, k2 as u32));
             }
         }
         return Some(crop(&v, w, bb, rect, k as u32));
@@ -884,6 +1007,60 @@ mod tests {
         v[2 * w + 28] = 1.0; // a speck in a corner
         let bb = clean(&mut v, w, h, MIN_CONTRAST).unwrap();
         assert_eq!(bb, (10, 5, 14, 25));
+    }
+
+    #[test]
+    fn running_extreme_and_box_mean_match_the_naive_ones() {
+        let src: Vec<f32> = (0..37u32)
+            .map(|i| ((i * 7919) % 31) as f32 / 31.0)
+            .collect();
+        for r in [1, 2, 5, 36, 50] {
+            let (mut mx, mut mn, mut mean) = (vec![0.0; 37], vec![0.0; 37], vec![0.0; 37]);
+            running_extreme(&src, r, true, &mut mx);
+            running_extreme(&src, r, false, &mut mn);
+            box_mean(&src, r, &mut mean);
+            for i in 0..37usize {
+                let win = &src[i.saturating_sub(r)..(i + r + 1).min(37)];
+                assert_eq!(
+                    mx[i],
+                    win.iter().copied().fold(0.0, f32::max),
+                    "r={r} i={i}"
+                );
+                assert_eq!(
+                    mn[i],
+                    win.iter().copied().fold(1.0, f32::min),
+                    "r={r} i={i}"
+                );
+                let m = win.iter().sum::<f32>() / win.len() as f32;
+                assert!((mean[i] - m).abs() < 1e-5, "r={r} i={i}");
+            }
+        }
+    }
+
+    #[test]
+    fn background_map_follows_a_gradient_and_ignores_strokes() {
+        let (w, h) = (60, 60);
+        let mut p = Plane {
+            w,
+            h,
+            v: (0..w * h)
+                .map(|i| 0.95 - 0.3 * (i % w) as f32 / w as f32)
+                .collect(),
+        };
+        for y in 10..50 {
+            for x in 28..32 {
+                p.v[y * w + x] = 0.1; // a stroke
+            }
+        }
+        let bg = background_map(&p, 0.8, true);
+        for y in 0..h {
+            let paper = 0.95 - 0.3 * 30.0 / w as f32;
+            let got = bg.v[y * w + 30];
+            assert!(
+                (got - paper).abs() < 0.06,
+                "row {y}: {got} vs paper {paper}"
+            );
+        }
     }
 
     #[test]
