@@ -252,3 +252,41 @@ fn the_28x28_round_trips_through_a_png_file() {
 fn from_mnist_u8_wants_784_bytes() {
     from_mnist_u8(&[0; 100]);
 }
+
+/// `jpeg` with an EXIF APP1 segment saying `orientation` inserted after SOI.
+fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend_from_slice(&8u32.to_le_bytes()); // first IFD right after the header
+    tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_le_bytes()); // one value
+    tiff.extend_from_slice(&orientation.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec(); // SOI
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn exif_orientation_turns_photos_upright() {
+    let upright = drawing(); // 130 x 120
+    let reference = preprocess(&upright);
+    // Stored turned 90° anticlockwise; EXIF 6 says "rotate 90° clockwise to view".
+    let stored = upright.rotate270();
+    let jpeg = with_exif_orientation(&encode(&stored, ImageFormat::Jpeg), 6);
+    let img = decode_image(&jpeg, Path::new("phone.jpg")).unwrap();
+    assert_eq!(
+        (img.width(), img.height()),
+        (130, 120),
+        "not turned upright"
+    );
+    let d = mad(&reference.pixels, &preprocess(&img).pixels);
+    assert!(d < 4.0, "upright photo differs by {d}");
+}
