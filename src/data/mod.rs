@@ -3,9 +3,12 @@
 //! - [`idx`]: the IDX file format (raw or gzip), with strict header validation.
 //! - [`mnist`]: finding, downloading (with SHA-256 checks) and loading the four MNIST
 //!   files into [`Dataset`]s.
+//! - [`image`]: a user's picture (PNG, JPEG, BMP, PGM) → an MNIST-style 28x28.
+//! - [`augment`]: on-the-fly distortions of training images.
 
 pub mod augment;
 pub mod idx;
+pub mod image;
 pub mod mnist;
 
 pub use mnist::{Dataset, Mnist};

@@ -1,0 +1,1087 @@
+//! A user's own picture of a digit → a 28x28 MNIST-style image.
+//!
+//! MNIST digits are white ink (255) on black (0). Each was size-normalised so that its
+//! bounding box fits a 20x20 box (aspect ratio kept, anti-aliased), then placed in the 28x28
+//! field so that its centre of mass is at the centre. (Measured on the MNIST test set: the
+//! longest side of the box of non-zero pixels is 20 in 9997 of 10000 images, the centre of
+//! mass in pixel-index coordinates is (14.0, 14.0) with a spread of ±0.3 — the shift was
+//! rounded to whole pixels — and the brightest pixel is 254 or 255.) A photo or a drawing
+//! from a canvas, usually dark ink on light paper and of any size, is garbage to the network
+//! unless it goes through the same steps. [`preprocess`] does them:
+//!
+//! 1. **Grey, early downscale.** Each pixel becomes a luminance in `0..=1` (Rec. 601
+//!    weights `0.299 R + 0.587 G + 0.114 B`), with any alpha channel composited on *white*
+//!    (a transparent background counts as paper). Images larger than
+//!    [`WORKING_MAX_SIDE`] pixels on their long side are reduced by an integer box filter
+//!    (mean of each `k x k` block) in the same pass, so a 10000x10000 picture costs one read
+//!    of its pixels and a 500x500 working plane, never a float copy of the whole picture.
+//!    The pass also keeps the darkest and brightest pixel of every block, so thin strokes
+//!    are not averaged away while the ink is being located.
+//! 2. **Background and polarity.** The background level is the median of the outer frame
+//!    of the working plane (a frame about 1/40 of the short side thick, at least 1 pixel).
+//!    A light background (≥ 0.6) means dark ink, which is inverted so ink becomes bright; a
+//!    dark one (≤ 0.4) means light ink. In between, the side (darker or lighter than the
+//!    background) that deviates more decides. [`Preprocessed::inverted`] records it.
+//! 3. **Subtract the background, stretch, threshold.** The paper is rarely evenly lit in a
+//!    photo, so the level subtracted is local: a running maximum (for dark ink; minimum for
+//!    light ink) over a window a third of the short side wide, which erases the strokes,
+//!    then box-smoothed, and kept within [`LOCAL_BACKGROUND_RANGE`] of the frame median (so a
+//!    stroke wider than the window is dimmed, not hollowed out). On a clean canvas this is
+//!    just the paper level. Ink strength is how far a pixel is from it in the ink's
+//!    direction (negative values become 0). It is divided by a robust peak (the 90th
+//!    percentile of the pixels that are at least a quarter of the maximum), so faint pencil
+//!    and black marker both reach full strength. If the maximum is below [`MIN_CONTRAST`]
+//!    (about 25 grey levels) the image is **blank**. Values under [`NOISE_FLOOR`] of the
+//!    peak become 0 and the rest are stretched back to `0..=1`, so paper grain and JPEG
+//!    noise leave the background exactly 0.
+//! 4. **Remove specks.** Connected blobs of ink (8-connected) whose mass is under
+//!    [`SPECK_FRACTION`] of the largest blob are erased, so a speck of dust far from the
+//!    digit does not stretch its bounding box.
+//! 5. **Crop to the ink.** The bounding box of what is left is the digit. When step 1
+//!    downscaled, the box (plus one block of margin) is read again from the original
+//!    picture at the finest resolution that keeps it within [`WORKING_MAX_SIDE`], and steps
+//!    3–4 are repeated there with the same polarity and paper level, so a small digit in a
+//!    huge photo keeps its detail. [`Preprocessed::ink_bbox`] gives the box in the input's
+//!    pixel coordinates.
+//! 6. **Scale into 20x20.** The crop is scaled so its longer side is about [`BOX`] = 20
+//!    pixels and the other side keeps the aspect ratio, by exact area averaging (each output
+//!    pixel is the coverage-weighted mean of the input under it; a crop shorter than 40
+//!    pixels is first enlarged with bilinear interpolation so this is always a reduction).
+//! 7. **Centre by mass.** The digit is placed in the 28x28 field with sub-pixel precision so
+//!    that its centre of mass (pixel-index coordinates) is at (14, 14). MNIST rounded the
+//!    shift to whole pixels; that makes symmetric digits (whose centre falls exactly between
+//!    two pixels) jump by a pixel on the slightest change, so here the shift is exact and
+//!    continuous. A box shifted by a fraction of a pixel straddles one pixel more, so the
+//!    long side is `20 - d` with the smallest `d` in `0..=1` that keeps the ink within 20
+//!    pixels per side: the digit spans 19–20 pixels, like MNIST's 20. If centring would
+//!    push part of the box off the field, the shift is clamped so the box stays inside
+//!    (the centre of mass is then off-centre, where MNIST would have clipped the digit).
+//!    Finally values are rescaled so the brightest pixel is 1, as in MNIST.
+//! 8. **Quantise** to `u8` (`round(255·v)`).
+//!
+//! An image with an alpha channel whose visible content is blank (e.g. white strokes on a
+//! transparent canvas, which composite to white on white) is tried once more using its
+//! alpha channel as the ink.
+//!
+//! Photos with EXIF orientation are turned upright by [`load_image`] / [`decode_image`].
+//! Decoding is limited to [`MAX_DIMENSION`] pixels a side and [`MAX_DECODE_BYTES`] of pixel
+//! memory, so a decompression bomb is an error, not an out-of-memory abort.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Seek};
+use std::path::Path;
+
+use ::image::metadata::Orientation;
+pub use ::image::{DynamicImage, GrayImage};
+use ::image::{ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+
+use crate::error::{Error, Result};
+
+/// Side of an MNIST image.
+pub const SIDE: usize = 28;
+/// Longer side of the digit's box after size normalisation.
+pub const BOX: usize = 20;
+/// The long side of the working plane: larger inputs are box-filtered down to this first.
+pub const WORKING_MAX_SIDE: u32 = 512;
+/// Minimum deviation from the background (on `0..=1`) that counts as ink at all.
+pub const MIN_CONTRAST: f32 = 0.1;
+/// Ink weaker than this fraction of the peak is noise and becomes 0.
+pub const NOISE_FLOOR: f32 = 0.15;
+/// How far the local paper level may stray from the frame median (step 3).
+pub const LOCAL_BACKGROUND_RANGE: f32 = 0.25;
+/// Blobs lighter than this fraction of the heaviest blob are specks and are erased.
+pub const SPECK_FRACTION: f32 = 0.025;
+/// Largest width or height [`load_image`] / [`decode_image`] accept.
+pub const MAX_DIMENSION: u32 = 16384;
+/// Most memory the decoder may allocate for one image (512 MiB).
+pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The 28x28 result of [`preprocess`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preprocessed {
+    /// MNIST-style pixels, row-major 28x28: white ink (255) on black (0).
+    pub pixels: [u8; SIDE * SIDE],
+    /// No ink was found (uniform or nearly uniform image); `pixels` are then all 0.
+    pub blank: bool,
+    /// The input was dark ink on a light background and was inverted (for a blank image:
+    /// the background was light).
+    pub inverted: bool,
+    /// The ink's bounding box in the input's pixel coordinates, as `(x, y, width, height)`;
+    /// `None` when blank.
+    pub ink_bbox: Option<(u32, u32, u32, u32)>,
+}
+
+impl Preprocessed {
+    fn blank(inverted: bool) -> Self {
+        Preprocessed {
+            pixels: [0; SIDE * SIDE],
+            blank: true,
+            inverted,
+            ink_bbox: None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------------------
+
+const NOT_AN_IMAGE: &str = "not a PNG/JPEG/BMP/PGM image";
+
+/// Reads and decodes the image file at `path` (PNG, JPEG, BMP or PGM/PNM, recognised by
+/// content, not by extension), turned upright by its EXIF orientation if it has one.
+///
+/// Errors: [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file if it
+/// is not such an image, is corrupt or truncated, or is too large to decode safely.
+pub fn load_image(path: &Path) -> Result<DynamicImage> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len == 0 {
+        return Err(Error::format(
+            path,
+            format!("{NOT_AN_IMAGE} (the file is empty)"),
+        ));
+    }
+    decode_from(BufReader::new(file), path)
+}
+
+/// Decodes an image held in memory; `name_for_errors` is the name error messages give it.
+/// Same formats, limits and errors as [`load_image`].
+pub fn decode_image(bytes: &[u8], name_for_errors: &Path) -> Result<DynamicImage> {
+    if bytes.is_empty() {
+        return Err(Error::format(
+            name_for_errors,
+            format!("{NOT_AN_IMAGE} (it is empty)"),
+        ));
+    }
+    decode_from(Cursor::new(bytes), name_for_errors)
+}
+
+fn decode_from<R: BufRead + Seek>(reader: R, name: &Path) -> Result<DynamicImage> {
+    let mut reader = ImageReader::new(reader)
+        .with_guessed_format()
+        .map_err(|e| Error::io(name, e))?;
+    let format = match reader.format() {
+        Some(f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Bmp | ImageFormat::Pnm)) => f,
+        Some(other) => {
+            return Err(Error::format(
+                name,
+                format!(
+                    "{NOT_AN_IMAGE} (it looks like a {} image, which is not supported)",
+                    format!("{other:?}").to_uppercase()
+                ),
+            ));
+        }
+        None => {
+            return Err(Error::format(
+                name,
+                format!("{NOT_AN_IMAGE} (unrecognised file signature)"),
+            ));
+        }
+    };
+    let kind = format_name(format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| decode_error(name, kind, e))?;
+    let (w, h) = decoder.dimensions();
+    if w > MAX_DIMENSION || h > MAX_DIMENSION {
+        return Err(Error::format(
+            name,
+            format!(
+                "{kind} image is {w}x{h} pixels; at most {MAX_DIMENSION}x{MAX_DIMENSION} is accepted"
+            ),
+        ));
+    }
+    if w == 0 || h == 0 {
+        return Err(Error::format(
+            name,
+            format!("{kind} image has no pixels ({w}x{h})"),
+        ));
+    }
+    let needed = decoder.total_bytes();
+    if needed > MAX_DECODE_BYTES {
+        return Err(Error::format(
+            name,
+            format!(
+                "{kind} image of {w}x{h} pixels needs {} MiB to decode; at most {} MiB is allowed",
+                needed.div_ceil(1 << 20),
+                MAX_DECODE_BYTES >> 20
+            ),
+        ));
+    }
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(name, kind, e))?;
+    img.apply_orientation(orientation);
+    Ok(img)
+}
+
+fn format_name(f: ImageFormat) -> &'static str {
+    match f {
+        ImageFormat::Png => "PNG",
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Bmp => "BMP",
+        ImageFormat::Pnm => "PNM/PGM",
+        _ => "image",
+    }
+}
+
+fn decode_error(name: &Path, kind: &str, e: ImageError) -> Error {
+    match e {
+        ImageError::Limits(l) => Error::format(
+            name,
+            format!(
+                "{kind} image is too large to decode safely ({l}); at most \
+                 {MAX_DIMENSION}x{MAX_DIMENSION} pixels and {} MiB are accepted",
+                MAX_DECODE_BYTES >> 20
+            ),
+        ),
+        ImageError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
+            Error::io(name, io)
+        }
+        ImageError::IoError(io) => Error::format(name, format!("truncated {kind} image ({io})")),
+        ImageError::Unsupported(u) => {
+            Error::format(name, format!("unsupported kind of {kind} image ({u})"))
+        }
+        other => Error::format(name, format!("corrupt or truncated {kind} image ({other})")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 28x28 <-> GrayImage helpers
+// ---------------------------------------------------------------------------------------
+
+/// A 28x28 MNIST image (784 row-major bytes) as a [`GrayImage`], e.g. to save as PNG.
+///
+/// # Panics
+/// If `pixels.len() != 784`.
+pub fn from_mnist_u8(pixels: &[u8]) -> GrayImage {
+    assert_eq!(
+        pixels.len(),
+        SIDE * SIDE,
+        "an MNIST image has 28x28 = 784 pixels, got {}",
+        pixels.len()
+    );
+    GrayImage::from_raw(SIDE as u32, SIDE as u32, pixels.to_vec())
+        .expect("784 bytes make a 28x28 grey image")
+}
+
+/// The preprocessed 28x28 image as a [`GrayImage`] (white ink on black), e.g. to save as PNG.
+pub fn to_gray_image(p: &Preprocessed) -> GrayImage {
+    from_mnist_u8(&p.pixels)
+}
+
+// ---------------------------------------------------------------------------------------
+// Preprocessing
+// ---------------------------------------------------------------------------------------
+
+/// Turns any picture of a single digit into a 28x28 MNIST-style image; see the module
+/// documentation for the steps. Never panics; a uniform image gives `blank: true`.
+pub fn preprocess(img: &DynamicImage) -> Preprocessed {
+    let (w, h) = (img.width(), img.height());
+    if w == 0 || h == 0 {
+        return Preprocessed::blank(false);
+    }
+    let full = Rect { x: 0, y: 0, w, h };
+    let k = reduction_factor(w, h);
+
+    let coarse = reduce(img, full, k, Channel::Luma);
+    let bg = border_median(&coarse.mean);
+    let dark_ink = dark_ink(&coarse.mean, bg);
+    if let Some(ink) = locate(img, &coarse, full, k, bg, dark_ink, Channel::Luma) {
+        return finish(ink, dark_ink);
+    }
+
+    // Nothing visible: strokes may differ from the canvas only in alpha (white on a
+    // transparent background composites to white on white).
+    if img.color().has_alpha() {
+        let alpha = reduce(img, full, k, Channel::Alpha);
+        let bg_alpha = border_median(&alpha.mean);
+        if bg_alpha < 0.5
+            && let Some(ink) = locate(img, &alpha, full, k, bg_alpha, false, Channel::Alpha)
+        {
+            return finish(ink, false);
+        }
+    }
+    Preprocessed::blank(dark_ink)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rect {
+    x: u32,
+    y: u32,
+    w: u32,
+    h: u32,
+}
+
+/// A plane of values in `0..=1`, row-major.
+#[derive(Clone, Debug)]
+struct Plane {
+    w: usize,
+    h: usize,
+    v: Vec<f32>,
+}
+
+/// Box-reduced planes: the mean of each block, and its darkest and brightest pixel.
+struct Reduced {
+    mean: Plane,
+    min: Plane,
+    max: Plane,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Channel {
+    /// Luminance with alpha composited on white.
+    Luma,
+    /// The alpha channel alone (1 when there is none).
+    Alpha,
+}
+
+/// Ink ready for scaling: the cropped, normalised ink plane and where it was in the input.
+struct Ink {
+    w: usize,
+    h: usize,
+    v: Vec<f32>,
+    bbox: (u32, u32, u32, u32),
+}
+
+/// Integer factor that brings the long side down to at most [`WORKING_MAX_SIDE`].
+fn reduction_factor(w: u32, h: u32) -> u32 {
+    w.max(h).div_ceil(WORKING_MAX_SIDE).max(1)
+}
+
+fn reduce(img: &DynamicImage, rect: Rect, k: u32, ch: Channel) -> Reduced {
+    use DynamicImage as D;
+    let iw = img.width() as usize;
+    match img {
+        D::ImageLuma8(b) => reduce_raw::<_, 1>(b.as_raw(), iw, rect, k, ch),
+        D::ImageLumaA8(b) => reduce_raw::<_, 2>(b.as_raw(), iw, rect, k, ch),
+        D::ImageRgb8(b) => reduce_raw::<_, 3>(b.as_raw(), iw, rect, k, ch),
+        D::ImageRgba8(b) => reduce_raw::<_, 4>(b.as_raw(), iw, rect, k, ch),
+        D::ImageLuma16(b) => reduce_raw::<_, 1>(b.as_raw(), iw, rect, k, ch),
+        D::ImageLumaA16(b) => reduce_raw::<_, 2>(b.as_raw(), iw, rect, k, ch),
+        D::ImageRgb16(b) => reduce_raw::<_, 3>(b.as_raw(), iw, rect, k, ch),
+        D::ImageRgba16(b) => reduce_raw::<_, 4>(b.as_raw(), iw, rect, k, ch),
+        D::ImageRgb32F(b) => reduce_raw::<_, 3>(b.as_raw(), iw, rect, k, ch),
+        D::ImageRgba32F(b) => reduce_raw::<_, 4>(b.as_raw(), iw, rect, k, ch),
+        // A layout added to `image` after this was written: convert (costs a copy).
+        other => reduce_raw::<_, 4>(other.to_rgba32f().as_raw(), iw, rect, k, ch),
+    }
+}
+
+/// One pass over the pixels of `rect`, `k x k` blocks at a time (edge blocks may be smaller).
+fn reduce_raw<T: Sample, const C: usize>(
+    raw: &[T],
+    img_w: usize,
+    rect: Rect,
+    k: u32,
+    ch: Channel,
+) -> Reduced {
+    let k = k.max(1) as usize;
+    let (x0, y0) = (rect.x as usize, rect.y as usize);
+    let (rw, rh) = (rect.w as usize, rect.h as usize);
+    let (ow, oh) = (rw.div_ceil(k), rh.div_ceil(k));
+    let channels = C;
+    let mut mean = vec![0f32; ow * oh];
+    let mut lo = vec![1f32; ow * oh];
+    let mut hi = vec![0f32; ow * oh];
+    for oy in 0..oh {
+        let span = oy * ow..(oy + 1) * ow;
+        let (acc, lo_row, hi_row) = (
+            &mut mean[span.clone()],
+            &mut lo[span.clone()],
+            &mut hi[span],
+        );
+        let ys = y0 + oy * k;
+        let ye = (ys + k).min(y0 + rh);
+        for y in ys..ye {
+            let start = (y * img_w + x0) * channels;
+            let row = &raw[start..start + rw * channels];
+            for (i, block) in row.chunks(k * channels).enumerate() {
+                let (mut s, mut mn, mut mx) = (0f32, lo_row[i], hi_row[i]);
+                for px in block.chunks_exact(C) {
+                    let v = pixel_value::<T, C>(px, ch);
+                    s += v;
+                    mn = mn.min(v);
+                    mx = mx.max(v);
+                }
+                acc[i] += s;
+                lo_row[i] = mn;
+                hi_row[i] = mx;
+            }
+        }
+        let rows = (ye - ys) as f32;
+        for (ox, a) in acc.iter_mut().enumerate() {
+            let cols = k.min(rw - ox * k) as f32;
+            *a /= rows * cols;
+        }
+    }
+    let plane = |v| Plane { w: ow, h: oh, v };
+    Reduced {
+        mean: plane(mean),
+        min: plane(lo),
+        max: plane(hi),
+    }
+}
+
+/// A channel value that converts to `0..=1`.
+trait Sample: Copy {
+    fn unit(self) -> f32;
+}
+
+impl Sample for u8 {
+    #[inline]
+    fn unit(self) -> f32 {
+        f32::from(self) * (1.0 / 255.0)
+    }
+}
+
+impl Sample for u16 {
+    #[inline]
+    fn unit(self) -> f32 {
+        f32::from(self) * (1.0 / 65535.0)
+    }
+}
+
+impl Sample for f32 {
+    #[inline]
+    fn unit(self) -> f32 {
+        if self.is_finite() {
+            self.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One pixel of `C` channels (grey, grey+alpha, RGB, RGBA) as luminance composited on
+/// white, or as its alpha.
+#[inline]
+fn pixel_value<T: Sample, const C: usize>(px: &[T], ch: Channel) -> f32 {
+    let luma = |r: f32, g: f32, b: f32| 0.299 * r + 0.587 * g + 0.114 * b;
+    let (l, a) = match C {
+        1 => (px[0].unit(), 1.0),
+        2 => (px[0].unit(), px[1].unit()),
+        3 => (luma(px[0].unit(), px[1].unit(), px[2].unit()), 1.0),
+        _ => (luma(px[0].unit(), px[1].unit(), px[2].unit()), px[3].unit()),
+    };
+    match ch {
+        Channel::Luma => l * a + (1.0 - a),
+        Channel::Alpha => a,
+    }
+}
+
+/// Median of the outer frame (about 1/40 of the short side thick, at least 1 pixel).
+fn border_median(p: &Plane) -> f32 {
+    let t = (p.w.min(p.h) / 40).max(1);
+    let mut frame: Vec<f32> = Vec::with_capacity(2 * t * (p.w + p.h));
+    for y in 0..p.h {
+        let row = &p.v[y * p.w..(y + 1) * p.w];
+        if y < t || y + t >= p.h || p.w <= 2 * t {
+            frame.extend_from_slice(row);
+        } else {
+            frame.extend_from_slice(&row[..t]);
+            frame.extend_from_slice(&row[p.w - t..]);
+        }
+    }
+    let mid = frame.len() / 2;
+    *frame.select_nth_unstable_by(mid, f32::total_cmp).1
+}
+
+/// Whether the ink is darker than the background.
+fn dark_ink(p: &Plane, bg: f32) -> bool {
+    if bg >= 0.6 {
+        return true;
+    }
+    if bg <= 0.4 {
+        return false;
+    }
+    let (mut darker, mut lighter) = (0f64, 0f64);
+    for &v in &p.v {
+        let d = v - bg;
+        if d < -0.05 {
+            darker += f64::from(-d);
+        } else if d > 0.05 {
+            lighter += f64::from(d);
+        }
+    }
+    darker >= lighter
+}
+
+/// The paper level around each pixel, so shading and shadows are not taken for ink: for
+/// dark ink the running maximum over a square window about a third of the short side wide
+/// (which wipes out any stroke thinner than that), smoothed by a box mean of the same size;
+/// for light ink the running minimum. It is kept within [`LOCAL_BACKGROUND_RANGE`] of the
+/// frame median `bg`, so a stroke thicker than the window is dimmed, never hollowed out.
+fn background_map(p: &Plane, bg: f32, dark_ink: bool) -> Plane {
+    let (w, h) = (p.w, p.h);
+    let r = (w.min(h) / 6).max(1);
+    let mut a = p.v.clone();
+    let mut b = vec![0f32; w * h];
+    // Rows, then columns (via a transposed copy).
+    for y in 0..h {
+        running_extreme(
+            &a[y * w..(y + 1) * w],
+            r,
+            dark_ink,
+            &mut b[y * w..(y + 1) * w],
+        );
+    }
+    transpose(&b, w, h, &mut a);
+    for x in 0..w {
+        running_extreme(
+            &a[x * h..(x + 1) * h],
+            r,
+            dark_ink,
+            &mut b[x * h..(x + 1) * h],
+        );
+    }
+    for x in 0..w {
+        box_mean(&b[x * h..(x + 1) * h], r, &mut a[x * h..(x + 1) * h]);
+    }
+    transpose(&a, h, w, &mut b);
+    for y in 0..h {
+        box_mean(&b[y * w..(y + 1) * w], r, &mut a[y * w..(y + 1) * w]);
+    }
+    let (lo, hi) = (bg - LOCAL_BACKGROUND_RANGE, bg + LOCAL_BACKGROUND_RANGE);
+    a.iter_mut().for_each(|v| *v = v.clamp(lo, hi));
+    Plane { w, h, v: a }
+}
+
+/// `out[i]` = max (or min) of `src[i-r ..= i+r]` clipped to the slice, in O(n).
+fn running_extreme(src: &[f32], r: usize, max: bool, out: &mut [f32]) {
+    let n = src.len();
+    let dominates = |a: f32, b: f32| if max { a >= b } else { a <= b };
+    let mut dq = std::collections::VecDeque::with_capacity(2 * r + 1);
+    for i in 0..n + r {
+        if i < n {
+            while dq
+                .back()
+                .is_some_and(|&j: &usize| dominates(src[i], src[j]))
+            {
+                dq.pop_back();
+            }
+            dq.push_back(i);
+        }
+        if i >= r {
+            let c = i - r;
+            while dq.front().is_some_and(|&j| j + r < c) {
+                dq.pop_front();
+            }
+            out[c] = src[dq[0]];
+        }
+    }
+}
+
+/// `out[i]` = mean of `src[i-r ..= i+r]` clipped to the slice.
+fn box_mean(src: &[f32], r: usize, out: &mut [f32]) {
+    let n = src.len();
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0f64);
+    for &v in src {
+        prefix.push(prefix[prefix.len() - 1] + f64::from(v));
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let (a, b) = (i.saturating_sub(r), (i + r + 1).min(n));
+        *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
+    }
+}
+
+/// `dst` (h x w) = transpose of `src` (w x h, row-major).
+fn transpose(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    for y in 0..h {
+        for x in 0..w {
+            dst[x * h + y] = src[y * w + x];
+        }
+    }
+}
+
+/// Bilinear sample of a plane at continuous sample coordinates (centres at integers),
+/// clamped to the edges.
+fn sample(p: &Plane, x: f64, y: f64) -> f32 {
+    let x = x.clamp(0.0, (p.w - 1) as f64);
+    let y = y.clamp(0.0, (p.h - 1) as f64);
+    let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+    let (x1, y1) = ((x0 + 1).min(p.w - 1), (y0 + 1).min(p.h - 1));
+    let (tx, ty) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+    let at = |x, y| p.v[y * p.w + x];
+    let top = at(x0, y0) * (1.0 - tx) + at(x1, y0) * tx;
+    let bottom = at(x0, y1) * (1.0 - tx) + at(x1, y1) * tx;
+    top * (1.0 - ty) + bottom * ty
+}
+
+/// Ink strength: deviation from the local background in the ink's direction, at least 0.
+fn ink_map(p: &Plane, bg: impl Fn(usize, usize) -> f32, dark_ink: bool) -> Vec<f32> {
+    let mut out = Vec::with_capacity(p.v.len());
+    for y in 0..p.h {
+        for x in 0..p.w {
+            let (v, b) = (p.v[y * p.w + x], bg(x, y));
+            out.push(if dark_ink { b - v } else { v - b }.max(0.0));
+        }
+    }
+    out
+}
+
+/// Steps 2–5 on the working plane, with the refinement pass when it was downscaled.
+fn locate(
+    img: &DynamicImage,
+    coarse: &Reduced,
+    rect: Rect,
+    k: u32,
+    bg: f32,
+    dark_ink: bool,
+    ch: Channel,
+) -> Option<Ink> {
+    // The extreme of each block finds thin strokes that the block mean would dilute.
+    let extreme = if k == 1 {
+        &coarse.mean
+    } else if dark_ink {
+        &coarse.min
+    } else {
+        &coarse.max
+    };
+    let (w, h) = (extreme.w, extreme.h);
+    let paper = background_map(extreme, bg, dark_ink);
+    let mut v = ink_map(extreme, |x, y| paper.v[y * w + x], dark_ink);
+    let bb = clean(&mut v, w, h, MIN_CONTRAST)?;
+    if k > 1 {
+        // Read the box again, finer, from the original pixels.
+        let k = k as usize;
+        let fx0 = rect.x as usize + bb.0.saturating_sub(1) * k;
+        let fy0 = rect.y as usize + bb.1.saturating_sub(1) * k;
+        let fx1 = (rect.x + rect.w).min((rect.x as usize + (bb.2 + 1) * k) as u32);
+        let fy1 = (rect.y + rect.h).min((rect.y as usize + (bb.3 + 1) * k) as u32);
+        let fine_rect = Rect {
+            x: fx0 as u32,
+            y: fy0 as u32,
+            w: fx1 - fx0 as u32,
+            h: fy1 - fy0 as u32,
+        };
+        let k2 = reduction_factor(fine_rect.w, fine_rect.h);
+        if (k2 as usize) < k {
+            let fine = reduce(img, fine_rect, k2, ch).mean;
+            // Fine sample centre -> input pixel -> working-plane sample coordinates.
+            let (k, k2) = (k as f64, f64::from(k2));
+            let at = |fx: usize, fy: usize| {
+                let ix = f64::from(fine_rect.x - rect.x) + (fx as f64 + 0.5) * k2;
+                let iy = f64::from(fine_rect.y - rect.y) + (fy as f64 + 0.5) * k2;
+                sample(&paper, ix / k - 0.5, iy / k - 0.5)
+            };
+            let mut fv = ink_map(&fine, at, dark_ink);
+            if let Some(fbb) = clean(&mut fv, fine.w, fine.h, 1e-4) {
+                return Some(crop(&fv, fine.w, fbb, fine_rect, k2 as u32));
+            }
+        }
+        return Some(crop(&v, w, bb, rect, k as u32));
+    }
+    Some(crop(&v, w, bb, rect, 1))
+}
+
+/// Normalise by a robust peak, zero the noise, erase specks; returns the bounding box
+/// `(x0, y0, x1, y1)` (exclusive ends) of the ink left, or `None` if there is none.
+fn clean(
+    v: &mut [f32],
+    w: usize,
+    h: usize,
+    min_contrast: f32,
+) -> Option<(usize, usize, usize, usize)> {
+    let maxv = v.iter().copied().fold(0f32, f32::max);
+    if maxv < min_contrast || maxv <= 0.0 {
+        return None;
+    }
+    let mut strong: Vec<f32> = v.iter().copied().filter(|&x| x >= 0.25 * maxv).collect();
+    let idx = (strong.len() - 1) * 9 / 10;
+    let peak = *strong.select_nth_unstable_by(idx, f32::total_cmp).1;
+    for x in v.iter_mut() {
+        let n = (*x / peak).min(1.0);
+        *x = if n > NOISE_FLOOR {
+            (n - NOISE_FLOOR) / (1.0 - NOISE_FLOOR)
+        } else {
+            0.0
+        };
+    }
+    remove_specks(v, w, h);
+
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    for y in 0..h {
+        for x in 0..w {
+            if v[y * w + x] > 0.0 {
+                x0 = x0.min(x);
+                y0 = y0.min(y);
+                x1 = x1.max(x + 1);
+                y1 = y1.max(y + 1);
+            }
+        }
+    }
+    (x1 > x0 && y1 > y0).then_some((x0, y0, x1, y1))
+}
+
+/// Erase 8-connected blobs lighter than [`SPECK_FRACTION`] of the heaviest.
+fn remove_specks(v: &mut [f32], w: usize, h: usize) {
+    const NONE: u32 = u32::MAX;
+    let mut label = vec![NONE; w * h];
+    let mut mass: Vec<f32> = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if v[start] <= 0.0 || label[start] != NONE {
+            continue;
+        }
+        let id = mass.len() as u32;
+        let mut m = 0f32;
+        label[start] = id;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            m += v[i];
+            let (x, y) = (i % w, i / w);
+            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
+                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
+                    let j = ny * w + nx;
+                    if v[j] > 0.0 && label[j] == NONE {
+                        label[j] = id;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        mass.push(m);
+    }
+    if mass.len() < 2 {
+        return;
+    }
+    let heaviest = mass.iter().copied().fold(0f32, f32::max);
+    for (x, &l) in v.iter_mut().zip(&label) {
+        if l != NONE && mass[l as usize] < SPECK_FRACTION * heaviest {
+            *x = 0.0;
+        }
+    }
+}
+
+/// Cut the box out of a plane that covers `rect` of the input at `k` input pixels a sample.
+fn crop(v: &[f32], w: usize, bb: (usize, usize, usize, usize), rect: Rect, k: u32) -> Ink {
+    let (x0, y0, x1, y1) = bb;
+    let (cw, chh) = (x1 - x0, y1 - y0);
+    let mut out = Vec::with_capacity(cw * chh);
+    for y in y0..y1 {
+        out.extend_from_slice(&v[y * w + x0..y * w + x1]);
+    }
+    let k = k as usize;
+    let ix0 = rect.x as usize + x0 * k;
+    let iy0 = rect.y as usize + y0 * k;
+    let ix1 = (rect.x + rect.w) as usize;
+    let iy1 = (rect.y + rect.h) as usize;
+    let ix1 = ix1.min(rect.x as usize + x1 * k);
+    let iy1 = iy1.min(rect.y as usize + y1 * k);
+    Ink {
+        w: cw,
+        h: chh,
+        v: out,
+        bbox: (
+            ix0 as u32,
+            iy0 as u32,
+            (ix1 - ix0) as u32,
+            (iy1 - iy0) as u32,
+        ),
+    }
+}
+
+/// Steps 6–8: scale into the 20x20 box, centre by mass in 28x28, quantise.
+fn finish(ink: Ink, inverted: bool) -> Preprocessed {
+    // Area averaging needs a source at least twice the target: enlarge tiny crops first.
+    let long = ink.w.max(ink.h);
+    let (src, w, h) = if long < 2 * BOX {
+        let m = (2 * BOX).div_ceil(long);
+        (
+            upsample_bilinear(&ink.v, ink.w, ink.h, m),
+            ink.w * m,
+            ink.h * m,
+        )
+    } else {
+        (ink.v, ink.w, ink.h)
+    };
+
+    // Centre of mass as a fraction of the crop, pixel i covering [i, i+1).
+    let (mut mass, mut sx, mut sy) = (0f64, 0f64, 0f64);
+    for y in 0..h {
+        for x in 0..w {
+            let v = f64::from(src[y * w + x]);
+            mass += v;
+            sx += v * (x as f64 + 0.5);
+            sy += v * (y as f64 + 0.5);
+        }
+    }
+    if mass <= 0.0 {
+        return Preprocessed::blank(inverted);
+    }
+    let (ux, uy) = (sx / mass / w as f64, sy / mass / h as f64);
+
+    let (len_x, len_y, ox, oy) = placement(w, h, ux, uy);
+    let wx = coverage_weights(w, ox, len_x / w as f64);
+    let wy = coverage_weights(h, oy, len_y / h as f64);
+
+    // Separable area averaging into the 28x28 field.
+    let mut tmp = vec![0f32; h * SIDE];
+    for y in 0..h {
+        let row = &src[y * w..(y + 1) * w];
+        for (ox, ws) in wx.iter().enumerate() {
+            tmp[y * SIDE + ox] = ws.iter().map(|&(j, wt)| row[j] * wt).sum();
+        }
+    }
+    let mut field = [0f32; SIDE * SIDE];
+    for (oy, ws) in wy.iter().enumerate() {
+        for x in 0..SIDE {
+            field[oy * SIDE + x] = ws.iter().map(|&(j, wt)| tmp[j * SIDE + x] * wt).sum();
+        }
+    }
+
+    let m = field.iter().copied().fold(0f32, f32::max);
+    let mut pixels = [0u8; SIDE * SIDE];
+    if m > 0.0 {
+        for (p, &v) in pixels.iter_mut().zip(&field) {
+            *p = (v / m * 255.0).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    let blank = pixels.iter().all(|&p| p == 0);
+    Preprocessed {
+        pixels,
+        blank,
+        inverted,
+        ink_bbox: (!blank).then_some(ink.bbox),
+    }
+}
+
+/// Size and sub-pixel position of the digit in the 28x28 field, as
+/// `(width, height, left, top)` in output pixels, pixel i covering `[i, i+1)`.
+///
+/// The long side becomes `20 - d` and the short side keeps the aspect ratio. The digit is
+/// shifted so its centre of mass is at 14.5, i.e. on pixel index 14 (within the 20x20 box
+/// fitting the field: the shift is clamped to keep the whole box inside). A fractional
+/// position makes a 20-long side straddle 21 pixels, so `d` is the smallest value in
+/// `0..=1` (in steps of 1/1024) for which each side covers at most 20 pixels; `d = 1`
+/// always fits. This keeps the result continuous in the input (no rounding jumps for
+/// symmetric digits, whose centre of mass falls exactly between two pixels) while the
+/// digit spans 19–20 pixels, as MNIST's does.
+fn placement(w: usize, h: usize, ux: f64, uy: f64) -> (f64, f64, f64, f64) {
+    let long = w.max(h) as f64;
+    let (rx, ry) = (w as f64 / long, h as f64 / long);
+    let centre = SIDE as f64 / 2.0 + 0.5;
+    let place = |len: f64, u: f64| (centre - len * u).clamp(0.0, SIDE as f64 - len);
+    let span = |o: f64, len: f64| ((o + len - 1e-6).ceil() - (o + 1e-6).floor()) as usize;
+    const STEPS: u32 = 1024;
+    let mut best = None;
+    for k in 0..=STEPS {
+        let l = BOX as f64 - f64::from(k) / f64::from(STEPS);
+        let (lx, ly) = (l * rx, l * ry);
+        let (ox, oy) = (place(lx, ux), place(ly, uy));
+        best = Some((lx, ly, ox, oy));
+        if span(ox, lx) <= BOX && span(oy, ly) <= BOX {
+            break;
+        }
+    }
+    best.expect("at least one step")
+}
+
+/// Per output pixel `0..28` along one axis: the input samples and their weights when input
+/// sample `j` covers `[offset + j·s, offset + (j+1)·s)` of the output axis (`s <= 1`):
+/// exact area averaging, zero outside the input.
+fn coverage_weights(n_in: usize, offset: f64, s: f64) -> Vec<Vec<(usize, f32)>> {
+    (0..SIDE)
+        .map(|i| {
+            // The output pixel [i, i+1) in input coordinates.
+            let a = (i as f64 - offset) / s;
+            let b = (i as f64 + 1.0 - offset) / s;
+            let j0 = a.max(0.0).floor() as usize;
+            let j1 = (b.min(n_in as f64).ceil().max(0.0) as usize).min(n_in);
+            (j0..j1)
+                .map(|j| (j, (b.min((j + 1) as f64) - a.max(j as f64)) * s))
+                .filter(|&(_, w)| w > 1e-9)
+                .map(|(j, w)| (j, w as f32))
+                .collect()
+        })
+        .collect()
+}
+
+/// Enlarges a `w x h` plane `m` times with bilinear interpolation (edges repeated).
+fn upsample_bilinear(src: &[f32], w: usize, h: usize, m: usize) -> Vec<f32> {
+    let axis = |n: usize| -> Vec<(usize, usize, f32)> {
+        (0..n * m)
+            .map(|i| {
+                let c = ((i as f64 + 0.5) / m as f64 - 0.5).clamp(0.0, (n - 1) as f64);
+                let j0 = c.floor() as usize;
+                (j0, (j0 + 1).min(n - 1), (c - j0 as f64) as f32)
+            })
+            .collect()
+    };
+    let (ax, ay) = (axis(w), axis(h));
+    let nw = w * m;
+    let mut out = vec![0f32; nw * h * m];
+    for (y, &(y0, y1, ty)) in ay.iter().enumerate() {
+        for (x, &(x0, x1, tx)) in ax.iter().enumerate() {
+            let top = src[y0 * w + x0] * (1.0 - tx) + src[y0 * w + x1] * tx;
+            let bottom = src[y1 * w + x0] * (1.0 - tx) + src[y1 * w + x1] * tx;
+            out[y * nw + x] = top * (1.0 - ty) + bottom * ty;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ::image::Luma;
+
+    #[test]
+    fn coverage_weights_conserve_mass_inside_the_field() {
+        for (n_in, offset, s) in [(40, 4.0, 0.5), (41, 3.7, 0.48), (512, 5.25, 19.5 / 512.0)] {
+            let ws = coverage_weights(n_in, offset, s);
+            let mut per_input = vec![0f64; n_in];
+            for w in &ws {
+                for &(j, x) in w {
+                    per_input[j] += f64::from(x);
+                }
+            }
+            // Each input sample lands whole in the field, scaled by its output width s.
+            for c in per_input {
+                assert!((c - s).abs() < 1e-5, "{n_in} {offset} {s}: {c}");
+            }
+            // Output pixels outside [offset, offset + n_in·s) get nothing.
+            assert!(ws[..offset.floor() as usize].iter().all(Vec::is_empty));
+            let end = (offset + n_in as f64 * s).ceil() as usize;
+            assert!(ws[end..].iter().all(Vec::is_empty));
+        }
+    }
+
+    #[test]
+    fn placement_keeps_the_span_within_20_and_the_centre_of_mass_on_14() {
+        for i in 0..200 {
+            let u = 0.2 + 0.6 * f64::from(i) / 200.0;
+            for (w, h) in [(100, 100), (40, 100), (100, 97), (100, 7)] {
+                let (lx, ly, ox, oy) = placement(w, h, u, 1.0 - u);
+                let span = |o: f64, l: f64| ((o + l - 1e-6).ceil() - (o + 1e-6).floor()) as usize;
+                assert!(span(ox, lx) <= 20 && span(oy, ly) <= 20);
+                assert!(lx.max(ly) >= 19.0 && lx.max(ly) <= 20.0);
+                assert!(ox >= 0.0 && ox + lx <= 28.0 + 1e-9);
+                let cx = ox + lx * u;
+                if ox > 0.0 && ox + lx < 28.0 {
+                    assert!((cx - 14.5).abs() < 1e-9);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn upsampling_keeps_a_constant() {
+        let up = upsample_bilinear(&[1.0; 6], 3, 2, 7);
+        assert_eq!(up.len(), 21 * 14);
+        assert!(up.iter().all(|&x| (x - 1.0).abs() < 1e-6));
+        let up = upsample_bilinear(&[0.0, 1.0], 2, 1, 2);
+        assert_eq!(up, [0.0, 0.25, 0.75, 1.0].repeat(2), "both rows");
+    }
+
+    #[test]
+    fn border_median_ignores_a_minority_of_ink_on_the_frame() {
+        let mut p = Plane {
+            w: 10,
+            h: 10,
+            v: vec![0.9; 100],
+        };
+        for x in 0..4 {
+            p.v[x] = 0.0;
+        }
+        assert_eq!(border_median(&p), 0.9);
+    }
+
+    #[test]
+    fn specks_are_removed_but_the_digit_stays() {
+        let (w, h) = (30, 30);
+        let mut v = vec![0f32; w * h];
+        for y in 5..25 {
+            for x in 10..14 {
+                v[y * w + x] = 1.0;
+            }
+        }
+        v[2 * w + 28] = 1.0; // a speck in a corner
+        let bb = clean(&mut v, w, h, MIN_CONTRAST).unwrap();
+        assert_eq!(bb, (10, 5, 14, 25));
+    }
+
+    #[test]
+    fn running_extreme_and_box_mean_match_the_naive_ones() {
+        let src: Vec<f32> = (0..37u32)
+            .map(|i| ((i * 7919) % 31) as f32 / 31.0)
+            .collect();
+        for r in [1, 2, 5, 36, 50] {
+            let (mut mx, mut mn, mut mean) = (vec![0.0; 37], vec![0.0; 37], vec![0.0; 37]);
+            running_extreme(&src, r, true, &mut mx);
+            running_extreme(&src, r, false, &mut mn);
+            box_mean(&src, r, &mut mean);
+            for i in 0..37usize {
+                let win = &src[i.saturating_sub(r)..(i + r + 1).min(37)];
+                assert_eq!(
+                    mx[i],
+                    win.iter().copied().fold(0.0, f32::max),
+                    "r={r} i={i}"
+                );
+                assert_eq!(
+                    mn[i],
+                    win.iter().copied().fold(1.0, f32::min),
+                    "r={r} i={i}"
+                );
+                let m = win.iter().sum::<f32>() / win.len() as f32;
+                assert!((mean[i] - m).abs() < 1e-5, "r={r} i={i}");
+            }
+        }
+    }
+
+    #[test]
+    fn background_map_follows_a_gradient_and_ignores_strokes() {
+        let (w, h) = (60, 60);
+        let mut p = Plane {
+            w,
+            h,
+            v: (0..w * h)
+                .map(|i| 0.95 - 0.3 * (i % w) as f32 / w as f32)
+                .collect(),
+        };
+        for y in 10..50 {
+            for x in 28..32 {
+                p.v[y * w + x] = 0.1; // a stroke
+            }
+        }
+        let bg = background_map(&p, 0.8, true);
+        for y in 0..h {
+            let paper = 0.95 - 0.3 * 30.0 / w as f32;
+            let got = bg.v[y * w + 30];
+            assert!(
+                (got - paper).abs() < 0.06,
+                "row {y}: {got} vs paper {paper}"
+            );
+        }
+    }
+
+    #[test]
+    fn reduce_averages_blocks_and_keeps_extremes() {
+        let mut g = GrayImage::from_pixel(5, 3, Luma([255]));
+        g.put_pixel(0, 0, Luma([0]));
+        let img = DynamicImage::ImageLuma8(g);
+        let r = reduce(
+            &img,
+            Rect {
+                x: 0,
+                y: 0,
+                w: 5,
+                h: 3,
+            },
+            2,
+            Channel::Luma,
+        );
+        assert_eq!((r.mean.w, r.mean.h), (3, 2));
+        assert!((r.mean.v[0] - 0.75).abs() < 1e-6);
+        assert_eq!(r.min.v[0], 0.0);
+        assert_eq!(r.mean.v[5], 1.0);
+    }
+}
