@@ -1,6 +1,7 @@
 //! # lenet5
 //!
 //! LeNet-5 (LeCun, Bottou, Bengio & Haffner, 1998) written from scratch in Rust.
+pub mod api;
 pub mod data;
 pub mod error;
 pub mod kernels;
@@ -8,5 +9,6 @@ pub mod nn;
 pub mod rng;
 pub mod train;
 
+pub use api::{Activations, Model, Prediction};
 pub use error::{Error, Result};
 pub mod model;

@@ -1,0 +1,193 @@
+//! The embedding API: load a trained LeNet-5 and recognise digits.
+//!
+//! ```no_run
+//! # fn main() -> lenet5::Result<()> {
+//! let model = lenet5::Model::load("lenet5-classic.safetensors")?;
+//! let img = lenet5::data::image::load_image("digit.png".as_ref())?;
+//! let p = model.predict(&img);
+//! println!("digit {} with confidence {:.2}", p.digit, p.confidence());
+//! # Ok(()) }
+//! ```
+
+use std::path::Path;
+
+use crate::data::image::{DynamicImage, Preprocessed, preprocess};
+use crate::model::{Arch, Network, Workspace};
+use crate::train::checkpoint;
+use crate::{Error, Result};
+
+/// What the network says about one image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// The recognised digit.
+    pub digit: u8,
+    /// Class probabilities (sum 1): softmax of the logits (modern) or of the negated
+    /// RBF distances (classic).
+    pub scores: [f32; 10],
+    /// The raw outputs: RBF distances (classic, smaller = closer) or logits (modern).
+    pub outputs: [f32; 10],
+}
+
+impl Prediction {
+    /// The probability of the predicted digit.
+    pub fn confidence(&self) -> f32 {
+        self.scores[self.digit as usize]
+    }
+    /// The `k` most likely digits with their probabilities, best first.
+    pub fn top(&self, k: usize) -> Vec<(u8, f32)> {
+        let mut v: Vec<(u8, f32)> = (0..10u8).map(|d| (d, self.scores[d as usize])).collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(k);
+        v
+    }
+}
+
+/// Every layer's output for one image, in the layout of [`Workspace`]
+/// (maps row-major: `c1` is 6 maps of 28x28, and so on).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activations {
+    /// The prepared input (32x32 classic, 28x28 modern), after normalisation.
+    pub input: Vec<f32>,
+    /// C1 / conv1: 6@28x28.
+    pub c1: Vec<f32>,
+    /// S2 / pool1: 6@14x14.
+    pub s2: Vec<f32>,
+    /// C3 / conv2: 16@10x10.
+    pub c3: Vec<f32>,
+    /// S4 / pool2: 16@5x5.
+    pub s4: Vec<f32>,
+    /// C5 / fc1: 120.
+    pub c5: Vec<f32>,
+    /// F6 / fc2: 84.
+    pub f6: Vec<f32>,
+    /// Output: 10 RBF distances or logits.
+    pub output: Vec<f32>,
+}
+
+/// A trained network, ready to recognise digits. Cheap to share between threads
+/// (`&Model` is `Sync`; every call uses its own small workspace).
+#[derive(Clone, Debug)]
+pub struct Model {
+    net: Network,
+}
+
+impl Model {
+    /// Loads a checkpoint written by `lenet5 train` (verified: checksum, shapes).
+    pub fn load(path: impl AsRef<Path>) -> Result<Model> {
+        Ok(Model { net: checkpoint::load(path.as_ref())?.network() })
+    }
+
+    /// Wraps a network.
+    pub fn from_network(net: Network) -> Model {
+        Model { net }
+    }
+
+    /// The network inside.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Classic or modern.
+    pub fn arch(&self) -> Arch {
+        self.net.arch
+    }
+
+    fn run(&self, ws: &mut Workspace, n: usize) -> Vec<Prediction> {
+        self.net.forward(ws, n);
+        (0..n)
+            .map(|s| {
+                let mut outputs = [0.0f32; 10];
+                outputs.copy_from_slice(&ws.a7[s * 10..(s + 1) * 10]);
+                Prediction { digit: self.net.predicted(ws, s) as u8, scores: self.net.scores(ws, s), outputs }
+            })
+            .collect()
+    }
+
+    /// Recognises one MNIST-style image: 28x28 bytes, white ink (255) on black (0).
+    pub fn forward_28x28(&self, pixels: &[u8; 784]) -> Prediction {
+        let mut ws = Workspace::new(self.net.arch, 1);
+        self.net.prepare_input_u8(pixels, &mut ws, 0);
+        self.run(&mut ws, 1).remove(0)
+    }
+
+    /// Recognises many MNIST-style images (batched; same results as one by one).
+    pub fn forward_batch_28x28(&self, images: &[[u8; 784]]) -> Vec<Prediction> {
+        const CHUNK: usize = 64;
+        let mut ws = Workspace::new(self.net.arch, CHUNK.min(images.len().max(1)));
+        let mut out = Vec::with_capacity(images.len());
+        for chunk in images.chunks(CHUNK) {
+            for (s, img) in chunk.iter().enumerate() {
+                self.net.prepare_input_u8(img, &mut ws, s);
+            }
+            out.extend(self.run(&mut ws, chunk.len()));
+        }
+        out
+    }
+
+    /// The prediction and every layer's activations for one 28x28 image.
+    pub fn explain_28x28(&self, pixels: &[u8; 784]) -> (Prediction, Activations) {
+        let mut ws = Workspace::new(self.net.arch, 1);
+        self.net.prepare_input_u8(pixels, &mut ws, 0);
+        let p = self.run(&mut ws, 1).remove(0);
+        let a = Activations {
+            input: ws.a0.clone(),
+            c1: ws.a1.clone(),
+            s2: ws.a2.clone(),
+            c3: ws.a3.clone(),
+            s4: ws.a4.clone(),
+            c5: ws.a5.clone(),
+            f6: ws.a6.clone(),
+            output: ws.a7.clone(),
+        };
+        (p, a)
+    }
+
+    /// Recognises a picture of any size: MNIST-style preprocessing (see
+    /// [`crate::data::image`]) then [`Model::forward_28x28`].
+    pub fn predict(&self, img: &DynamicImage) -> Prediction {
+        self.forward_28x28(&preprocess(img).pixels)
+    }
+
+    /// Like [`Model::predict`], also returning the preprocessed 28x28 the network saw.
+    pub fn predict_with_input(&self, img: &DynamicImage) -> (Prediction, Preprocessed) {
+        let pre = preprocess(img);
+        (self.forward_28x28(&pre.pixels), pre)
+    }
+
+    /// Recognises several pictures.
+    pub fn predict_batch(&self, imgs: &[DynamicImage]) -> Vec<Prediction> {
+        let pre: Vec<[u8; 784]> = imgs.iter().map(|i| preprocess(i).pixels).collect();
+        self.forward_batch_28x28(&pre)
+    }
+
+    /// Checks that `n` bytes can be an MNIST-style image.
+    pub fn pixels_from_slice(bytes: &[u8]) -> Result<[u8; 784]> {
+        bytes
+            .try_into()
+            .map_err(|_| Error::Usage(format!("expected 784 pixels (28x28), got {}", bytes.len())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_equals_one_by_one_and_scores_sum_to_one() {
+        for arch in [Arch::Classic, Arch::Modern] {
+            let m = Model::from_network(Network::new(arch, 4));
+            let imgs: Vec<[u8; 784]> = (0..70u32).map(|k| std::array::from_fn(|i| ((i as u32 * 7 + k * 13) % 256) as u8)).collect();
+            let batch = m.forward_batch_28x28(&imgs);
+            for (img, b) in imgs.iter().zip(&batch) {
+                let one = m.forward_28x28(img);
+                assert_eq!(one.digit, b.digit);
+                for k in 0..10 {
+                    assert!((one.outputs[k] - b.outputs[k]).abs() <= 1e-4 * one.outputs[k].abs().max(1.0));
+                }
+                let s: f32 = one.scores.iter().sum();
+                assert!((s - 1.0).abs() < 1e-4);
+                assert_eq!(one.top(1)[0].0, one.digit);
+            }
+        }
+    }
+}
