@@ -119,3 +119,18 @@ fn resumed_run_equals_uninterrupted_run() {
         assert_eq!(log.lines().count(), 2, "metrics log has one line per epoch");
     }
 }
+
+#[test]
+fn datasets_are_recognised_by_content() {
+    if let Some(d) = data() {
+        assert_eq!(d.identify(), Some(mnist::KnownDataset::Mnist));
+    }
+    let fashion = std::path::Path::new("/usr/share/datasets/fashion-mnist");
+    if fashion.exists() {
+        let f = mnist::load(fashion).unwrap();
+        assert_eq!(f.identify(), Some(mnist::KnownDataset::FashionMnist));
+        assert_eq!(f.identify().unwrap().class_names()[9], "Ankle boot");
+    } else {
+        eprintln!("skipping the Fashion-MNIST half: apt-get install dataset-fashion-mnist");
+    }
+}
