@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
-use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use safetensors::{Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
 
 use super::trainer::{EpochMetrics, TrainConfig};
@@ -174,7 +174,7 @@ fn serialize_sorted(
     }
     // serde_json's Map is a BTreeMap (no `preserve_order` feature): keys come out sorted.
     let mut h = serde_json::to_vec(&serde_json::Value::Object(header)).expect("header serialises");
-    while h.len() % 8 != 0 {
+    while !h.len().is_multiple_of(8) {
         h.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + h.len() + offset);
@@ -400,6 +400,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use safetensors::tensor::TensorView;
 
     fn sample(arch: Arch) -> Checkpoint {
         let net = Network::new(arch, 3);
