@@ -139,9 +139,9 @@ enum Cmd {
     },
     /// Accuracy, errors, per-class accuracy and the confusion matrix on the test set.
     Eval {
-        /// Checkpoint to evaluate.
+        /// Checkpoint to evaluate (default: the classic model bundled in the binary).
         #[arg(long, value_name = "FILE")]
-        model: PathBuf,
+        model: Option<PathBuf>,
         /// Worker threads.
         #[arg(long)]
         threads: Option<usize>,
@@ -216,20 +216,31 @@ fn run(cli: Cli) -> Result<()> {
             threads: t,
             data,
         } => {
-            let ck = checkpoint::load(&model)?;
-            let net = ck.network();
+            let (net, what) = match &model {
+                Some(path) => {
+                    let ck = checkpoint::load(path)?;
+                    (
+                        ck.network(),
+                        format!(
+                            "{} ({} network, {} epochs)",
+                            path.display(),
+                            ck.arch,
+                            ck.epoch
+                        ),
+                    )
+                }
+                None => (
+                    lenet5::Model::bundled().network().clone(),
+                    "the bundled classic LeNet-5".to_string(),
+                ),
+            };
             let ds = load_data(&data)?;
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads(t))
                 .build()
                 .map_err(|e| Error::Usage(e.to_string()))?;
             let r = pool.install(|| evaluate(&net, &ds.test));
-            println!(
-                "model {} ({} network, {} epochs)",
-                model.display(),
-                ck.arch,
-                ck.epoch
-            );
+            println!("model {what}");
             println!(
                 "test accuracy {:.2}%  errors {} / {}  error rate {:.2}%  mean loss {:.4}",
                 100.0 * r.accuracy(),
