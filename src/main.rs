@@ -499,7 +499,7 @@ fn run_viz(cmd: Cmd) -> Result<()> {
                 .build()
                 .map_err(|e| Error::Usage(e.to_string()))?;
             let title = format!("misclassified test digits: {}", model.display());
-            let (pic, n) = pool.install(|| grids::errors_of(&m, &ds.test, max, &title));
+            let (pic, n) = pool.install(|| grids::errors_of(&m, &ds.test, max, &title))?;
             pic.save_png(&out)?;
             println!("{n} errors; wrote {} ({} shown)", out.display(), n.min(max));
         }
@@ -518,7 +518,7 @@ fn run_viz(cmd: Cmd) -> Result<()> {
                 AugmentArg::Affine => Augment::affine(),
                 AugmentArg::Elastic => Augment::elastic(),
             };
-            grids::augment_preview(&ds.train, aug, n, per, seed).save_png(&out)?;
+            grids::augment_preview(&ds.train, aug, n, per, seed)?.save_png(&out)?;
             println!("wrote {}", out.display());
         }
         Cmd::Glyphs { out } => {

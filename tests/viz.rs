@@ -340,7 +340,7 @@ fn eval_confusion_errors_and_augment_preview_on_synthetic_data() {
     ]));
     let m = Model::load(&model).unwrap();
     let title = format!("misclassified test digits: {}", model.display());
-    let (expect, n_err) = grids::errors_of(&m, &ds.test, 7, &title);
+    let (expect, n_err) = grids::errors_of(&m, &ds.test, 7, &title).unwrap();
     assert!(
         n_err > 7,
         "an untrained network gets most of them wrong ({n_err})"
@@ -365,13 +365,31 @@ fn eval_confusion_errors_and_augment_preview_on_synthetic_data() {
         ]
         .concat(),
     ));
-    let expect = grids::augment_preview(&ds.train, Augment::elastic(), 3, 4, 5);
+    let expect = grids::augment_preview(&ds.train, Augment::elastic(), 3, 4, 5).unwrap();
     let (w, h, px) = png(&aug);
     assert_eq!((w as usize, h as usize), (expect.width, expect.height));
     assert_eq!(px, expect.data);
     // More rows, more height; distortions differ from the original.
-    let bigger = grids::augment_preview(&ds.train, Augment::affine(), 6, 4, 5);
+    let bigger = grids::augment_preview(&ds.train, Augment::affine(), 6, 4, 5).unwrap();
     assert!(bigger.height > expect.height);
+    // Absurd sizes are refused before anything is drawn.
+    let err = fails_cleanly(&lenet5(
+        &[&args[..], &["--n", "100000", "--out", s(&aug)]].concat(),
+    ));
+    assert!(err.contains("--n 100000"), "{err}");
+    let err = fails_cleanly(&lenet5(&[
+        "errors",
+        "--model",
+        s(&model),
+        "--data",
+        s(&data),
+        "--no-download",
+        "--max",
+        "5000",
+        "--out",
+        s(&grid),
+    ]));
+    assert!(err.contains("--max 5000"), "{err}");
 }
 
 #[test]

@@ -4,11 +4,18 @@
 use super::color;
 use super::draw::{Canvas, Font, Surface};
 use super::{MARGIN, font};
-use crate::Model;
 use crate::data::augment::Augment;
 use crate::data::mnist::Dataset;
 use crate::nn::rbf::{GLYPH_H, GLYPH_LEN, GLYPH_W, centres};
 use crate::train::evaluate;
+use crate::{Error, Model, Result};
+
+/// Most digits [`errors`] draws (a 1000-digit grid is already 15,000 pixels tall).
+pub const MAX_ERRORS_SHOWN: usize = 1000;
+/// Most rows (training digits) of [`augment_preview`].
+pub const MAX_PREVIEW_ROWS: usize = 100;
+/// Most distortions per row of [`augment_preview`].
+pub const MAX_PREVIEW_PER: usize = 30;
 
 /// Enlargement of one 28x28 digit in the grids.
 pub const DIGIT_SCALE: usize = 3;
@@ -42,7 +49,9 @@ fn digit(c: &mut Canvas, x: usize, y: usize, px: impl Fn(usize) -> f32) {
 
 /// Misclassified images of `ds` (whose predicted digits are `predictions`), at most `max`,
 /// in dataset order, each labelled with its true and predicted digit and its index.
+/// `max` is capped at [`MAX_ERRORS_SHOWN`].
 pub fn errors(ds: &Dataset, predictions: &[u8], max: usize, title: &str) -> Canvas {
+    let max = max.min(MAX_ERRORS_SHOWN);
     let wrong: Vec<usize> = (0..ds.len().min(predictions.len()))
         .filter(|&i| predictions[i] != ds.label(i))
         .collect();
@@ -62,7 +71,7 @@ pub fn errors(ds: &Dataset, predictions: &[u8], max: usize, title: &str) -> Canv
         title,
         &note,
     );
-    if shown.is_empty() {
+    if wrong.is_empty() {
         c.text_at(
             MARGIN as i64,
             TOP as i64,
@@ -96,16 +105,43 @@ pub fn errors(ds: &Dataset, predictions: &[u8], max: usize, title: &str) -> Canv
 }
 
 /// Evaluates `model` on `test` and draws its misclassified images (see [`errors`]).
-/// Returns the picture and the number of errors.
-pub fn errors_of(model: &Model, test: &Dataset, max: usize, title: &str) -> (Canvas, usize) {
+/// Returns the picture and the number of errors; `max` above [`MAX_ERRORS_SHOWN`] is an error.
+pub fn errors_of(
+    model: &Model,
+    test: &Dataset,
+    max: usize,
+    title: &str,
+) -> Result<(Canvas, usize)> {
+    if max > MAX_ERRORS_SHOWN {
+        return Err(Error::Usage(format!(
+            "--max {max}: at most {MAX_ERRORS_SHOWN} digits fit in one picture"
+        )));
+    }
     let r = evaluate(model.network(), test);
-    (errors(test, &r.predictions, max, title), r.errors())
+    Ok((errors(test, &r.predictions, max, title), r.errors()))
 }
 
 /// `n` training images (the first of each digit in turn), each followed by `k` random
 /// distortions: those that training with `augment` and `seed` applies to that image in
-/// epochs 1..=k.
-pub fn augment_preview(train: &Dataset, augment: Augment, n: usize, k: usize, seed: u64) -> Canvas {
+/// epochs 1..=k. At most [`MAX_PREVIEW_ROWS`] rows and [`MAX_PREVIEW_PER`] distortions.
+pub fn augment_preview(
+    train: &Dataset,
+    augment: Augment,
+    n: usize,
+    k: usize,
+    seed: u64,
+) -> Result<Canvas> {
+    if n == 0 || n > MAX_PREVIEW_ROWS || k > MAX_PREVIEW_PER {
+        return Err(Error::Usage(format!(
+            "--n {n} --per {k}: the preview shows 1 to {MAX_PREVIEW_ROWS} digits with 0 to \
+             {MAX_PREVIEW_PER} distortions each"
+        )));
+    }
+    if train.is_empty() {
+        return Err(Error::Data(
+            "the training set is empty: nothing to distort".into(),
+        ));
+    }
     // Pick the first unused image of digit 0, 1, 2, ... in turn, for variety.
     let mut picked: Vec<usize> = Vec::new();
     let mut next = [0usize; 10];
@@ -169,7 +205,7 @@ pub fn augment_preview(train: &Dataset, augment: Augment, n: usize, k: usize, se
             digit(&mut c, MARGIN + (e + 1) * tw + sep, y, |j| d[j]);
         }
     }
-    c
+    Ok(c)
 }
 
 /// The ten 7x12 RBF bitmaps, enlarged, labelled with their digits.
