@@ -8,6 +8,7 @@ pub mod kernels;
 pub mod nn;
 pub mod rng;
 pub mod train;
+pub mod viz;
 
 pub use api::{Activations, Model, Prediction};
 pub use error::{Error, Result};

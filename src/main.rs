@@ -145,8 +145,79 @@ enum Cmd {
         /// Worker threads.
         #[arg(long)]
         threads: Option<usize>,
+        /// Also draw the confusion matrix as a heat map (.png or .svg).
+        #[arg(long, value_name = "FILE")]
+        confusion: Option<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
+    },
+    /// Pictures of every layer for one image: input, C1, S2, C3, S4, F6/RBF, summary, index.html.
+    Visualize {
+        /// The picture of a digit (PNG, JPEG, BMP, PNM; any size, dark ink on paper is fine).
+        #[arg(long, value_name = "IMG")]
+        image: PathBuf,
+        /// Folder to write the pictures into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Checkpoint to run.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "lenet5-classic.safetensors"
+        )]
+        model: PathBuf,
+    },
+    /// Learning curves (loss and error per epoch) from a metrics log written by train.
+    Plot {
+        /// The log: <checkpoint>.metrics.jsonl.
+        #[arg(value_name = "METRICS.jsonl")]
+        metrics: PathBuf,
+        /// Picture to write (.png, or .svg).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// A grid of the test digits the model gets wrong, with true and predicted labels.
+    Errors {
+        /// Checkpoint to evaluate.
+        #[arg(long, value_name = "FILE")]
+        model: PathBuf,
+        /// Picture to write (.png).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Show at most this many digits.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        max: usize,
+        /// Worker threads.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// A grid of training digits, each beside random distortions of it.
+    AugmentPreview {
+        /// Picture to write (.png).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Which distortion.
+        #[arg(long, value_enum, default_value = "affine")]
+        augment: AugmentArg,
+        /// Number of training digits (rows).
+        #[arg(long, default_value_t = 10)]
+        n: usize,
+        /// Distortions per digit (columns).
+        #[arg(long, default_value_t = 8)]
+        per: usize,
+        /// Random seed (as for train).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// The ten 7x12 bitmaps of the RBF output layer.
+    Glyphs {
+        /// Picture to write (.png).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Per layer: output shape, trainable parameters, connections.
     Summary {
@@ -214,8 +285,12 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Eval {
             model,
             threads: t,
+            confusion,
             data,
         } => {
+            if let Some(p) = &confusion {
+                lenet5::viz::Format::of(p, true)?;
+            }
             let (net, what) = match &model {
                 Some(path) => {
                     let ck = checkpoint::load(path)?;
@@ -280,8 +355,18 @@ fn run(cli: Cli) -> Result<()> {
                     row.iter().map(|v| format!("{v:>5}")).collect::<String>()
                 );
             }
+            if let Some(p) = &confusion {
+                let title = format!("confusion matrix: {}", model.display());
+                lenet5::viz::confusion::write(&r.confusion, &title, p)?;
+                println!("wrote {}", p.display());
+            }
             Ok(())
         }
+        c @ (Cmd::Visualize { .. }
+        | Cmd::Plot { .. }
+        | Cmd::Errors { .. }
+        | Cmd::AugmentPreview { .. }
+        | Cmd::Glyphs { .. }) => run_viz(c),
         Cmd::Train {
             preset,
             arch,
@@ -411,6 +496,84 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The picture commands (library: `lenet5::viz`).
+fn run_viz(cmd: Cmd) -> Result<()> {
+    use lenet5::viz::{self, Format, grids};
+    match cmd {
+        Cmd::Visualize { image, out, model } => {
+            let m = lenet5::Model::load(&model)?;
+            let v = viz::layers::visualize(&m, &image, &out)?;
+            if v.blank {
+                eprintln!(
+                    "warning: {} holds no ink; the network saw an empty field",
+                    image.display()
+                );
+            }
+            println!(
+                "{}: digit {} (p = {:.3}); pictures in {}: {}",
+                image.display(),
+                v.prediction.digit,
+                v.prediction.confidence(),
+                out.display(),
+                v.files
+                    .iter()
+                    .filter_map(|f| f.file_name())
+                    .map(|f| f.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        Cmd::Plot { metrics, out } => {
+            viz::plot::plot_file(&metrics, &out)?;
+            println!("wrote {}", out.display());
+        }
+        Cmd::Errors {
+            model,
+            out,
+            max,
+            threads: t,
+            data,
+        } => {
+            Format::of(&out, false)?;
+            let m = lenet5::Model::load(&model)?;
+            let ds = load_data(&data)?;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads(t))
+                .build()
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            let title = format!("misclassified test digits: {}", model.display());
+            let (pic, n) = pool.install(|| grids::errors_of(&m, &ds.test, max, &title))?;
+            pic.save_png(&out)?;
+            println!("{n} errors; wrote {} ({} shown)", out.display(), n.min(max));
+        }
+        Cmd::AugmentPreview {
+            out,
+            augment,
+            n,
+            per,
+            seed,
+            data,
+        } => {
+            Format::of(&out, false)?;
+            let ds = load_data(&data)?;
+            let aug = match augment {
+                AugmentArg::None => Augment::None,
+                AugmentArg::Affine => Augment::affine(),
+                AugmentArg::Elastic => Augment::elastic(),
+            };
+            grids::augment_preview(&ds.train, aug, n, per, seed)?.save_png(&out)?;
+            println!("wrote {}", out.display());
+        }
+        Cmd::Glyphs { out } => {
+            Format::of(&out, false)?;
+            grids::glyphs().save_png(&out)?;
+            println!("wrote {}", out.display());
+        }
+        _ => return Err(Error::Usage("not a picture command".into())),
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
