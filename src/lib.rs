@@ -4,6 +4,7 @@
 pub mod api;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod kernels;
 pub mod nn;
 pub mod rng;
