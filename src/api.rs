@@ -89,6 +89,20 @@ impl Model {
         Model { net: ck.network() }
     }
 
+    /// Loads a checkpoint held in memory (e.g. one compiled in with `include_bytes!`);
+    /// `name` is what error messages call it. Verified like [`Model::load`].
+    pub fn from_checkpoint_bytes(bytes: &[u8], name: &str) -> Result<Model> {
+        Ok(Model {
+            net: checkpoint::from_bytes(bytes, Path::new(name))?.network(),
+        })
+    }
+
+    /// Reads an image file (PNG, JPEG, BMP or PGM) and recognises the digit in it:
+    /// [`crate::data::image::load_image`] then [`Model::predict`]. Errors name the file.
+    pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
+        Ok(self.predict(&crate::data::image::load_image(path.as_ref())?))
+    }
+
     /// Wraps a network.
     pub fn from_network(net: Network) -> Model {
         Model { net }

@@ -224,6 +224,10 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "classic")]
         arch: ArchArg,
     },
+    /// Recognise the digit in image files (PNG, JPEG, BMP, PGM), folders of them, or `-` (stdin).
+    Predict(PredictArgs),
+    /// Export a checkpoint as ONNX (input: [N,1,28,28] white-on-black 0..1; see README).
+    Export(ExportArgs),
     /// Download the four MNIST files (SHA-256 verified) into the data folder.
     Download {
         /// Target folder. Default: $LENET5_DATA, else ./data/mnist.
@@ -266,6 +270,8 @@ fn print_epoch(m: &EpochMetrics) {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
+        Cmd::Predict(a) => predict(a),
+        Cmd::Export(a) => export(a),
         Cmd::Summary { arch } => {
             print!("{}", summary::render(arch.into()));
             Ok(())
@@ -572,6 +578,111 @@ fn run_viz(cmd: Cmd) -> Result<()> {
             println!("wrote {}", out.display());
         }
         _ => return Err(Error::Usage("not a picture command".into())),
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+struct PredictArgs {
+    /// Image files, folders (their images, sorted by name; not recursive) or `-` for stdin.
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<PathBuf>,
+    /// Checkpoint (default: lenet5-classic.safetensors, else lenet5-modern.safetensors, in
+    /// the current folder).
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// Also list the K most likely digits with their probabilities.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=10))]
+    top: u8,
+    /// One JSON object per line: file, digit, confidence, low_confidence, scores, outputs,
+    /// [top,] inverted, blank (or file, error).
+    #[arg(long)]
+    json: bool,
+    /// Write the 28x28 image the network saw to this PNG; with several images,
+    /// OUT-<name>.png for each (OUT without its extension).
+    #[arg(long, value_name = "OUT.png")]
+    show_input: Option<PathBuf>,
+}
+
+fn predict(a: PredictArgs) -> Result<()> {
+    use lenet5::predict::{self, Input};
+    let (model, from) = predict::resolve_model(a.model.as_deref(), std::path::Path::new("."))?;
+    if !a.json {
+        eprintln!("model: {from} ({} network)", model.arch());
+    }
+    let listed = predict::expand_inputs(&a.images);
+    let inputs: Vec<Input> = listed
+        .iter()
+        .filter_map(|(_, i)| i.as_ref().ok().cloned())
+        .collect();
+    let mut shown = a
+        .show_input
+        .as_deref()
+        .map(|base| predict::show_input_paths(base, &inputs).into_iter());
+    let (mut failed, total) = (0, listed.len());
+    for (name, input) in listed {
+        let out = input
+            .is_ok()
+            .then(|| shown.as_mut().and_then(Iterator::next))
+            .flatten();
+        let r = input.and_then(|i| predict::recognise(&model, &i));
+        let r = match (r, out) {
+            (Ok(rec), Some(path)) => predict::save_input_image(&rec, &path).map(|()| rec),
+            (r, _) => r,
+        };
+        failed += usize::from(r.is_err());
+        if a.json {
+            println!("{}", predict::json_line(&name, &r, a.top.into()));
+        } else if r.is_err() {
+            eprintln!("{}", predict::text_line(&name, &r, a.top.into()));
+        } else {
+            println!("{}", predict::text_line(&name, &r, a.top.into()));
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(Error::Usage(format!(
+            "{n} of {total} inputs could not be recognised"
+        ))),
+    }
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// Write the network as ONNX (opset 13) to this file.
+    #[arg(long, value_name = "FILE")]
+    onnx: PathBuf,
+    /// Checkpoint to export.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// Also run the network on the MNIST test images and write DIR/{outputs,scores,digits,labels}.npy
+    /// (for checking an ONNX runtime against lenet5: tests/onnx/check.py).
+    #[arg(long, value_name = "DIR")]
+    reference: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+fn export(a: ExportArgs) -> Result<()> {
+    let model = lenet5::Model::load(&a.model)?;
+    let source = a
+        .model
+        .file_name()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let bytes = lenet5::export::write_onnx(&model, &source, &a.onnx)?;
+    println!(
+        "wrote {} ({} network, {bytes} bytes, ONNX opset {})",
+        a.onnx.display(),
+        model.arch(),
+        lenet5::export::onnx::OPSET
+    );
+    if let Some(dir) = a.reference {
+        let ds = load_data(&a.data)?;
+        let n = lenet5::export::write_reference(&model, &ds.test, &dir)?;
+        println!(
+            "wrote reference outputs for {n} test images to {}",
+            dir.display()
+        );
     }
     Ok(())
 }
