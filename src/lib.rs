@@ -7,6 +7,7 @@ pub mod error;
 pub mod kernels;
 pub mod nn;
 pub mod rng;
+pub mod serve;
 pub mod train;
 
 pub use api::{Activations, Model, Prediction};
