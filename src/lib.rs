@@ -72,6 +72,7 @@ pub mod kernels;
 pub mod nn;
 pub mod predict;
 pub mod rng;
+pub mod serve;
 pub mod train;
 pub mod viz;
 

@@ -1,6 +1,7 @@
 //! `lenet5`: the command-line tool. Argument parsing and printing only; everything
 //! it does is a library call.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -237,6 +238,16 @@ enum Cmd {
         #[arg(long, value_name = "URL")]
         mirror: Vec<String>,
     },
+    /// Web demo: draw a digit in the browser and watch LeNet-5 think.
+    Serve {
+        /// Checkpoint to serve (repeatable: one classic and/or one modern). Default:
+        /// lenet5-classic.safetensors and lenet5-modern.safetensors in the current folder.
+        #[arg(long, value_name = "FILE")]
+        model: Vec<PathBuf>,
+        /// Address to listen on (loopback only unless told otherwise).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
 }
 
 fn load_data(d: &DataArgs) -> Result<mnist::Mnist> {
@@ -272,6 +283,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Predict(a) => predict(a),
         Cmd::Export(a) => export(a),
+        Cmd::Serve { model, addr } => lenet5::serve::run(&model, addr),
         Cmd::Summary { arch } => {
             print!("{}", summary::render(arch.into()));
             Ok(())
