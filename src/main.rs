@@ -252,12 +252,24 @@ enum Cmd {
 
 fn load_data(d: &DataArgs) -> Result<mnist::Mnist> {
     let dir = mnist::resolve_data_dir(d.data.as_deref());
-    if d.no_download || mnist::find_files(&dir).is_ok() {
-        mnist::load(&dir)
+    let m = if d.no_download || mnist::find_files(&dir).is_ok() {
+        mnist::load(&dir)?
     } else {
         eprintln!("MNIST not found in {}; downloading it", dir.display());
-        mnist::load_or_download(&dir, &[])
+        mnist::load_or_download(&dir, &[])?
+    };
+    // The network takes 28x28 digits; other sizes would be silently cropped or padded.
+    if (m.train.rows, m.train.cols) != (28, 28) {
+        let file = mnist::find_files(&dir).map_or(dir, |[images, ..]| images);
+        return Err(Error::format(
+            file,
+            format!(
+                "holds {}x{} images; LeNet-5 takes MNIST's 28x28",
+                m.train.rows, m.train.cols
+            ),
+        ));
     }
+    Ok(m)
 }
 
 fn threads(t: Option<usize>) -> usize {
@@ -407,7 +419,8 @@ fn run(cli: Cli) -> Result<()> {
             let mut trainer = match &resume {
                 Some(path) => {
                     let ck = checkpoint::load(path)?;
-                    let tr = Trainer::resume(ck, epochs)?;
+                    let tr = Trainer::resume(ck, epochs)
+                        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
                     eprintln!(
                         "resuming {} after epoch {} of {}",
                         path.display(),

@@ -194,13 +194,42 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
             "not a valid safetensors file ({e}); the file is truncated or corrupt"
         ))
     })?;
-    let (_, md) =
+    let (header_len, md) =
         SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("unreadable header ({e})")))?;
+    // The JSON header is compact and padded with spaces; the JSON parser would accept
+    // other whitespace there, so check the padding too: then no byte is unchecked.
+    let header = bytes.get(8..8 + header_len).unwrap_or_default();
+    if header.iter().rev().find(|&&b| b != b' ') != Some(&b'}') {
+        return Err(bad(
+            "header padding altered: the file is corrupt (a byte changed since it was written)"
+                .into(),
+        ));
+    }
     let meta = md.metadata().clone().unwrap_or_default();
     let get = |k: &str| {
-        meta.get(k)
-            .ok_or_else(|| bad(format!("metadata lacks `{k}`; not a lenet5 checkpoint")))
+        meta.get(k).ok_or_else(|| {
+            bad(format!(
+                "metadata lacks `{k}`; not a lenet5 checkpoint, or a corrupt one"
+            ))
+        })
     };
+    // The checksum first: any changed byte is reported as corruption, before anything
+    // the changed byte might have garbled (a name, the architecture) is interpreted.
+    let mut tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
+    let mut dtypes: Vec<(String, Dtype)> = vec![];
+    for name in st.names() {
+        let t = st
+            .tensor(name)
+            .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
+        dtypes.push((name.to_string(), t.dtype()));
+        tensors.insert(name.to_string(), (t.shape().to_vec(), t.data().to_vec()));
+    }
+    let want = get("sha256")?;
+    if &checksum(&tensors, &meta) != want {
+        return Err(bad(
+            "checksum mismatch: the file is corrupt (a byte changed since it was written)".into(),
+        ));
+    }
     if get("format")? != "lenet5" {
         return Err(bad("metadata `format` is not `lenet5`".into()));
     }
@@ -213,24 +242,10 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     let arch_s = get("arch")?;
     let arch =
         Arch::parse(arch_s).ok_or_else(|| bad(format!("unknown architecture `{arch_s}`")))?;
-    let mut tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
-    for name in st.names() {
-        let t = st
-            .tensor(name)
-            .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
-        if t.dtype() != Dtype::F32 {
-            return Err(bad(format!(
-                "tensor `{name}` has dtype {:?}, expected F32",
-                t.dtype()
-            )));
-        }
-        tensors.insert(name.to_string(), (t.shape().to_vec(), t.data().to_vec()));
-    }
-    let want = get("sha256")?;
-    if &checksum(&tensors, &meta) != want {
-        return Err(bad(
-            "checksum mismatch: the file is corrupt (a byte changed since it was written)".into(),
-        ));
+    if let Some((name, dtype)) = dtypes.iter().find(|(_, d)| *d != Dtype::F32) {
+        return Err(bad(format!(
+            "tensor `{name}` has dtype {dtype:?}, expected F32 (the file is corrupt or was not written by lenet5)"
+        )));
     }
     let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
         let (s, d) = tensors.get(name).ok_or_else(|| {
@@ -385,6 +400,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        test_pause_before_rename();
         std::fs::rename(&tmp, path)?;
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
@@ -395,6 +411,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+/// Environment variable read by [`write_atomic`] for crash tests only: when it holds a
+/// number of milliseconds, every atomic write sleeps that long between writing (and
+/// syncing) the temporary file and renaming it, so a test can kill the process exactly
+/// there (`tests/crash_resume.rs`). Unset in normal use.
+pub const TEST_PAUSE_ENV: &str = "LENET5_TEST_PAUSE_IN_SAVE";
+
+fn test_pause_before_rename() {
+    if let Some(ms) = std::env::var_os(TEST_PAUSE_ENV)
+        .and_then(|v| v.to_str().and_then(|s| s.trim().parse::<u64>().ok()))
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 #[cfg(test)]

@@ -144,6 +144,38 @@ impl TrainConfig {
                 self.lr
             )));
         }
+        // A resumed configuration comes from a file: refuse values that would blow up
+        // (a huge elastic sigma means a huge smoothing kernel).
+        for (name, v) in [
+            ("momentum", self.momentum),
+            ("weight decay", self.weight_decay),
+            ("SDLM mu", self.sdlm_mu),
+        ] {
+            if !v.is_finite() {
+                return Err(Error::Usage(format!("{name} must be finite, got {v}")));
+            }
+        }
+        let augment_ok = match self.augment {
+            Augment::None => true,
+            Augment::Affine {
+                shift,
+                scale,
+                squeeze,
+                shear,
+                rotate,
+            } => [shift, scale, squeeze, shear, rotate]
+                .iter()
+                .all(|v| v.is_finite() && v.abs() <= 100.0),
+            Augment::Elastic { sigma, alpha } => {
+                sigma > 0.0 && sigma <= 28.0 && alpha.is_finite() && alpha.abs() <= 1000.0
+            }
+        };
+        if !augment_ok {
+            return Err(Error::Usage(format!(
+                "distortion parameters out of range: {:?}",
+                self.augment
+            )));
+        }
         Ok(())
     }
 }
@@ -375,9 +407,19 @@ impl Trainer {
         if n == 0 {
             return Err(Error::Data("the training set is empty".into()));
         }
+        for (what, ds) in [("training", train), ("test", test)] {
+            if (ds.rows, ds.cols) != (28, 28) {
+                return Err(Error::Data(format!(
+                    "the {what} images are {}x{}; LeNet-5 takes MNIST's 28x28",
+                    ds.rows, ds.cols
+                )));
+            }
+        }
         let p = self.net.params.len();
         let mut grads = vec![0.0f32; p];
-        let nchunks = self.config.batch.div_ceil(CHUNK);
+        // A batch never holds more than the n images there are: allocate no more chunks
+        // than that (a checkpoint's config is outside input; batch may be huge).
+        let nchunks = self.config.batch.min(n).div_ceil(CHUNK);
         let mut chunks: Vec<ChunkState> = (0..nchunks)
             .map(|_| ChunkState {
                 ws: Workspace::new(self.config.arch, CHUNK),
@@ -520,8 +562,9 @@ impl Trainer {
 
     /// The learning rate of update `step` of epoch `e` (cosine decays per update).
     fn step_lr(&self, e: usize, step: usize, steps_per_epoch: usize) -> f32 {
-        let progress =
-            (e * steps_per_epoch + step) as f64 / (self.config.epochs * steps_per_epoch) as f64;
+        // In f64 (exact below 2^53): a resumed configuration may ask for absurd epochs.
+        let steps = steps_per_epoch as f64;
+        let progress = (e as f64 * steps + step as f64) / (self.config.epochs as f64 * steps);
         self.config.lr * lr_factor(self.config.schedule, e, progress)
     }
 
