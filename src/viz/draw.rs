@@ -426,3 +426,60 @@ impl Surface for Svg {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::viz::color::{BLACK, WHITE};
+
+    fn ink_box(c: &Canvas) -> Option<(usize, usize, usize, usize)> {
+        let mut b: Option<(usize, usize, usize, usize)> = None;
+        for y in 0..c.height {
+            for x in 0..c.width {
+                if c.get(x, y) != Some(WHITE) {
+                    b = Some(match b {
+                        None => (x, y, x, y),
+                        Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x), y1.max(y)),
+                    });
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn text_is_placed_by_anchor_and_turns_for_vertical() {
+        let w = font::text_width("ab1", 2);
+        let mut c = Canvas::new(200, 200, WHITE);
+        c.text(100.0, 10.0, "ab1", Font::new(2, BLACK).end());
+        let (x0, y0, x1, _) = ink_box(&c).unwrap();
+        assert!(x1 < 100 && x0 >= 100 - w && y0 >= 10, "{x0} {y0} {x1}");
+        let mut v = Canvas::new(200, 200, WHITE);
+        v.text(20.0, 150.0, "ab1", Font::new(2, BLACK).vertical());
+        let (x0, y0, x1, y1) = ink_box(&v).unwrap();
+        // Reads upwards from y = 150, capitals 14 pixels wide to the right of x = 20.
+        assert!(
+            x0 >= 20 && x1 < 20 + 18 && y1 < 150 && y0 >= 150 - w,
+            "{x0} {y0} {x1} {y1}"
+        );
+        assert!(y1 - y0 > x1 - x0, "vertical text is taller than wide");
+    }
+
+    #[test]
+    fn lines_and_dots_stay_inside_and_svg_escapes_text() {
+        let mut c = Canvas::new(20, 20, WHITE);
+        c.polyline(&[(-50.0, -50.0), (70.0, 70.0)], 3.0, BLACK, false);
+        c.dot(100.0, 100.0, 5.0, BLACK);
+        assert!((0..20).all(|k| c.get(k, k).is_some_and(|p| p != WHITE)));
+        // Dashed: ink along the line, with gaps.
+        let mut d = Canvas::new(100, 5, WHITE);
+        d.polyline(&[(0.0, 2.5), (100.0, 2.5)], 1.0, BLACK, true);
+        let row: Vec<bool> = (0..100).map(|x| d.get(x, 2) != Some(WHITE)).collect();
+        assert!(row[..6].iter().all(|&b| b) && row.iter().any(|&b| !b));
+        let mut s = Svg::new(10.0, 10.0);
+        s.text(0.0, 0.0, "a<b & \"c\"", Font::new(1, BLACK));
+        let doc = s.finish();
+        assert!(doc.contains("a&lt;b &amp; &quot;c&quot;"), "{doc}");
+        assert!(!doc.contains("a<b"));
+    }
+}
