@@ -386,7 +386,7 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             if let Some(p) = &confusion {
-                let title = format!("confusion matrix: {}", model.display());
+                let title = format!("confusion matrix: {what}");
                 lenet5::viz::confusion::write(&r.confusion, &title, p)?;
                 println!("wrote {}", p.display());
             }
