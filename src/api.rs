@@ -93,6 +93,16 @@ impl Model {
         Ok(self.predict(&crate::data::image::load_image(path.as_ref())?))
     }
 
+    /// The classic LeNet-5 that ships inside the binary (`models/lenet5-classic.safetensors`,
+    /// trained with `lenet5 train --preset paper`; see the README for its test error and
+    /// the command that reproduces it bit for bit).
+    pub fn bundled() -> Model {
+        static BYTES: &[u8] = include_bytes!("../models/lenet5-classic.safetensors");
+        let ck = checkpoint::from_bytes(BYTES, Path::new("<bundled model>"))
+            .expect("the bundled model is verified by the test suite");
+        Model { net: ck.network() }
+    }
+
     /// Wraps a network.
     pub fn from_network(net: Network) -> Model {
         Model { net }
@@ -191,6 +201,15 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bundled_model_loads_and_is_classic() {
+        let m = Model::bundled();
+        assert_eq!(m.arch(), Arch::Classic);
+        // A blank image is not confidently any digit, and the model runs.
+        let p = m.forward_28x28(&[0u8; 784]);
+        assert!(p.scores.iter().all(|s| s.is_finite()));
+    }
 
     #[test]
     fn batch_equals_one_by_one_and_scores_sum_to_one() {

@@ -85,9 +85,13 @@ struct DataArgs {
 enum Cmd {
     /// Train a network on MNIST; writes a checkpoint after every epoch.
     Train {
-        /// Which LeNet-5.
-        #[arg(long, value_enum, default_value = "classic")]
-        arch: ArchArg,
+        /// A named recipe: paper (classic, SDLM, 20 passes), paper-distorted, classic-best,
+        /// modern, modern-best. Other options override its settings.
+        #[arg(long, value_name = "NAME")]
+        preset: Option<String>,
+        /// Which LeNet-5 (default classic, or the preset's).
+        #[arg(long, value_enum)]
+        arch: Option<ArchArg>,
         /// Passes over the training set (default 20).
         #[arg(long)]
         epochs: Option<usize>,
@@ -109,9 +113,9 @@ enum Cmd {
         /// L2 weight decay (default 5e-4 for modern, 0 for classic).
         #[arg(long)]
         weight_decay: Option<f32>,
-        /// Distortions of the training images.
-        #[arg(long, value_enum, default_value = "none")]
-        augment: AugmentArg,
+        /// Distortions of the training images (default none, or the preset's).
+        #[arg(long, value_enum)]
+        augment: Option<AugmentArg>,
         /// Random seed: the same seed gives the same weights, whatever --threads.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -135,9 +139,9 @@ enum Cmd {
     },
     /// Accuracy, errors, per-class accuracy and the confusion matrix on the test set.
     Eval {
-        /// Checkpoint to evaluate.
+        /// Checkpoint to evaluate (default: the classic model bundled in the binary).
         #[arg(long, value_name = "FILE")]
-        model: PathBuf,
+        model: Option<PathBuf>,
         /// Worker threads.
         #[arg(long)]
         threads: Option<usize>,
@@ -218,20 +222,31 @@ fn run(cli: Cli) -> Result<()> {
             threads: t,
             data,
         } => {
-            let ck = checkpoint::load(&model)?;
-            let net = ck.network();
+            let (net, what) = match &model {
+                Some(path) => {
+                    let ck = checkpoint::load(path)?;
+                    (
+                        ck.network(),
+                        format!(
+                            "{} ({} network, {} epochs)",
+                            path.display(),
+                            ck.arch,
+                            ck.epoch
+                        ),
+                    )
+                }
+                None => (
+                    lenet5::Model::bundled().network().clone(),
+                    "the bundled classic LeNet-5".to_string(),
+                ),
+            };
             let ds = load_data(&data)?;
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads(t))
                 .build()
                 .map_err(|e| Error::Usage(e.to_string()))?;
             let r = pool.install(|| evaluate(&net, &ds.test));
-            println!(
-                "model {} ({} network, {} epochs)",
-                model.display(),
-                ck.arch,
-                ck.epoch
-            );
+            println!("model {what}");
             println!(
                 "test accuracy {:.2}%  errors {} / {}  error rate {:.2}%  mean loss {:.4}",
                 100.0 * r.accuracy(),
@@ -240,11 +255,22 @@ fn run(cli: Cli) -> Result<()> {
                 100.0 * (1.0 - r.accuracy()),
                 r.loss
             );
-            println!("per class:");
+            let names = ds.identify().map(|k| k.class_names());
+            match ds.identify() {
+                Some(k) => println!("per class ({}):", k.name()),
+                None => println!("per class:"),
+            }
             for (c, row) in r.confusion.iter().enumerate() {
                 let n: usize = row.iter().sum();
+                let name = names.map_or(String::new(), |n| {
+                    if n[c] == c.to_string() {
+                        String::new()
+                    } else {
+                        format!(" {:<12}", n[c])
+                    }
+                });
                 println!(
-                    "  {c}: {:6.2}%  ({} / {n})",
+                    "  {c}{name}: {:6.2}%  ({} / {n})",
                     100.0 * row[c] as f64 / n.max(1) as f64,
                     row[c]
                 );
@@ -263,6 +289,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Train {
+            preset,
             arch,
             epochs,
             batch,
@@ -293,8 +320,24 @@ fn run(cli: Cli) -> Result<()> {
                     tr
                 }
                 None => {
-                    let arch: Arch = arch.into();
-                    let mut c = TrainConfig::defaults(arch);
+                    let mut c = match &preset {
+                        Some(p) => TrainConfig::preset(p).ok_or_else(|| {
+                            Error::Usage(format!(
+                                "unknown preset `{p}`; choose one of: {}",
+                                TrainConfig::PRESETS.join(", ")
+                            ))
+                        })?,
+                        None => TrainConfig::defaults(arch.map_or(Arch::Classic, Arch::from)),
+                    };
+                    if let Some(a) = arch {
+                        let a: Arch = a.into();
+                        if a != c.arch {
+                            let keep = (c.epochs, c.augment);
+                            c = TrainConfig::defaults(a);
+                            (c.epochs, c.augment) = keep;
+                        }
+                    }
+                    let arch = c.arch;
                     if let Some(o) = optim {
                         c.optim = match o {
                             OptimArg::Sdlm => OptimKind::Sdlm,
@@ -329,11 +372,13 @@ fn run(cli: Cli) -> Result<()> {
                     c.lr = lr.unwrap_or(c.lr);
                     c.momentum = momentum.unwrap_or(c.momentum);
                     c.weight_decay = weight_decay.unwrap_or(c.weight_decay);
-                    c.augment = match augment {
-                        AugmentArg::None => Augment::None,
-                        AugmentArg::Affine => Augment::affine(),
-                        AugmentArg::Elastic => Augment::elastic(),
-                    };
+                    if let Some(a) = augment {
+                        c.augment = match a {
+                            AugmentArg::None => Augment::None,
+                            AugmentArg::Affine => Augment::affine(),
+                            AugmentArg::Elastic => Augment::elastic(),
+                        };
+                    }
                     c.seed = seed;
                     c.limit = limit;
                     Trainer::new(c)?
@@ -379,8 +424,8 @@ struct PredictArgs {
     /// Image files, folders (their images, sorted by name; not recursive) or `-` for stdin.
     #[arg(required = true, value_name = "IMAGE")]
     images: Vec<PathBuf>,
-    /// Checkpoint (default: lenet5-classic.safetensors, else lenet5-modern.safetensors, in
-    /// the current folder).
+    /// Checkpoint (default: ./lenet5-classic.safetensors, else ./lenet5-modern.safetensors,
+    /// else the classic model bundled in the binary).
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
     /// Also list the K most likely digits with their probabilities.

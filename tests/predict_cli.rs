@@ -3,8 +3,9 @@
 //!
 //! The recognition test trains a quick modern model with `lenet5 train` when MNIST is
 //! present (LENET5_DATA, else ../shared/data/mnist) and skips with a note otherwise; the
-//! robustness tests (blank, 1x1, 10000x10000, not an image, folders, stdin, JSON, exit
-//! codes) use an untrained network and always run.
+//! default-model test reads the same drawings with the classic model bundled in the
+//! binary; the robustness tests (blank, 1x1, 10000x10000, not an image, folders, stdin,
+//! JSON, exit codes) use an untrained network and always run.
 
 mod common;
 
@@ -387,33 +388,47 @@ fn folders_stdin_and_show_input() {
 }
 
 #[test]
-fn the_default_model_is_looked_up_in_the_current_folder() {
+fn the_default_model_is_looked_up_in_the_current_folder_then_bundled() {
     let dir = tmp();
     let d = dir.path();
-    dark_on_light_200('7').save(d.join("seven.png")).unwrap();
-    let o = run(&["predict", "seven.png"], d);
-    assert!(!o.status.success());
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("no model given")
-            && err.contains("lenet5-classic.safetensors")
-            && err.contains("--model"),
-        "{err}"
+    let digits = ['0', '1', '4', '7'];
+    for c in digits {
+        dark_on_light_200(c)
+            .save(d.join(format!("{c}.png")))
+            .unwrap();
+    }
+    // No checkpoint here: the classic model bundled in the binary reads the drawings.
+    let o = run(
+        &["predict", "--json", "0.png", "1.png", "4.png", "7.png"],
+        d,
     );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for (line, c) in text(&o.stdout).lines().zip(digits) {
+        let j: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(j["digit"], c.to_digit(10).unwrap(), "bundled model: {j}");
+    }
+    let o = run(&["predict", "7.png"], d);
+    assert!(
+        text(&o.stderr).contains("the bundled classic LeNet-5"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A checkpoint in the current folder takes precedence.
     let m = untrained(d);
     std::fs::rename(&m, d.join("lenet5-modern.safetensors")).unwrap();
-    let o = run(&["predict", "seven.png"], d);
+    let o = run(&["predict", "7.png"], d);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("lenet5-modern.safetensors"));
     // A corrupt checkpoint is an error naming it, not a panic.
     std::fs::write(d.join("lenet5-classic.safetensors"), "garbage").unwrap();
-    let o = run(&["predict", "seven.png"], d);
+    let o = run(&["predict", "7.png"], d);
     assert!(!o.status.success());
     assert!(
         text(&o.stderr).contains("lenet5-classic.safetensors"),
         "{}",
         text(&o.stderr)
     );
+    assert!(!text(&o.stderr).contains("panicked"));
 }
 
 #[test]

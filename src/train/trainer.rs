@@ -92,6 +92,42 @@ impl TrainConfig {
         }
     }
 
+    /// Named recipes a user can run without remembering flags:
+    /// - `paper`: classic, SDLM per pattern, the paper's ε schedule, 20 passes, no distortion;
+    /// - `paper-distorted`: the same on affinely distorted images (the paper's 0.8 % setup);
+    /// - `classic-best`: classic, SDLM, elastic distortions, 30 passes;
+    /// - `modern`: modern, SGD + momentum, cosine, 20 epochs;
+    /// - `modern-best`: modern with elastic distortions, 30 epochs.
+    pub fn preset(name: &str) -> Option<Self> {
+        let mut c = match name {
+            "paper" | "paper-distorted" | "classic-best" => Self::defaults(Arch::Classic),
+            "modern" | "modern-best" => Self::defaults(Arch::Modern),
+            _ => return None,
+        };
+        match name {
+            "paper-distorted" => c.augment = Augment::affine(),
+            "classic-best" => {
+                c.augment = Augment::elastic();
+                c.epochs = 30;
+            }
+            "modern-best" => {
+                c.augment = Augment::elastic();
+                c.epochs = 30;
+            }
+            _ => {}
+        }
+        Some(c)
+    }
+
+    /// The names accepted by [`TrainConfig::preset`].
+    pub const PRESETS: [&'static str; 5] = [
+        "paper",
+        "paper-distorted",
+        "classic-best",
+        "modern",
+        "modern-best",
+    ];
+
     /// Checks the combination makes sense.
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 || self.batch == 0 {
@@ -124,7 +160,10 @@ pub struct EpochMetrics {
     pub test_loss: f64,
     pub test_acc: f64,
     pub test_errors: usize,
+    /// Training time of the epoch (not kept in checkpoints: 0 there).
+    #[serde(default)]
     pub seconds: f64,
+    #[serde(default)]
     pub images_per_sec: f64,
 }
 
@@ -530,11 +569,27 @@ fn progress_bar(show: bool, len: u64, epoch: usize, epochs: usize) -> indicatif:
 }
 
 /// Rewrites the JSON-lines metrics log from the full history (atomically), so a
-/// resumed run never duplicates or loses a line.
+/// resumed run never duplicates or loses a line. Checkpoints do not keep timings
+/// (their bytes must not depend on the machine's speed), so the timings of epochs
+/// from before a resume are taken from the existing log when it has them.
 pub fn write_metrics_log(path: &Path, history: &[EpochMetrics]) -> Result<()> {
+    let old: Vec<EpochMetrics> = std::fs::read_to_string(path)
+        .map(|s| {
+            s.lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut s = String::new();
     for m in history {
-        s += &serde_json::to_string(m).expect("metrics serialise");
+        let mut m = m.clone();
+        if m.seconds == 0.0
+            && let Some(o) = old.iter().find(|o| o.epoch == m.epoch)
+        {
+            m.seconds = o.seconds;
+            m.images_per_sec = o.images_per_sec;
+        }
+        s += &serde_json::to_string(&m).expect("metrics serialise");
         s.push('\n');
     }
     checkpoint::write_atomic(path, s.as_bytes())
