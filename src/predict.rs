@@ -413,6 +413,12 @@ mod tests {
         assert_eq!(j["outputs"].as_array().unwrap().len(), 10);
         assert_eq!(j["top"].as_array().unwrap().len(), 3);
         assert_eq!(j["inverted"], true);
+        let t = text_line("one.png", &Ok(r.clone()), 3);
+        assert!(
+            t.starts_with(&format!("one.png: {} (", r.prediction.digit)),
+            "{t}"
+        );
+        assert!(t.contains("  top 3: "), "{t}");
         let no_top: serde_json::Value =
             serde_json::from_str(&json_line("one.png", &Ok(r), 1)).unwrap();
         assert!(no_top.get("top").is_none());

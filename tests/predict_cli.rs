@@ -316,9 +316,13 @@ fn folders_stdin_and_show_input() {
     let m = model.to_str().unwrap();
     let imgs = d.join("imgs");
     std::fs::create_dir(&imgs).unwrap();
-    for name in ["b.png", "a.png", "c.bmp"] {
+    for name in ["b.png", "a.png", "c.bmp", "e.jpg"] {
         dark_on_light_200('1').save(imgs.join(name)).unwrap();
     }
+    image::DynamicImage::ImageRgb8(dark_on_light_200('1'))
+        .to_luma8()
+        .save(imgs.join("d.pgm"))
+        .unwrap();
     std::fs::write(imgs.join("readme.txt"), "skipped: not an image name").unwrap();
     std::fs::create_dir(imgs.join("sub")).unwrap();
     dark_on_light_200('1').save(imgs.join("sub/z.png")).unwrap();
@@ -334,12 +338,12 @@ fn folders_stdin_and_show_input() {
         .lines()
         .map(|l| l.split(':').next().unwrap().to_string())
         .collect();
-    let want: Vec<String> = ["a.png", "b.png", "c.bmp"]
+    let want: Vec<String> = ["a.png", "b.png", "c.bmp", "d.pgm", "e.jpg"]
         .iter()
         .map(|n| Path::new("imgs").join(n).display().to_string())
         .collect();
     assert_eq!(names, want);
-    for stem in ["a", "b", "c"] {
+    for stem in ["a", "b", "c", "d", "e"] {
         let seen = image::open(d.join(format!("seen-{stem}.png"))).unwrap();
         assert_eq!((seen.width(), seen.height()), (28, 28));
     }
@@ -444,6 +448,9 @@ fn export_writes_an_onnx_file() {
     let bytes = std::fs::read(d.join("m.onnx")).unwrap();
     assert!(bytes.len() > 4 * 44_000, "the weights are in the file");
     assert!(text(&o.stdout).contains("opset 13"));
+    let o = run(&["export", "--onnx", "bundled.onnx"], d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("classic network"));
     let o = run(
         &["export", "--model", "nope.safetensors", "--onnx", "x.onnx"],
         d,
