@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ONNX parity check: trains a small classic and a small modern LeNet-5, exports each with
-# `lenet5 export --onnx`, runs the ONNX file with onnxruntime on the 10,000 MNIST test
-# images and requires identical predictions and outputs within 1e-4 of lenet5's own
-# (tests/onnx/check.py). Exits non-zero on any mismatch or failure.
+# `lenet5 export --onnx`, validates the file with the onnx checker, runs it with
+# onnxruntime on the 10,000 MNIST test images and requires identical predictions and
+# outputs within 1e-4 of lenet5's own (tests/onnx/check.py). Also checks the bundled
+# classic model. Exits non-zero on any mismatch or failure.
 #
 # Environment: LENET5_DATA (MNIST folder; default ../shared/data/mnist, else data/mnist),
 # ONNX_CHECK_DIR (work folder, default a temporary one), ONNX_CHECK_VENV (virtualenv
@@ -24,12 +25,12 @@ export LENET5_DATA
 echo "onnx-check: MNIST from $LENET5_DATA"
 
 venv="${ONNX_CHECK_VENV:-target/onnx-venv}"
-if ! "$venv/bin/python" -c "import numpy, onnxruntime" >/dev/null 2>&1; then
-  echo "onnx-check: creating $venv (numpy, onnxruntime)"
+if ! "$venv/bin/python" -c "import numpy, onnxruntime, onnx" >/dev/null 2>&1; then
+  echo "onnx-check: creating $venv (numpy, onnxruntime, onnx)"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check numpy onnxruntime
+  "$venv/bin/pip" install --quiet --disable-pip-version-check numpy onnxruntime onnx
 fi
-"$venv/bin/python" -c "import numpy, onnxruntime; print('onnx-check: numpy', numpy.__version__, 'onnxruntime', onnxruntime.__version__)"
+"$venv/bin/python" -c "import numpy, onnxruntime, onnx; print('onnx-check: numpy', numpy.__version__, 'onnxruntime', onnxruntime.__version__, 'onnx', onnx.__version__)"
 
 cargo build --release --quiet
 bin=target/release/lenet5
@@ -52,6 +53,9 @@ else
     tail -n 2 "$work/$arch.train.log"
     models+=("$work/$arch.safetensors")
   done
+  if [ -f models/lenet5-classic.safetensors ]; then
+    models+=("models/lenet5-classic.safetensors") # the bundled model (17 SDLM passes)
+  fi
 fi
 
 status=0

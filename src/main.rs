@@ -612,8 +612,8 @@ struct PredictArgs {
     /// Image files, folders (their images, sorted by name; not recursive) or `-` for stdin.
     #[arg(required = true, value_name = "IMAGE")]
     images: Vec<PathBuf>,
-    /// Checkpoint (default: lenet5-classic.safetensors, else lenet5-modern.safetensors, in
-    /// the current folder).
+    /// Checkpoint (default: ./lenet5-classic.safetensors, else ./lenet5-modern.safetensors,
+    /// else the classic model bundled in the binary).
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
     /// Also list the K most likely digits with their probabilities.
@@ -677,9 +677,9 @@ struct ExportArgs {
     /// Write the network as ONNX (opset 13) to this file.
     #[arg(long, value_name = "FILE")]
     onnx: PathBuf,
-    /// Checkpoint to export.
+    /// Checkpoint to export (default: the classic model bundled in the binary).
     #[arg(long, value_name = "FILE")]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Also run the network on the MNIST test images and write DIR/{outputs,scores,digits,labels}.npy
     /// (for checking an ONNX runtime against lenet5: tests/onnx/check.py).
     #[arg(long, value_name = "DIR")]
@@ -689,11 +689,14 @@ struct ExportArgs {
 }
 
 fn export(a: ExportArgs) -> Result<()> {
-    let model = lenet5::Model::load(&a.model)?;
-    let source = a
-        .model
-        .file_name()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let (model, source) = match &a.model {
+        Some(p) => (
+            lenet5::Model::load(p)?,
+            p.file_name()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+        ),
+        None => (lenet5::Model::bundled(), "bundled lenet5-classic".into()),
+    };
     let bytes = lenet5::export::write_onnx(&model, &source, &a.onnx)?;
     println!(
         "wrote {} ({} network, {bytes} bytes, ONNX opset {})",

@@ -3,8 +3,9 @@
 //!
 //! The recognition test trains a quick modern model with `lenet5 train` when MNIST is
 //! present (LENET5_DATA, else ../shared/data/mnist) and skips with a note otherwise; the
-//! robustness tests (blank, 1x1, 10000x10000, not an image, folders, stdin, JSON, exit
-//! codes) use an untrained network and always run.
+//! default-model test reads the same drawings with the classic model bundled in the
+//! binary; the robustness tests (blank, 1x1, 10000x10000, not an image, folders, stdin,
+//! JSON, exit codes) use an untrained network and always run.
 
 mod common;
 
@@ -315,9 +316,13 @@ fn folders_stdin_and_show_input() {
     let m = model.to_str().unwrap();
     let imgs = d.join("imgs");
     std::fs::create_dir(&imgs).unwrap();
-    for name in ["b.png", "a.png", "c.bmp"] {
+    for name in ["b.png", "a.png", "c.bmp", "e.jpg"] {
         dark_on_light_200('1').save(imgs.join(name)).unwrap();
     }
+    image::DynamicImage::ImageRgb8(dark_on_light_200('1'))
+        .to_luma8()
+        .save(imgs.join("d.pgm"))
+        .unwrap();
     std::fs::write(imgs.join("readme.txt"), "skipped: not an image name").unwrap();
     std::fs::create_dir(imgs.join("sub")).unwrap();
     dark_on_light_200('1').save(imgs.join("sub/z.png")).unwrap();
@@ -333,12 +338,12 @@ fn folders_stdin_and_show_input() {
         .lines()
         .map(|l| l.split(':').next().unwrap().to_string())
         .collect();
-    let want: Vec<String> = ["a.png", "b.png", "c.bmp"]
+    let want: Vec<String> = ["a.png", "b.png", "c.bmp", "d.pgm", "e.jpg"]
         .iter()
         .map(|n| Path::new("imgs").join(n).display().to_string())
         .collect();
     assert_eq!(names, want);
-    for stem in ["a", "b", "c"] {
+    for stem in ["a", "b", "c", "d", "e"] {
         let seen = image::open(d.join(format!("seen-{stem}.png"))).unwrap();
         assert_eq!((seen.width(), seen.height()), (28, 28));
     }
@@ -387,33 +392,47 @@ fn folders_stdin_and_show_input() {
 }
 
 #[test]
-fn the_default_model_is_looked_up_in_the_current_folder() {
+fn the_default_model_is_looked_up_in_the_current_folder_then_bundled() {
     let dir = tmp();
     let d = dir.path();
-    dark_on_light_200('7').save(d.join("seven.png")).unwrap();
-    let o = run(&["predict", "seven.png"], d);
-    assert!(!o.status.success());
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("no model given")
-            && err.contains("lenet5-classic.safetensors")
-            && err.contains("--model"),
-        "{err}"
+    let digits = ['0', '1', '4', '7'];
+    for c in digits {
+        dark_on_light_200(c)
+            .save(d.join(format!("{c}.png")))
+            .unwrap();
+    }
+    // No checkpoint here: the classic model bundled in the binary reads the drawings.
+    let o = run(
+        &["predict", "--json", "0.png", "1.png", "4.png", "7.png"],
+        d,
     );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for (line, c) in text(&o.stdout).lines().zip(digits) {
+        let j: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(j["digit"], c.to_digit(10).unwrap(), "bundled model: {j}");
+    }
+    let o = run(&["predict", "7.png"], d);
+    assert!(
+        text(&o.stderr).contains("the bundled classic LeNet-5"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A checkpoint in the current folder takes precedence.
     let m = untrained(d);
     std::fs::rename(&m, d.join("lenet5-modern.safetensors")).unwrap();
-    let o = run(&["predict", "seven.png"], d);
+    let o = run(&["predict", "7.png"], d);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("lenet5-modern.safetensors"));
     // A corrupt checkpoint is an error naming it, not a panic.
     std::fs::write(d.join("lenet5-classic.safetensors"), "garbage").unwrap();
-    let o = run(&["predict", "seven.png"], d);
+    let o = run(&["predict", "7.png"], d);
     assert!(!o.status.success());
     assert!(
         text(&o.stderr).contains("lenet5-classic.safetensors"),
         "{}",
         text(&o.stderr)
     );
+    assert!(!text(&o.stderr).contains("panicked"));
 }
 
 #[test]
@@ -429,6 +448,9 @@ fn export_writes_an_onnx_file() {
     let bytes = std::fs::read(d.join("m.onnx")).unwrap();
     assert!(bytes.len() > 4 * 44_000, "the weights are in the file");
     assert!(text(&o.stdout).contains("opset 13"));
+    let o = run(&["export", "--onnx", "bundled.onnx"], d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("classic network"));
     let o = run(
         &["export", "--model", "nope.safetensors", "--onnx", "x.onnx"],
         d,

@@ -2,7 +2,8 @@
 //! from installed fonts (tests/common/fontdigits.rs) in many sizes, positions and colours,
 //! through `Model::predict` (preprocessing included). Trains one epoch of each
 //! architecture when MNIST is present (LENET5_DATA, else ../shared/data/mnist), and
-//! skips with a note when MNIST or the fonts are missing. Prints the full report; the
+//! skips with a note when MNIST or the fonts are missing; the bundled classic model is
+//! measured too (no MNIST needed). Prints the full report; the
 //! thresholds are floors well under the measured figures (README, "Recognise your own
 //! digits"), there to catch a broken pipeline, not to track accuracy.
 
@@ -75,4 +76,21 @@ fn mnist_trained_networks_read_font_digits() {
             "{arch}: confident predictions should be right more often than unsure ones"
         );
     }
+}
+
+/// The classic model bundled in the binary (17 SDLM passes, 1.00 % MNIST test error)
+/// needs no MNIST: measured 99.9 % on the font digits.
+#[test]
+fn the_bundled_model_reads_font_digits() {
+    let Some((names, samples)) = fonts::samples() else {
+        eprintln!("note: no fonts installed; test skipped");
+        return;
+    };
+    let r = fonts::score(&Model::bundled(), &names, &samples);
+    eprint!("{}", fonts::report("bundled classic model", &r));
+    assert!(
+        r.all.pct() >= 97.0,
+        "bundled model: font-digit accuracy {}",
+        r.all
+    );
 }

@@ -6,7 +6,8 @@ images and compares it with lenet5's own results (written by `lenet5 export --re
 
 Passes (exit 0) when every predicted digit is identical and every output and probability
 differs by at most --tol, relative to max(1, |value|) (RBF distances reach the hundreds).
-Exit 1 on a mismatch, 2 on a usage or input error. Needs numpy and onnxruntime.
+Exit 1 on a mismatch, 2 on a usage or input error. Needs numpy and onnxruntime; when the
+`onnx` package is installed, its checker (full check, strict shape inference) runs first.
 """
 
 import argparse
@@ -66,6 +67,16 @@ def main():
     if ref_out.shape != (n, 10) or not np.array_equal(ref_labels, labels):
         print(f"error: reference {ref_out.shape} does not belong to these {n} test images", file=sys.stderr)
         return 2
+
+    try:
+        import onnx  # optional: the official checker, with strict shape inference
+    except ImportError:
+        onnx = None
+    if onnx is not None:
+        model = onnx.load(a.onnx)
+        onnx.checker.check_model(model, full_check=True)
+        onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        print(f"{os.path.basename(a.onnx)}: onnx.checker (full check, strict shape inference) passed")
 
     sess = ort.InferenceSession(a.onnx, providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
