@@ -72,6 +72,7 @@ fn case() -> impl Strategy<Value = Case> {
 
 /// Naive backward in f64: dw[o][c][ki][kj] = Σ dy[o][oy][ox]·x[c][oy+ki−p][ox+kj−p],
 /// db[o] = Σ dy[o], dx[c][iy][ix] = Σ w·dy.
+#[allow(clippy::needless_range_loop)] // the reference reads best with explicit indices
 fn naive_backward(c: &Case) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let s = &c.s;
     let (ho, wo, k) = (s.ho(), s.wo(), s.k);
