@@ -36,7 +36,12 @@ fn replay(target: &str, check: fn(&[u8])) {
         let bytes = std::fs::read(&f).unwrap();
         let start = Instant::now();
         check(&bytes);
-        assert!(start.elapsed() < limit, "{}: took {:?}", f.display(), start.elapsed());
+        assert!(
+            start.elapsed() < limit,
+            "{}: took {:?}",
+            f.display(),
+            start.elapsed()
+        );
     }
 }
 
@@ -72,10 +77,26 @@ fn predict_body_inputs() {
 fn resume_refuses_absurd_configuration() {
     let net = Network::new(Arch::Modern, 1);
     let bad: [fn(&mut TrainConfig); 5] = [
-        |c| c.augment = Augment::Elastic { sigma: 1e30, alpha: 34.0 },
-        |c| c.augment = Augment::Elastic { sigma: f32::NAN, alpha: 34.0 },
         |c| {
-            c.augment = Augment::Affine { shift: f32::INFINITY, scale: 0.1, squeeze: 0.1, shear: 0.2, rotate: 8.0 }
+            c.augment = Augment::Elastic {
+                sigma: 1e30,
+                alpha: 34.0,
+            }
+        },
+        |c| {
+            c.augment = Augment::Elastic {
+                sigma: f32::NAN,
+                alpha: 34.0,
+            }
+        },
+        |c| {
+            c.augment = Augment::Affine {
+                shift: f32::INFINITY,
+                scale: 0.1,
+                squeeze: 0.1,
+                shear: 0.2,
+                rotate: 8.0,
+            }
         },
         |c| c.momentum = f32::NAN,
         |c| c.weight_decay = f32::INFINITY,
@@ -86,7 +107,9 @@ fn resume_refuses_absurd_configuration() {
         f(&mut c);
         ck.config = Some(c);
         ck.optim = vec![("velocity".into(), vec![0.0; net.params.len()])];
-        let e = Trainer::resume(ck, None).err().unwrap_or_else(|| panic!("case {i} accepted"));
+        let e = Trainer::resume(ck, None)
+            .err()
+            .unwrap_or_else(|| panic!("case {i} accepted"));
         assert!(!e.to_string().contains('\n'));
     }
 }
@@ -105,7 +128,8 @@ fn huge_batch_allocates_only_what_is_used() {
     c.epochs = 1;
     c.batch = usize::MAX / 2;
     let mut t = Trainer::new(c).unwrap();
-    t.run(&ds, &ds, &mut lenet5::train::RunOptions::quiet(1)).unwrap();
+    t.run(&ds, &ds, &mut lenet5::train::RunOptions::quiet(1))
+        .unwrap();
     assert_eq!(t.epoch, 1);
 }
 
@@ -119,7 +143,9 @@ fn trainer_refuses_images_that_are_not_28x28() {
         cols: 4,
     };
     let mut t = Trainer::new(TrainConfig::defaults(Arch::Modern)).unwrap();
-    let e = t.run(&ds, &ds, &mut lenet5::train::RunOptions::quiet(1)).unwrap_err();
+    let e = t
+        .run(&ds, &ds, &mut lenet5::train::RunOptions::quiet(1))
+        .unwrap_err();
     assert!(e.to_string().contains("4x4"), "{e}");
 }
 
