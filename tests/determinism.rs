@@ -139,6 +139,13 @@ fn same(a: &Prediction, b: &Prediction) -> bool {
 
 /// Batched inference is bit-identical to one image at a time, for every batch size
 /// (including sizes that cross the 64-image internal chunk and GEMM block edges).
+///
+/// Why it holds by design: the convolutions run per image (im2col + GEMM on one image,
+/// whatever the batch), and in the fully connected layers' GEMM every output element is
+/// one row of the input times one column of the weights, accumulated in the same k order
+/// by the same micro-kernel whether the row sits in a full MR-row tile or in a padded edge
+/// tile (matrixmultiply packs rows into zero-padded panels; alpha = 1 and the bias is the
+/// C operand added once), so the number of rows in the batch never changes a bit.
 #[test]
 fn batch_predictions_equal_one_by_one_bit_for_bit() {
     let ds = dataset(300, 5);
