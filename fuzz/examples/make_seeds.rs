@@ -33,7 +33,8 @@ fn put(dir: &Path, name: &str, bytes: &[u8]) {
 fn seven(w: u32, h: u32) -> GrayImage {
     GrayImage::from_fn(w, h, |x, y| {
         let (u, v) = (x as f32 / w as f32, y as f32 / h as f32);
-        let ink = (v < 0.25 && (0.2..0.8).contains(&u)) || ((u - (0.8 - 0.5 * v)).abs() < 0.1 && v >= 0.2);
+        let ink = (v < 0.25 && (0.2..0.8).contains(&u))
+            || ((u - (0.8 - 0.5 * v)).abs() < 0.1 && v >= 0.2);
         Luma([if ink { 20 } else { 230 }])
     })
 }
@@ -50,7 +51,10 @@ fn main() {
     // IDX: labels, images, 2-d and 4-d arrays, raw and gzip; a truncated and a lying one.
     let idx_seeds: Vec<(&str, Vec<u8>)> = vec![
         ("labels-3", idx(&[3], &[7, 2, 1])),
-        ("images-2x3x3", idx(&[2, 3, 3], &(0..18).map(|i| i * 14).collect::<Vec<u8>>())),
+        (
+            "images-2x3x3",
+            idx(&[2, 3, 3], &(0..18).map(|i| i * 14).collect::<Vec<u8>>()),
+        ),
         ("matrix-2x2", idx(&[2, 2], &[0, 255, 128, 1])),
         ("4d-1x1x2x2", idx(&[1, 1, 2, 2], &[1, 2, 3, 4])),
         ("truncated", idx(&[4, 2], &[1, 2, 3])),
@@ -70,7 +74,10 @@ fn main() {
         let mut c = Checkpoint::from_network(&net);
         c.epoch = 1;
         c.config = Some(TrainConfig::defaults(arch));
-        c.optim = vec![("velocity".into(), net.params.iter().map(|v| v * 0.25).collect())];
+        c.optim = vec![(
+            "velocity".into(),
+            net.params.iter().map(|v| v * 0.25).collect(),
+        )];
         c.metrics = vec![EpochMetrics {
             epoch: 1,
             lr: 5e-4,
@@ -83,29 +90,64 @@ fn main() {
             images_per_sec: 4000.0,
         }];
         let bytes = checkpoint::to_bytes(&c);
-        assert_eq!(checkpoint::from_bytes(&bytes, Path::new("seed")).unwrap(), c);
+        assert_eq!(
+            checkpoint::from_bytes(&bytes, Path::new("seed")).unwrap(),
+            c
+        );
         // One of each kind keeps the corpus small: classic with state, modern weights only.
         if arch == Arch::Classic {
             put(&dir, &format!("real-{arch}"), &bytes);
         } else {
-            put(&dir, &format!("weights-only-{arch}"), &checkpoint::to_bytes(&Checkpoint::from_network(&net)));
+            put(
+                &dir,
+                &format!("weights-only-{arch}"),
+                &checkpoint::to_bytes(&Checkpoint::from_network(&net)),
+            );
         }
     }
     let small_meta = |arch: &str| -> HashMap<String, String> {
-        [("format", "lenet5"), ("format_version", "1"), ("arch", arch), ("epoch", "3"), ("adam_t", "0"), ("metrics", "[]")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        [
+            ("format", "lenet5"),
+            ("format_version", "1"),
+            ("arch", arch),
+            ("epoch", "3"),
+            ("adam_t", "0"),
+            ("metrics", "[]"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
     };
     let f32s = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     let mut t = BTreeMap::new();
-    t.insert("c1.weight".to_string(), (Dtype::F32, vec![1, 2], f32s(&[0.5, -0.5])));
-    t.insert("optim.m.c1.bias".to_string(), (Dtype::F32, vec![1], f32s(&[1.0])));
-    put(&dir, "forged-wrong-shape", &serialize_with_checksum(&t, small_meta("modern")).unwrap());
+    t.insert(
+        "c1.weight".to_string(),
+        (Dtype::F32, vec![1, 2], f32s(&[0.5, -0.5])),
+    );
+    t.insert(
+        "optim.m.c1.bias".to_string(),
+        (Dtype::F32, vec![1], f32s(&[1.0])),
+    );
+    put(
+        &dir,
+        "forged-wrong-shape",
+        &serialize_with_checksum(&t, small_meta("modern")).unwrap(),
+    );
     let mut t2 = BTreeMap::new();
-    t2.insert("conv1.bias".to_string(), (Dtype::F16, vec![2], vec![0, 60, 0, 188]));
-    put(&dir, "forged-f16", &serialize_with_checksum(&t2, small_meta("classic")).unwrap());
-    put(&dir, "forged-empty", &serialize_with_checksum(&BTreeMap::new(), small_meta("modern")).unwrap());
+    t2.insert(
+        "conv1.bias".to_string(),
+        (Dtype::F16, vec![2], vec![0, 60, 0, 188]),
+    );
+    put(
+        &dir,
+        "forged-f16",
+        &serialize_with_checksum(&t2, small_meta("classic")).unwrap(),
+    );
+    put(
+        &dir,
+        "forged-empty",
+        &serialize_with_checksum(&BTreeMap::new(), small_meta("modern")).unwrap(),
+    );
 
     // Images: PNG (grey, RGB, RGBA on transparency), BMP, PGM (binary and ASCII), JPEG.
     let img = DynamicImage::ImageLuma8(seven(12, 12));
@@ -136,7 +178,15 @@ fn main() {
         put(&root.join("predict_body"), name, bytes);
     }
     // A raw 28x28 body (white on black, as MNIST).
-    let raw: Vec<u8> = (0..784).map(|i| if (i % 28 == 14) && (4..24).contains(&(i / 28)) { 255 } else { 0 }).collect();
+    let raw: Vec<u8> = (0..784)
+        .map(|i| {
+            if (i % 28 == 14) && (4..24).contains(&(i / 28)) {
+                255
+            } else {
+                0
+            }
+        })
+        .collect();
     put(&root.join("predict_body"), "raw-784-one", &raw);
     println!("seeds written to {}", root.display());
 }

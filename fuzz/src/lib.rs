@@ -105,7 +105,10 @@ pub fn check_idx_gzip(data: &[u8]) {
 
 /// The checkpoint checksum, as `lenet5::train::checkpoint` computes it (kept in step by
 /// hand; the seed generator's round trip through `checkpoint::from_bytes` proves it).
-pub fn checksum(tensors: &BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>, meta: &HashMap<String, String>) -> String {
+pub fn checksum(
+    tensors: &BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>,
+    meta: &HashMap<String, String>,
+) -> String {
     let mut h = Sha256::new();
     for (name, (_, shape, data)) in tensors {
         h.update(name.as_bytes());
@@ -115,7 +118,10 @@ pub fn checksum(tensors: &BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>, meta: 
         }
         h.update(data);
     }
-    let sorted: BTreeMap<_, _> = meta.iter().filter(|(k, _)| k.as_str() != "sha256").collect();
+    let sorted: BTreeMap<_, _> = meta
+        .iter()
+        .filter(|(k, _)| k.as_str() != "sha256")
+        .collect();
     for (k, v) in sorted {
         h.update(k.as_bytes());
         h.update([0]);
@@ -148,7 +154,10 @@ pub fn with_fixed_checksum(data: &[u8]) -> Option<Vec<u8>> {
     let mut tensors = BTreeMap::new();
     for name in st.names() {
         let t = st.tensor(name).ok()?;
-        tensors.insert(name.to_string(), (t.dtype(), t.shape().to_vec(), t.data().to_vec()));
+        tensors.insert(
+            name.to_string(),
+            (t.dtype(), t.shape().to_vec(), t.data().to_vec()),
+        );
     }
     serialize_with_checksum(&tensors, meta)
 }
@@ -238,7 +247,11 @@ pub fn check_predict_body(data: &[u8]) {
             assert!(p.outputs.iter().all(|v| v.is_finite()), "{:?}", p.outputs);
             let s: f32 = p.scores.iter().sum();
             assert!((s - 1.0).abs() < 1e-3, "scores sum to {s}");
-            assert_eq!(m.forward_batch_28x28(&[pixels])[0], p, "batch of one differs");
+            assert_eq!(
+                m.forward_batch_28x28(&[pixels])[0],
+                p,
+                "batch of one differs"
+            );
         }
     });
 }
