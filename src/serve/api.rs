@@ -445,6 +445,12 @@ async fn predict_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiE
         )
     };
 
+    if st.models.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no model is loaded; start the server with --model FILE",
+        ));
+    }
     let index = match &model_name {
         None => 0,
         Some(name) => st

@@ -48,6 +48,7 @@ const context = await chromium.launchPersistentContext(userDataDir, {
     '--disable-sync',
     '--no-first-run',
     '--disable-quic',
+    '--disable-dev-shm-usage',
   ],
   timeout: 60000,
 });
