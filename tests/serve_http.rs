@@ -627,3 +627,27 @@ fn model_files_are_found_or_the_error_says_what_to_do() {
         .to_string();
     assert!(e.contains("two classic models"), "{e}");
 }
+
+#[test]
+fn client_that_half_closes_still_gets_its_answer() {
+    let s = both_untrained();
+    for (ct, body, status) in [
+        ("image/png", b"not a picture".to_vec(), 400),
+        (
+            "application/json",
+            json!({ "pixels": vec![0; 784] }).to_string().into_bytes(),
+            200,
+        ),
+    ] {
+        let mut c = TcpStream::connect(s.addr).unwrap();
+        let head = format!(
+            "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        c.write_all(head.as_bytes()).unwrap();
+        c.write_all(&body).unwrap();
+        c.shutdown(std::net::Shutdown::Write).unwrap();
+        let (raw, _) = read_until_closed(&mut c, Duration::from_secs(8));
+        assert_eq!(parse_response(&raw).status, status);
+    }
+}

@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
@@ -445,6 +445,12 @@ async fn predict_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiE
         )
     };
 
+    if st.models.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no model is loaded; start the server with --model FILE",
+        ));
+    }
     let index = match &model_name {
         None => 0,
         Some(name) => st
@@ -489,10 +495,13 @@ async fn predict_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiE
             ));
         }
     };
-    Ok(json_response(
-        StatusCode::OK,
-        Bytes::from(value.to_string()),
-    ))
+    let body = serde_json::to_vec(&value).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the answer: {e}"),
+        )
+    })?;
+    Ok(json_response(StatusCode::OK, Bytes::from(body)))
 }
 
 /// Rounds an activation to 1/1000: plenty for a picture, a third of the JSON.
@@ -500,36 +509,83 @@ fn r3(v: &[f32]) -> Vec<f32> {
     v.iter().map(|x| (x * 1000.0).round() / 1000.0).collect()
 }
 
+/// The answer of `POST /api/predict`. Floats are serialised as `f32` (shortest form).
+#[derive(Serialize)]
+struct PredictResponse {
+    model: String,
+    digit: u8,
+    confidence: f32,
+    scores: [f32; 10],
+    outputs: [f32; 10],
+    output_kind: &'static str,
+    input: Vec<u8>,
+    input_shape: [usize; 2],
+    blank: bool,
+    /// Image inputs: the picture was dark ink on light and was inverted.
+    inverted: bool,
+    /// Image inputs: the ink's box in the picture, `[x, y, width, height]`.
+    ink_bbox: Option<[u32; 4]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rbf: Option<Rbf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activations: Option<Vec<Layer>>,
+    elapsed_ms: f64,
+}
+
+#[derive(Serialize)]
+struct Rbf {
+    glyph_shape: [usize; 2],
+    /// All ten classes, nearest bitmap first.
+    nearest: Vec<Nearest>,
+}
+
+#[derive(Serialize)]
+struct Nearest {
+    digit: usize,
+    distance: f32,
+    glyph: &'static str,
+}
+
+#[derive(Serialize)]
+struct Layer {
+    key: &'static str,
+    name: &'static str,
+    shape: Vec<usize>,
+    data: Vec<f32>,
+}
+
 /// Runs on the blocking pool: decode, preprocess, forward.
-fn infer(st: &AppState, index: usize, input: Input, want_act: bool) -> Result<Value, ApiError> {
+fn infer(
+    st: &AppState,
+    index: usize,
+    input: Input,
+    want_act: bool,
+) -> Result<PredictResponse, ApiError> {
     let t0 = Instant::now();
     let served = &st.models[index];
-    let (pre, from_image): (Preprocessed, bool) = match input {
+    let pre: Preprocessed = match input {
         Input::Pixels {
             pixels,
             preprocess: false,
-        } => (
-            Preprocessed {
-                pixels: *pixels,
-                blank: pixels.iter().all(|&p| p == 0),
-                inverted: false,
-                ink_bbox: None,
-            },
-            false,
-        ),
+        } => Preprocessed {
+            pixels: *pixels,
+            blank: pixels.iter().all(|&p| p == 0),
+            inverted: false,
+            ink_bbox: None,
+        },
         Input::Pixels {
             pixels,
             preprocess: true,
         } => {
             let img = GrayImage::from_raw(28, 28, pixels.to_vec())
                 .ok_or_else(|| ApiError::bad("pixels: expected 784 values"))?;
-            (preprocess(&DynamicImage::ImageLuma8(img)), true)
+            preprocess(&DynamicImage::ImageLuma8(img))
         }
         Input::Image(bytes) => {
             check_dimensions(&bytes, st.config.max_image_side)?;
             let img = decode_image(&bytes, Path::new("request body"))
                 .map_err(|e| ApiError::bad(e.to_string()))?;
-            (preprocess(&img), true)
+            preprocess(&img)
         }
     };
     let model = &served.model;
@@ -540,38 +596,32 @@ fn infer(st: &AppState, index: usize, input: Input, want_act: bool) -> Result<Va
     } else {
         (model.forward_28x28(&pre.pixels), None)
     };
-    let mut out = json!({
-        "model": served.name,
-        "digit": p.digit,
-        "confidence": p.confidence(),
-        "scores": p.scores,
-        "outputs": p.outputs,
-        "output_kind": if arch == Arch::Classic { "rbf_distance" } else { "logit" },
-        "input": pre.pixels.to_vec(),
-        "input_shape": [28, 28],
-        "blank": pre.blank,
+    let rbf = (arch == Arch::Classic).then(|| {
+        let mut order: Vec<(usize, f32)> = p.outputs.iter().copied().enumerate().collect();
+        order.sort_by(|a, b| a.1.total_cmp(&b.1));
+        Rbf {
+            glyph_shape: [GLYPH_H, GLYPH_W],
+            nearest: order
+                .into_iter()
+                .map(|(digit, distance)| Nearest {
+                    digit,
+                    distance,
+                    glyph: GLYPHS[digit],
+                })
+                .collect(),
+        }
     });
-    if from_image {
-        out["inverted"] = json!(pre.inverted);
-        out["ink_bbox"] = json!(pre.ink_bbox.map(|(x, y, w, h)| [x, y, w, h]));
-    }
-    if arch == Arch::Classic {
-        let mut nearest: Vec<(usize, f32)> = p.outputs.iter().copied().enumerate().collect();
-        nearest.sort_by(|a, b| a.1.total_cmp(&b.1));
-        out["rbf"] = json!({
-            "glyph_shape": [GLYPH_H, GLYPH_W],
-            "nearest": nearest
-                .iter()
-                .map(|&(d, dist)| json!({"digit": d, "distance": dist, "glyph": GLYPHS[d]}))
-                .collect::<Vec<_>>(),
-        });
-    }
-    if let Some(a) = act {
-        let names: Vec<&str> = summary(arch).iter().map(|l| l.name).collect();
-        let side = if arch == Arch::Classic { 32 } else { 28 };
-        let layer = |key: &str, name: &str, shape: Vec<usize>, data: &[f32]| json!({"key": key, "name": name, "shape": shape, "data": r3(data)});
+    let activations = act.map(|a| {
+        let names: Vec<&'static str> = summary(arch).iter().map(|l| l.name).collect();
         let name = |i: usize| names.get(i).copied().unwrap_or("?");
-        out["activations"] = json!([
+        let side = if arch == Arch::Classic { 32 } else { 28 };
+        let layer = |key, name, shape: Vec<usize>, data: &[f32]| Layer {
+            key,
+            name,
+            shape,
+            data: r3(data),
+        };
+        vec![
             layer("input", "input", vec![1, side, side], &a.input),
             layer("c1", name(0), vec![6, 28, 28], &a.c1),
             layer("s2", name(1), vec![6, 14, 14], &a.s2),
@@ -580,10 +630,28 @@ fn infer(st: &AppState, index: usize, input: Input, want_act: bool) -> Result<Va
             layer("c5", name(4), vec![120], &a.c5),
             layer("f6", name(5), vec![84], &a.f6),
             layer("output", name(6), vec![10], &a.output),
-        ]);
-    }
-    out["elapsed_ms"] = json!(t0.elapsed().as_secs_f64() * 1000.0);
-    Ok(out)
+        ]
+    });
+    Ok(PredictResponse {
+        model: served.name.clone(),
+        digit: p.digit,
+        confidence: p.confidence(),
+        scores: p.scores,
+        outputs: p.outputs,
+        output_kind: if arch == Arch::Classic {
+            "rbf_distance"
+        } else {
+            "logit"
+        },
+        input: pre.pixels.to_vec(),
+        input_shape: [28, 28],
+        blank: pre.blank,
+        inverted: pre.inverted,
+        ink_bbox: pre.ink_bbox.map(|(x, y, w, h)| [x, y, w, h]),
+        rbf,
+        activations,
+        elapsed_ms: (t0.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+    })
 }
 
 #[cfg(test)]

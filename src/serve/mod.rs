@@ -195,7 +195,9 @@ pub async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
-                .keep_alive(true);
+                .keep_alive(true)
+                // A client may shut down its sending side and wait for the answer.
+                .half_close(true);
             // Errors here are the client's (reset, timeout, bad request line): nothing to do.
             let _ = builder.serve_connection(io, svc).await;
             drop(permit);
