@@ -95,9 +95,13 @@ pub fn layout() -> Layout {
 /// signal about fifteen-fold: F6 starts near 1e-3, SDLM's curvature estimates are ~0,
 /// every step becomes ε/μ and the paper's ε schedule diverges in the first pass (we
 /// measured 9.8 % accuracy). With √F the paper's recipe trains as published.
-pub const INIT_RANGE: f32 = 1.732_050_8; // √3: uniform(±√3/√F) has std 1/√F
+///
+/// 1.73 ≈ √3 (uniform(±√3/√F) has std exactly 1/√F). The rounded value is the one the
+/// bundled model and every figure in the README were trained with; with 1.7320508 the
+/// first three SDLM passes measured 2.53 / 2.32 / … % instead of 2.38 / 2.21 / 1.95 %.
+pub const INIT_RANGE: f32 = 1.73;
 
-/// Initialisation: weights uniform in ±√3/√F (see [`INIT_RANGE`]), biases 0, absent
+/// Initialisation: weights uniform in ±1.73/√F (see [`INIT_RANGE`]), biases 0, absent
 /// C3 connections exactly 0.
 pub fn init(seed: u64) -> Vec<f32> {
     let l = layout();
