@@ -97,7 +97,7 @@ pub fn layout() -> Layout {
 /// measured 9.8 % accuracy). With √F the paper's recipe trains as published.
 ///
 /// 1.73 ≈ √3 (uniform(±√3/√F) has std exactly 1/√F). The rounded value is the one the
-/// bundled model and every figure in the README were trained with; with 1.7320508 the
+/// bundled model and the classic rows of the README results were trained with; with 1.7320508 the
 /// first three SDLM passes measured 2.53 / 2.32 / … % instead of 2.38 / 2.21 / 1.95 %.
 pub const INIT_RANGE: f32 = 1.73;
 
