@@ -344,10 +344,16 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
             "metadata `config` names another architecture than `arch`".into(),
         ));
     }
-    let metrics = match meta.get("metrics") {
+    let mut metrics: Vec<EpochMetrics> = match meta.get("metrics") {
         Some(s) => serde_json::from_str(s).map_err(|e| bad(format!("metadata `metrics`: {e}")))?,
         None => vec![],
     };
+    // Checkpoints keep no timings (see `to_bytes`); older files did: drop them so that
+    // load → save → load is the identity.
+    for m in &mut metrics {
+        m.seconds = 0.0;
+        m.images_per_sec = 0.0;
+    }
     Ok(Checkpoint {
         arch,
         params,
