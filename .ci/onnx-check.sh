@@ -54,7 +54,7 @@ else
     models+=("$work/$arch.safetensors")
   done
   if [ -f models/lenet5-classic.safetensors ]; then
-    models+=("models/lenet5-classic.safetensors") # the bundled model (17 SDLM passes)
+    models+=("models/lenet5-classic.safetensors") # the bundled model (20 SDLM passes)
   fi
 fi
 
