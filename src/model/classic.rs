@@ -369,7 +369,7 @@ pub fn hessian_diag(p: &[f32], mask: &[f32], ws: &mut Workspace, h: &mut [f32]) 
 }
 
 /// Input normalisation: 28x28 bytes (0 = background) → 32x32 with background −0.1
-/// and full ink 1.175, as in the paper. out: [1024]
+/// and full ink 1.175, as in the paper. `out: [1024]`
 pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
     out[..1024].fill(-0.1);
     for y in 0..28 {

@@ -196,7 +196,7 @@ pub fn backward(p: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
     }
 }
 
-/// Input normalisation: pixels in [0, 1] → (x − mean)/std. out: [784]
+/// Input normalisation: pixels in `[0, 1]` → `(x − mean)/std`. `out: [784]`
 pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
     for (o, &p) in out[..784].iter_mut().zip(pixels) {
         *o = (p - MEAN) / STD;

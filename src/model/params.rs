@@ -1,5 +1,5 @@
 //! Parameter buffers: one flat `Vec<f32>` per network, cut into named tensors whose
-//! names and shapes follow PyTorch's conventions (`c1.weight` [6,1,5,5], ...).
+//! names and shapes follow PyTorch's conventions (`c1.weight` `[6,1,5,5]`, ...).
 //! Optimisers and checkpoints see the flat vector; layers see the named slices.
 
 /// One named tensor inside the flat parameter vector.

@@ -34,7 +34,7 @@ pub fn relu_forward(a: &mut [f32]) {
     }
 }
 
-/// d ← d · [y > 0].
+/// `d ← d · [y > 0]`.
 pub fn relu_backward(y: &[f32], d: &mut [f32]) {
     for (g, &y) in d.iter_mut().zip(y) {
         if y <= 0.0 {

@@ -10,7 +10,7 @@
 use crate::kernels::{ConvShape, col2im, gemm_nn, gemm_nt, gemm_tn, im2col};
 
 /// Forward, one image.
-/// x: [cin, h, w], w: [cout, cin·k·k], b: [cout] → y: [cout, ho·wo]; col: scratch [cin·k·k, ho·wo]
+/// `x: [cin, h, w], w: [cout, cin·k·k], b: [cout] → y: [cout, ho·wo]`; col: scratch `[cin·k·k, ho·wo]`
 pub fn conv_forward(
     s: &ConvShape,
     x: &[f32],
@@ -30,7 +30,7 @@ pub fn conv_forward(
 /// Backward, one image. Accumulates `dw += dy · colᵀ` and `db += Σ dy`; when `dx` is
 /// given, overwrites it with `col2im(wᵀ · dy)`. `col` must hold `im2col(x)` (as left by
 /// [`conv_forward`] on the same image, or recomputed by passing `recompute = true`).
-/// dy: [cout, ho·wo], dw: [cout, cin·k·k], db: [cout], dx: [cin, h, w]; dcol: scratch like col
+/// `dy: [cout, ho·wo], dw: [cout, cin·k·k], db: [cout], dx: [cin, h, w]`; dcol: scratch like col
 #[allow(clippy::too_many_arguments)]
 pub fn conv_backward(
     s: &ConvShape,

@@ -3,7 +3,7 @@
 use crate::kernels::{gemm_nn, gemm_nt, gemm_tn};
 
 /// Forward for a batch: `y = x · wᵀ + b`.
-/// x: [n, din], w: [dout, din], b: [dout] → y: [n, dout]
+/// `x: [n, din], w: [dout, din], b: [dout] → y: [n, dout]`
 pub fn linear_forward(
     n: usize,
     din: usize,
@@ -21,7 +21,7 @@ pub fn linear_forward(
 
 /// Backward for a batch: accumulates `dw += dyᵀ · x`, `db += Σₙ dy`; overwrites
 /// `dx = dy · w` when given.
-/// dy: [n, dout], dw: [dout, din], db: [dout], dx: [n, din]
+/// `dy: [n, dout], dw: [dout, din], db: [dout], dx: [n, din]`
 #[allow(clippy::too_many_arguments)]
 pub fn linear_backward(
     n: usize,

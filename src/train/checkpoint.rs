@@ -1,7 +1,7 @@
 //! Checkpoints in the safetensors format.
 //!
-//! Tensors keep PyTorch's names and shapes (`c1.weight` [6,1,5,5], ...; the classic
-//! network also stores its fixed `rbf.centers` [10,84]), optimiser state is stored as
+//! Tensors keep PyTorch's names and shapes (`c1.weight` `[6,1,5,5]`, ...; the classic
+//! network also stores its fixed `rbf.centers` `[10,84]`), optimiser state is stored as
 //! `optim.<buffer>.<tensor>`, and the metadata holds the architecture, the epoch, the
 //! training configuration, the metrics history and a SHA-256 over every tensor and
 //! every other metadata entry. Loading verifies all of it: a flipped byte, a

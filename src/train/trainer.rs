@@ -205,7 +205,7 @@ pub struct EvalResult {
     pub n: usize,
     pub correct: usize,
     pub loss: f64,
-    /// confusion[true][predicted]
+    /// `confusion[true][predicted]`
     pub confusion: [[usize; 10]; 10],
     /// Predicted digit of every image.
     pub predictions: Vec<u8>,
