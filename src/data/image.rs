@@ -232,23 +232,40 @@ fn format_name(f: ImageFormat) -> &'static str {
 }
 
 fn decode_error(name: &Path, kind: &str, e: ImageError) -> Error {
+    // Decoders' messages may span lines (zune-jpeg ends some with '\n', found by the
+    // `image` fuzz target): fold them into the one-line error.
+    let one_line = |m: String| m.split_whitespace().collect::<Vec<_>>().join(" ");
     match e {
         ImageError::Limits(l) => Error::format(
             name,
             format!(
-                "{kind} image is too large to decode safely ({l}); at most \
+                "{kind} image is too large to decode safely ({}); at most \
                  {MAX_DIMENSION}x{MAX_DIMENSION} pixels and {} MiB are accepted",
+                one_line(l.to_string()),
                 MAX_DECODE_BYTES >> 20
             ),
         ),
         ImageError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
             Error::io(name, io)
         }
-        ImageError::IoError(io) => Error::format(name, format!("truncated {kind} image ({io})")),
-        ImageError::Unsupported(u) => {
-            Error::format(name, format!("unsupported kind of {kind} image ({u})"))
-        }
-        other => Error::format(name, format!("corrupt or truncated {kind} image ({other})")),
+        ImageError::IoError(io) => Error::format(
+            name,
+            format!("truncated {kind} image ({})", one_line(io.to_string())),
+        ),
+        ImageError::Unsupported(u) => Error::format(
+            name,
+            format!(
+                "unsupported kind of {kind} image ({})",
+                one_line(u.to_string())
+            ),
+        ),
+        other => Error::format(
+            name,
+            format!(
+                "corrupt or truncated {kind} image ({})",
+                one_line(other.to_string())
+            ),
+        ),
     }
 }
 
