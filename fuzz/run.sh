@@ -32,7 +32,7 @@ max_len() {
 
 mkdir -p logs
 summary=logs/summary.txt
-: > "$summary"
+echo "# $(date -u +%FT%TZ) ${SECONDS_PER_TARGET}s per target" >> "$summary"
 status=0
 for t in "${TARGETS[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
