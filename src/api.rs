@@ -74,7 +74,9 @@ pub struct Model {
 impl Model {
     /// Loads a checkpoint written by `lenet5 train` (verified: checksum, shapes).
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
-        Ok(Model { net: checkpoint::load(path.as_ref())?.network() })
+        Ok(Model {
+            net: checkpoint::load(path.as_ref())?.network(),
+        })
     }
 
     /// Wraps a network.
@@ -98,7 +100,11 @@ impl Model {
             .map(|s| {
                 let mut outputs = [0.0f32; 10];
                 outputs.copy_from_slice(&ws.a7[s * 10..(s + 1) * 10]);
-                Prediction { digit: self.net.predicted(ws, s) as u8, scores: self.net.scores(ws, s), outputs }
+                Prediction {
+                    digit: self.net.predicted(ws, s) as u8,
+                    scores: self.net.scores(ws, s),
+                    outputs,
+                }
             })
             .collect()
     }
@@ -176,13 +182,18 @@ mod tests {
     fn batch_equals_one_by_one_and_scores_sum_to_one() {
         for arch in [Arch::Classic, Arch::Modern] {
             let m = Model::from_network(Network::new(arch, 4));
-            let imgs: Vec<[u8; 784]> = (0..70u32).map(|k| std::array::from_fn(|i| ((i as u32 * 7 + k * 13) % 256) as u8)).collect();
+            let imgs: Vec<[u8; 784]> = (0..70u32)
+                .map(|k| std::array::from_fn(|i| ((i as u32 * 7 + k * 13) % 256) as u8))
+                .collect();
             let batch = m.forward_batch_28x28(&imgs);
             for (img, b) in imgs.iter().zip(&batch) {
                 let one = m.forward_28x28(img);
                 assert_eq!(one.digit, b.digit);
                 for k in 0..10 {
-                    assert!((one.outputs[k] - b.outputs[k]).abs() <= 1e-4 * one.outputs[k].abs().max(1.0));
+                    assert!(
+                        (one.outputs[k] - b.outputs[k]).abs()
+                            <= 1e-4 * one.outputs[k].abs().max(1.0)
+                    );
                 }
                 let s: f32 = one.scores.iter().sum();
                 assert!((s - 1.0).abs() < 1e-4);
