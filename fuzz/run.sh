@@ -32,11 +32,13 @@ max_len() {
 
 mkdir -p logs
 summary=logs/summary.txt
-: > "$summary"
+echo "# $(date -u +%FT%TZ) ${SECONDS_PER_TARGET}s per target" >> "$summary"
 status=0
 for t in "${TARGETS[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log="logs/$t.log"
+  marker="logs/.start-$t"
+  touch "$marker"
   echo "== $t: ${SECONDS_PER_TARGET}s" | tee -a "$summary"
   cargo fuzz run --release --debug-assertions --target-dir target-fuzz "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 \
@@ -45,9 +47,12 @@ for t in "${TARGETS[@]}"; do
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   cov=$(grep -oE '#[0-9]+.*cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
-  found=$(grep -cE '^(==[0-9]+==ERROR|SUMMARY: libFuzzer|thread .* panicked)' "$log")
+  # A finding is an input libFuzzer saved during this run (crash-, timeout-, oom-...).
+  new=$(find "artifacts/$t" -type f -newer "$marker" | sort)
+  found=$(printf '%s' "$new" | grep -c . || true)
   echo "   exit $rc, executions ${execs:-?}, ${cov:-cov ?}, findings $found" | tee -a "$summary"
-  ls "artifacts/$t" | sed 's/^/   artifact: /' | tee -a "$summary"
+  printf '%s' "$new" | sed 's/^/   artifact: /' | tee -a "$summary"
+  [ -n "$new" ] && echo | tee -a "$summary" >/dev/null
   [ "$rc" -ne 0 ] && status=1
 done
 exit $status

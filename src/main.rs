@@ -720,7 +720,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // One line whatever a dependency put in its message.
+            let msg = e.to_string();
+            eprintln!("error: {}", msg.trim().replace(['\n', '\r'], " "));
             ExitCode::FAILURE
         }
     }

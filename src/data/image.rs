@@ -142,7 +142,7 @@ pub fn load_image(path: &Path) -> Result<DynamicImage> {
             format!("{NOT_AN_IMAGE} (the file is empty)"),
         ));
     }
-    decode_from(BufReader::new(file), path)
+    decode_from(BufReader::new(file), len, path)
 }
 
 /// Decodes an image held in memory; `name_for_errors` is the name error messages give it.
@@ -154,10 +154,17 @@ pub fn decode_image(bytes: &[u8], name_for_errors: &Path) -> Result<DynamicImage
             format!("{NOT_AN_IMAGE} (it is empty)"),
         ));
     }
-    decode_from(Cursor::new(bytes), name_for_errors)
+    decode_from(Cursor::new(bytes), bytes.len() as u64, name_for_errors)
 }
 
-fn decode_from<R: BufRead + Seek>(reader: R, name: &Path) -> Result<DynamicImage> {
+/// Most pixels a JPEG file can really encode per byte. Even a progressive grayscale JPEG
+/// spends at least one bit per 8x8 block on its DC scan (512 pixels a byte); a baseline
+/// colour one needs about 170. A file claiming far more is truncated or hostile, and the
+/// decoder would pad it out at full cost (the `image` fuzz target found an 800-byte JPEG
+/// claiming 12554x2384 pixels: seconds of CPU and 90 MB for nothing).
+pub const MAX_JPEG_PIXELS_PER_BYTE: u64 = 2048;
+
+fn decode_from<R: BufRead + Seek>(reader: R, len: u64, name: &Path) -> Result<DynamicImage> {
     let mut reader = ImageReader::new(reader)
         .with_guessed_format()
         .map_err(|e| Error::io(name, e))?;
@@ -204,6 +211,16 @@ fn decode_from<R: BufRead + Seek>(reader: R, name: &Path) -> Result<DynamicImage
             format!("{kind} image has no pixels ({w}x{h})"),
         ));
     }
+    let pixels = u64::from(w) * u64::from(h);
+    if format == ImageFormat::Jpeg && pixels > len.saturating_mul(MAX_JPEG_PIXELS_PER_BYTE) {
+        return Err(Error::format(
+            name,
+            format!(
+                "{kind} image claims {w}x{h} pixels but the file has only {len} bytes; \
+                 it is truncated or corrupt"
+            ),
+        ));
+    }
     let needed = decoder.total_bytes();
     if needed > MAX_DECODE_BYTES {
         return Err(Error::format(
@@ -232,23 +249,40 @@ fn format_name(f: ImageFormat) -> &'static str {
 }
 
 fn decode_error(name: &Path, kind: &str, e: ImageError) -> Error {
+    // Decoders' messages may span lines (zune-jpeg ends some with '\n', found by the
+    // `image` fuzz target): fold them into the one-line error.
+    let one_line = |m: String| m.split_whitespace().collect::<Vec<_>>().join(" ");
     match e {
         ImageError::Limits(l) => Error::format(
             name,
             format!(
-                "{kind} image is too large to decode safely ({l}); at most \
+                "{kind} image is too large to decode safely ({}); at most \
                  {MAX_DIMENSION}x{MAX_DIMENSION} pixels and {} MiB are accepted",
+                one_line(l.to_string()),
                 MAX_DECODE_BYTES >> 20
             ),
         ),
         ImageError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
             Error::io(name, io)
         }
-        ImageError::IoError(io) => Error::format(name, format!("truncated {kind} image ({io})")),
-        ImageError::Unsupported(u) => {
-            Error::format(name, format!("unsupported kind of {kind} image ({u})"))
-        }
-        other => Error::format(name, format!("corrupt or truncated {kind} image ({other})")),
+        ImageError::IoError(io) => Error::format(
+            name,
+            format!("truncated {kind} image ({})", one_line(io.to_string())),
+        ),
+        ImageError::Unsupported(u) => Error::format(
+            name,
+            format!(
+                "unsupported kind of {kind} image ({})",
+                one_line(u.to_string())
+            ),
+        ),
+        other => Error::format(
+            name,
+            format!(
+                "corrupt or truncated {kind} image ({})",
+                one_line(other.to_string())
+            ),
+        ),
     }
 }
 
