@@ -654,7 +654,7 @@ fn client_that_half_closes_still_gets_its_answer() {
 
 #[test]
 fn a_client_that_stops_reading_is_dropped() {
-    // 200 pipelined requests whose answers (about 63 KB each, 12 MB in all) overflow the
+    // 400 pipelined requests whose answers (about 63 KB each, 25 MB in all) overflow the
     // socket buffers; the client reads nothing. The server's writes stall, and after the
     // idle timeout (3 s here) it closes the connection instead of waiting forever.
     let s = Server::start(vec![untrained(Arch::Classic)], test_config());
@@ -663,7 +663,7 @@ fn a_client_that_stops_reading_is_dropped() {
         "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    let n = 200;
+    let n = 400;
     let mut c = TcpStream::connect(s.addr).unwrap();
     let mut w = c.try_clone().unwrap();
     let writer = std::thread::spawn(move || {
