@@ -651,3 +651,36 @@ fn client_that_half_closes_still_gets_its_answer() {
         assert_eq!(parse_response(&raw).status, status);
     }
 }
+
+#[test]
+fn a_client_that_stops_reading_is_dropped() {
+    // 400 pipelined requests whose answers (about 63 KB each, 25 MB in all) overflow the
+    // socket buffers; the client reads nothing. The server's writes stall, and after the
+    // idle timeout (3 s here) it closes the connection instead of waiting forever.
+    let s = Server::start(vec![untrained(Arch::Classic)], test_config());
+    let body = json!({"pixels": vec![9; 784], "activations": true}).to_string();
+    let one = format!(
+        "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let n = 400;
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    let mut w = c.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        for _ in 0..n {
+            if w.write_all(one.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_secs(8));
+    let (raw, _) = read_until_closed(&mut c, Duration::from_secs(20));
+    let _ = writer.join();
+    let answers = raw.windows(12).filter(|w| w == b"HTTP/1.1 200").count();
+    assert!(
+        answers < n,
+        "all {answers} answers were delivered: the stalled connection was kept"
+    );
+    eprintln!("{answers} of {n} answers written before the server dropped the stalled reader");
+    assert_eq!(get(s.addr, "/healthz").status, 200);
+}
