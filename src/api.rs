@@ -74,7 +74,9 @@ pub struct Model {
 impl Model {
     /// Loads a checkpoint written by `lenet5 train` (verified: checksum, shapes).
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
-        Ok(Model { net: checkpoint::load(path.as_ref())?.network() })
+        Ok(Model {
+            net: checkpoint::load(path.as_ref())?.network(),
+        })
     }
 
     /// Wraps a network.
@@ -98,30 +100,55 @@ impl Model {
             .map(|s| {
                 let mut outputs = [0.0f32; 10];
                 outputs.copy_from_slice(&ws.a7[s * 10..(s + 1) * 10]);
-                Prediction { digit: self.net.predicted(ws, s) as u8, scores: self.net.scores(ws, s), outputs }
+                Prediction {
+                    digit: self.net.predicted(ws, s) as u8,
+                    scores: self.net.scores(ws, s),
+                    outputs,
+                }
             })
             .collect()
     }
 
     /// Recognises one MNIST-style image: 28x28 bytes, white ink (255) on black (0).
     pub fn forward_28x28(&self, pixels: &[u8; 784]) -> Prediction {
-        let mut ws = Workspace::new(self.net.arch, 1);
-        self.net.prepare_input_u8(pixels, &mut ws, 0);
-        self.run(&mut ws, 1).remove(0)
+        // One workspace per thread and architecture, reused across calls.
+        thread_local! {
+            static WS: std::cell::RefCell<Vec<Workspace>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        WS.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            let arch = self.net.arch;
+            let ws = match cache.iter().position(|w| w.arch == arch) {
+                Some(i) => &mut cache[i],
+                None => {
+                    cache.push(Workspace::new(arch, 1));
+                    cache.last_mut().expect("just pushed")
+                }
+            };
+            self.net.prepare_input_u8(pixels, ws, 0);
+            self.run(ws, 1).remove(0)
+        })
     }
 
-    /// Recognises many MNIST-style images (batched; same results as one by one).
+    /// Recognises many MNIST-style images (batched, chunks spread over the rayon
+    /// threads; same results as one by one).
     pub fn forward_batch_28x28(&self, images: &[[u8; 784]]) -> Vec<Prediction> {
-        const CHUNK: usize = 64;
-        let mut ws = Workspace::new(self.net.arch, CHUNK.min(images.len().max(1)));
-        let mut out = Vec::with_capacity(images.len());
-        for chunk in images.chunks(CHUNK) {
-            for (s, img) in chunk.iter().enumerate() {
-                self.net.prepare_input_u8(img, &mut ws, s);
-            }
-            out.extend(self.run(&mut ws, chunk.len()));
-        }
-        out
+        use rayon::prelude::*;
+        const CHUNK: usize = 32;
+        let cap = CHUNK.min(images.len().max(1));
+        let parts: Vec<Vec<Prediction>> = images
+            .par_chunks(CHUNK)
+            .map_init(
+                || Workspace::new(self.net.arch, cap),
+                |ws, chunk| {
+                    for (s, img) in chunk.iter().enumerate() {
+                        self.net.prepare_input_u8(img, ws, s);
+                    }
+                    self.run(ws, chunk.len())
+                },
+            )
+            .collect();
+        parts.into_iter().flatten().collect()
     }
 
     /// The prediction and every layer's activations for one 28x28 image.
@@ -176,13 +203,18 @@ mod tests {
     fn batch_equals_one_by_one_and_scores_sum_to_one() {
         for arch in [Arch::Classic, Arch::Modern] {
             let m = Model::from_network(Network::new(arch, 4));
-            let imgs: Vec<[u8; 784]> = (0..70u32).map(|k| std::array::from_fn(|i| ((i as u32 * 7 + k * 13) % 256) as u8)).collect();
+            let imgs: Vec<[u8; 784]> = (0..70u32)
+                .map(|k| std::array::from_fn(|i| ((i as u32 * 7 + k * 13) % 256) as u8))
+                .collect();
             let batch = m.forward_batch_28x28(&imgs);
             for (img, b) in imgs.iter().zip(&batch) {
                 let one = m.forward_28x28(img);
                 assert_eq!(one.digit, b.digit);
                 for k in 0..10 {
-                    assert!((one.outputs[k] - b.outputs[k]).abs() <= 1e-4 * one.outputs[k].abs().max(1.0));
+                    assert!(
+                        (one.outputs[k] - b.outputs[k]).abs()
+                            <= 1e-4 * one.outputs[k].abs().max(1.0)
+                    );
                 }
                 let s: f32 = one.scores.iter().sum();
                 assert!((s - 1.0).abs() < 1e-4);

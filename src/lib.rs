@@ -2,6 +2,7 @@
 //!
 //! LeNet-5 (LeCun, Bottou, Bengio & Haffner, 1998) written from scratch in Rust.
 pub mod api;
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod kernels;
