@@ -173,6 +173,9 @@ enum Cmd {
         /// Skip the per-kernel timings.
         #[arg(long)]
         no_kernels: bool,
+        /// Run only this part: train, infer or kernels.
+        #[arg(long, value_parser = ["train", "infer", "kernels"])]
+        only: Option<String>,
         /// Print JSON (one object: machine and rows) instead of a table.
         #[arg(long)]
         json: bool,
@@ -231,16 +234,18 @@ fn run(cli: Cli) -> Result<()> {
             train_batches,
             infer_batches,
             no_kernels,
+            only,
             json,
         } => {
+            let part = |p: &str| only.as_deref().is_none_or(|o| o == p);
             let cfg = lenet5::bench::BenchConfig {
                 threads: threads(t),
                 train_images,
                 infer_images,
                 archs: arch.map_or(vec![Arch::Modern, Arch::Classic], |a| vec![a.into()]),
-                train_batches,
-                infer_batches,
-                kernels: !no_kernels,
+                train_batches: if part("train") { train_batches } else { vec![] },
+                infer_batches: if part("infer") { infer_batches } else { vec![] },
+                kernels: !no_kernels && part("kernels"),
             };
             let m = lenet5::bench::machine();
             let rows = lenet5::bench::run(&cfg, |r| {

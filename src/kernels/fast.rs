@@ -249,12 +249,12 @@ unsafe fn conv2_tile<S: Simd, const MR: usize>(
     // = 1175 < C2_IN.
     unsafe {
         let mut acc = [[S::load(b.as_ptr()), S::load(b.as_ptr().add(8))]; MR];
-        let base: [usize; MR] = std::array::from_fn(|j| window(p0 + j));
+        let xb: [*const f32; MR] = std::array::from_fn(|j| x.add(window(p0 + j)));
         for (k, &off) in TAPS.iter().enumerate() {
             let w0 = S::load(wt.add(16 * k));
             let w1 = S::load(wt.add(16 * k + 8));
             for j in 0..MR {
-                let xv = S::splat(*x.add(base[j] + off as usize));
+                let xv = S::splat(*xb[j].add(off as usize));
                 acc[j][0] = S::fma(xv, w0, acc[j][0]);
                 acc[j][1] = S::fma(xv, w1, acc[j][1]);
             }
@@ -333,15 +333,20 @@ unsafe fn conv2_backward_w_g<S: Simd>(n: usize, x: &[f32], dy_hwc: &[f32], dwt: 
             let off: [usize; 6] = std::array::from_fn(|j| TAPS[k0 + j] as usize);
             for s in 0..n {
                 let xs = x.as_ptr().add(s * C2_IN);
-                let ds = dy_hwc.as_ptr().add(s * C2_OUT);
-                for p in 0..100 {
-                    let d0 = S::load(ds.add(16 * p));
-                    let d1 = S::load(ds.add(16 * p + 8));
-                    let xw = xs.add(window(p));
-                    for j in 0..6 {
-                        let xv = S::splat(*xw.add(off[j]));
-                        acc[j][0] = S::fma(xv, d0, acc[j][0]);
-                        acc[j][1] = S::fma(xv, d1, acc[j][1]);
+                let mut d = dy_hwc.as_ptr().add(s * C2_OUT);
+                for oy in 0..10 {
+                    // The 6 taps of this tile, for the window at (oy, 0), then moving right.
+                    let mut xw: [*const f32; 6] = std::array::from_fn(|j| xs.add(oy * 14 + off[j]));
+                    for _ox in 0..10 {
+                        let d0 = S::load(d);
+                        let d1 = S::load(d.add(8));
+                        for j in 0..6 {
+                            let xv = S::splat(*xw[j]);
+                            acc[j][0] = S::fma(xv, d0, acc[j][0]);
+                            acc[j][1] = S::fma(xv, d1, acc[j][1]);
+                            xw[j] = xw[j].add(1);
+                        }
+                        d = d.add(16);
                     }
                 }
             }
@@ -372,6 +377,94 @@ pub fn conv2_col2im(dcol: &[f32], dx: &mut [f32]) {
             let at = w + (ck / 5) * 196 + (ck % 5) * 14;
             for (d, g) in dx[at..at + 5].iter_mut().zip(run) {
                 *d += g;
+            }
+        }
+    }
+}
+
+/// col2im for conv2 from the tap-major column gradient, one image:
+/// dx[c][oy+ki][ox+kj] = Σ dcol_t[(c, ki, kj)][oy·10 + ox], as 1,500 row segments of 10.
+/// dcol_t: [150][100] → dx: [6][14][14] (overwritten)
+#[inline(always)]
+unsafe fn conv2_col2im_t_g<S: Simd>(dcol_t: &[f32], dx: &mut [f32]) {
+    assert!(dcol_t.len() >= 150 * 100 && dx.len() >= C2_IN);
+    dx[..C2_IN].fill(0.0);
+    // SAFETY: k < 150, oy < 10: source k·100 + oy·10 + 0..10 < 15,000; destination
+    // TAPS[k] + oy·14 + 0..10 ≤ 5·196 − 1 + 4·14 + 4 + 9·14 + 9 < C2_IN... precisely
+    // c·196 + (ki+oy)·14 + kj + 9 ≤ c·196 + 13·14 + 13 < (c+1)·196.
+    unsafe {
+        let (src, dst) = (dcol_t.as_ptr(), dx.as_mut_ptr());
+        for (k, &off) in TAPS.iter().enumerate() {
+            for oy in 0..10 {
+                let (a, d) = (src.add(k * 100 + oy * 10), dst.add(off as usize + oy * 14));
+                S::store(d, S::add(S::load(d), S::load(a)));
+                *d.add(8) += *a.add(8);
+                *d.add(9) += *a.add(9);
+            }
+        }
+    }
+}
+
+simd_dispatch! {
+    /// conv2 col2im from dcol_t: [150][100] → dx: [6][14][14] (overwritten).
+    pub fn conv2_col2im_t(dcol_t: &[f32], dx: &mut [f32]) => conv2_col2im_t_g
+}
+
+/// 2x2 max-pooling of `planes` maps of h x w (h, w even):
+/// y[c][i][j] = max(x[c][2i][2j], x[c][2i][2j+1], x[c][2i+1][2j], x[c][2i+1][2j+1]).
+/// x: [planes][h][w] → y: [planes][h/2][w/2]
+pub fn maxpool2(planes: usize, h: usize, w: usize, x: &[f32], y: &mut [f32]) {
+    let (ho, wo) = (h / 2, w / 2);
+    let x = &x[..planes * h * w];
+    let y = &mut y[..planes * ho * wo];
+    let mx = |a: f32, b: f32| if a > b { a } else { b };
+    for (xr, yr) in x.chunks_exact(2 * w).zip(y.chunks_exact_mut(wo)) {
+        let (r0, r1) = xr.split_at(w);
+        for ((o, a), b) in yr
+            .iter_mut()
+            .zip(r0.chunks_exact(2))
+            .zip(r1.chunks_exact(2))
+        {
+            *o = mx(mx(a[0], a[1]), mx(b[0], b[1]));
+        }
+    }
+}
+
+/// Backward of [`maxpool2`] followed by the ReLU before it: each block's gradient goes
+/// to its first maximal element (row-major) when that maximum is > 0, all else is 0.
+/// x: [planes][h][w] (the pooled input), y: its pooled output, dy: [planes][h/2][w/2]
+/// → dx: [planes][h][w] (overwritten)
+pub fn maxpool2_relu_backward(
+    planes: usize,
+    h: usize,
+    w: usize,
+    x: &[f32],
+    y: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+) {
+    let (ho, wo) = (h / 2, w / 2);
+    let x = &x[..planes * h * w];
+    let dx = &mut dx[..planes * h * w];
+    dx.fill(0.0);
+    for (((xr, dr), yr), gr) in x
+        .chunks_exact(2 * w)
+        .zip(dx.chunks_exact_mut(2 * w))
+        .zip(y[..planes * ho * wo].chunks_exact(wo))
+        .zip(dy[..planes * ho * wo].chunks_exact(wo))
+    {
+        for (j, (&m, &g)) in yr.iter().zip(gr).enumerate() {
+            if m > 0.0 {
+                let k = if xr[2 * j] == m {
+                    2 * j
+                } else if xr[2 * j + 1] == m {
+                    2 * j + 1
+                } else if xr[w + 2 * j] == m {
+                    w + 2 * j
+                } else {
+                    w + 2 * j + 1
+                };
+                dr[k] = g;
             }
         }
     }
@@ -592,6 +685,71 @@ simd_dispatch! {
     pub fn activate(v: &mut [f32], act: Act) => activate_g
 }
 
+// ---------------------------------------------------------------------------------
+// Optimiser updates over the flat parameter vector (per-pattern SDLM runs one per
+// image, so these are hot there). Multiplies and adds are kept separate (no FMA): the
+// results are the same as the scalar formulas, on every back end.
+
+/// SDLM: p[i] −= step[i] · g[i].
+#[inline(always)]
+unsafe fn sdlm_update_g<S: Simd>(p: &mut [f32], g: &[f32], step: &[f32]) {
+    let n = p.len();
+    assert!(g.len() >= n && step.len() >= n);
+    let (pp, gp, sp) = (p.as_mut_ptr(), g.as_ptr(), step.as_ptr());
+    let mut i = 0;
+    // SAFETY: full vectors at i + 8 ≤ n, then n − i < 8 lanes; g and step hold ≥ n.
+    unsafe {
+        while i + LANES <= n {
+            let v = S::sub(
+                S::load(pp.add(i)),
+                S::mul(S::load(sp.add(i)), S::load(gp.add(i))),
+            );
+            S::store(pp.add(i), v);
+            i += LANES;
+        }
+        for j in i..n {
+            *pp.add(j) -= *sp.add(j) * *gp.add(j);
+        }
+    }
+}
+
+simd_dispatch! {
+    /// SDLM update: p −= step ⊙ g.
+    pub fn sdlm_update(p: &mut [f32], g: &[f32], step: &[f32]) => sdlm_update_g
+}
+
+/// SGD with momentum (PyTorch's convention): v ← m·v + g + λ·p; p ← p − lr·v.
+#[inline(always)]
+unsafe fn sgd_update_g<S: Simd>(p: &mut [f32], g: &[f32], v: &mut [f32], lr: f32, m: f32, wd: f32) {
+    let n = p.len();
+    assert!(g.len() >= n && v.len() >= n);
+    let (pp, gp, vp) = (p.as_mut_ptr(), g.as_ptr(), v.as_mut_ptr());
+    let mut i = 0;
+    // SAFETY: as in sdlm_update_g.
+    unsafe {
+        let (lv, mv, wv) = (S::splat(lr), S::splat(m), S::splat(wd));
+        while i + LANES <= n {
+            let pv = S::load(pp.add(i));
+            let nv = S::add(
+                S::add(S::mul(mv, S::load(vp.add(i))), S::load(gp.add(i))),
+                S::mul(wv, pv),
+            );
+            S::store(vp.add(i), nv);
+            S::store(pp.add(i), S::sub(pv, S::mul(lv, nv)));
+            i += LANES;
+        }
+        for j in i..n {
+            *vp.add(j) = m * *vp.add(j) + *gp.add(j) + wd * *pp.add(j);
+            *pp.add(j) -= lr * *vp.add(j);
+        }
+    }
+}
+
+simd_dispatch! {
+    /// SGD + momentum update of p with gradient g and velocity v.
+    pub fn sgd_update(p: &mut [f32], g: &[f32], v: &mut [f32], lr: f32, m: f32, wd: f32) => sgd_update_g
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -777,6 +935,49 @@ mod tests {
     }
 
     #[test]
+    fn updates_equal_the_scalar_formulas() {
+        let n = 37;
+        let (p0, g, st) = (rand_vec(n, 61), rand_vec(n, 62), rand_vec(n, 63));
+        let v0 = rand_vec(n, 64);
+        both(|name| {
+            let mut p = p0.clone();
+            sdlm_update(&mut p, &g, &st);
+            for i in 0..n {
+                assert_eq!(p[i], p0[i] - st[i] * g[i], "{name}");
+            }
+            let (mut p, mut v) = (p0.clone(), v0.clone());
+            sgd_update(&mut p, &g, &mut v, 0.1, 0.9, 5e-4);
+            for i in 0..n {
+                let vv = 0.9 * v0[i] + g[i] + 5e-4 * p0[i];
+                assert_eq!((v[i], p[i]), (vv, p0[i] - 0.1 * vv), "{name}");
+            }
+        });
+    }
+
+    #[test]
+    fn pooling_matches_reference() {
+        use crate::nn::act::relu_backward;
+        use crate::nn::pool::{maxpool_backward, maxpool_forward};
+        let (c, h, w) = (3, 10, 6);
+        let mut x = rand_vec(c * h * w, 51);
+        x[7] = 0.0; // some ties at zero, as after a ReLU
+        x[8] = 0.0;
+        for v in x.iter_mut().step_by(3) {
+            *v = v.max(0.0);
+        }
+        let (mut y, mut y0) = (vec![0.0; c * h * w / 4], vec![0.0; c * h * w / 4]);
+        maxpool2(c, h, w, &x, &mut y);
+        maxpool_forward(c, h, w, &x, &mut y0);
+        assert_eq!(y, y0);
+        let dy = rand_vec(y.len(), 52);
+        let (mut dx, mut dx0) = (vec![9.0; x.len()], vec![0.0; x.len()]);
+        maxpool2_relu_backward(c, h, w, &x, &y, &dy, &mut dx);
+        maxpool_backward(c, h, w, &x, &dy, &mut dx0);
+        relu_backward(&x, &mut dx0);
+        assert_eq!(dx, dx0);
+    }
+
+    #[test]
     fn col2im_matches_reference() {
         let s = ConvShape {
             cin: 6,
@@ -798,5 +999,10 @@ mod tests {
         conv2_col2im(&d, &mut a);
         crate::kernels::col2im(&s, &dt, &mut b);
         close(&a, &b, 1e-6, "col2im");
+        both(|name| {
+            let mut c = vec![3.0; C2_IN];
+            conv2_col2im_t(&dt, &mut c);
+            close(&c, &b, 1e-6, name);
+        });
     }
 }

@@ -15,7 +15,7 @@
 
 use crate::kernels::fast::{
     self, Act, C1_OUT, C2_IN, C2_OUT, XP_LEN, conv1_backward_w, conv1_forward, conv2_backward_w,
-    conv2_col2im, conv2_forward, gemm,
+    conv2_col2im_t, conv2_forward, gemm,
 };
 use crate::kernels::{ConvShape, col2im, gemm_nn, gemm_nt, gemm_tn, im2col};
 
@@ -137,21 +137,10 @@ pub fn c2_backward(
     }
     if let Some(dx) = dx {
         for s in 0..n {
-            // dcol[p][k] = Σ_o dy[p][o] · w[o][k]
-            gemm(
-                100,
-                16,
-                150,
-                &sc.dy_hwc[s * C2_OUT..],
-                16,
-                1,
-                w,
-                150,
-                &mut sc.dcol,
-                150,
-                false,
-            );
-            conv2_col2im(&sc.dcol, &mut dx[s * C2_IN..(s + 1) * C2_IN]);
+            // dcol_t[k][p] = Σ_o w[o][k] · dy[o][p]   (A = wᵀ through its strides)
+            let dys = &dy[s * C2_OUT..];
+            gemm(150, 16, 100, w, 1, 150, dys, 100, &mut sc.dcol, 100, false);
+            conv2_col2im_t(&sc.dcol, &mut dx[s * C2_IN..(s + 1) * C2_IN]);
         }
     }
 }
