@@ -79,6 +79,30 @@ impl Model {
         })
     }
 
+    /// The classic LeNet-5 that ships inside the binary (`models/lenet5-classic.safetensors`,
+    /// trained with `lenet5 train --preset paper`; see the README for its test error and
+    /// the command that reproduces it bit for bit).
+    pub fn bundled() -> Model {
+        static BYTES: &[u8] = include_bytes!("../models/lenet5-classic.safetensors");
+        let ck = checkpoint::from_bytes(BYTES, Path::new("<bundled model>"))
+            .expect("the bundled model is verified by the test suite");
+        Model { net: ck.network() }
+    }
+
+    /// Loads a checkpoint held in memory (e.g. one compiled in with `include_bytes!`);
+    /// `name` is what error messages call it. Verified like [`Model::load`].
+    pub fn from_checkpoint_bytes(bytes: &[u8], name: &str) -> Result<Model> {
+        Ok(Model {
+            net: checkpoint::from_bytes(bytes, Path::new(name))?.network(),
+        })
+    }
+
+    /// Reads an image file (PNG, JPEG, BMP or PGM) and recognises the digit in it:
+    /// [`crate::data::image::load_image`] then [`Model::predict`]. Errors name the file.
+    pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
+        Ok(self.predict(&crate::data::image::load_image(path.as_ref())?))
+    }
+
     /// Wraps a network.
     pub fn from_network(net: Network) -> Model {
         Model { net }
@@ -198,6 +222,15 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bundled_model_loads_and_is_classic() {
+        let m = Model::bundled();
+        assert_eq!(m.arch(), Arch::Classic);
+        // A blank image is not confidently any digit, and the model runs.
+        let p = m.forward_28x28(&[0u8; 784]);
+        assert!(p.scores.iter().all(|s| s.is_finite()));
+    }
 
     #[test]
     fn batch_equals_one_by_one_and_scores_sum_to_one() {

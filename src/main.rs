@@ -1,6 +1,7 @@
 //! `lenet5`: the command-line tool. Argument parsing and printing only; everything
 //! it does is a library call.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -85,9 +86,13 @@ struct DataArgs {
 enum Cmd {
     /// Train a network on MNIST; writes a checkpoint after every epoch.
     Train {
-        /// Which LeNet-5.
-        #[arg(long, value_enum, default_value = "classic")]
-        arch: ArchArg,
+        /// A named recipe: paper (classic, SDLM, 20 passes), paper-distorted, classic-best,
+        /// modern, modern-best. Other options override its settings.
+        #[arg(long, value_name = "NAME")]
+        preset: Option<String>,
+        /// Which LeNet-5 (default classic, or the preset's).
+        #[arg(long, value_enum)]
+        arch: Option<ArchArg>,
         /// Passes over the training set (default 20).
         #[arg(long)]
         epochs: Option<usize>,
@@ -109,9 +114,9 @@ enum Cmd {
         /// L2 weight decay (default 5e-4 for modern, 0 for classic).
         #[arg(long)]
         weight_decay: Option<f32>,
-        /// Distortions of the training images.
-        #[arg(long, value_enum, default_value = "none")]
-        augment: AugmentArg,
+        /// Distortions of the training images (default none, or the preset's).
+        #[arg(long, value_enum)]
+        augment: Option<AugmentArg>,
         /// Random seed: the same seed gives the same weights, whatever --threads.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -135,14 +140,85 @@ enum Cmd {
     },
     /// Accuracy, errors, per-class accuracy and the confusion matrix on the test set.
     Eval {
+        /// Checkpoint to evaluate (default: the classic model bundled in the binary).
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+        /// Worker threads.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Also draw the confusion matrix as a heat map (.png or .svg).
+        #[arg(long, value_name = "FILE")]
+        confusion: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Pictures of every layer for one image: input, C1, S2, C3, S4, F6/RBF, summary, index.html.
+    Visualize {
+        /// The picture of a digit (PNG, JPEG, BMP, PNM; any size, dark ink on paper is fine).
+        #[arg(long, value_name = "IMG")]
+        image: PathBuf,
+        /// Folder to write the pictures into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Checkpoint to run.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "lenet5-classic.safetensors"
+        )]
+        model: PathBuf,
+    },
+    /// Learning curves (loss and error per epoch) from a metrics log written by train.
+    Plot {
+        /// The log: <checkpoint>.metrics.jsonl.
+        #[arg(value_name = "METRICS.jsonl")]
+        metrics: PathBuf,
+        /// Picture to write (.png, or .svg).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// A grid of the test digits the model gets wrong, with true and predicted labels.
+    Errors {
         /// Checkpoint to evaluate.
         #[arg(long, value_name = "FILE")]
         model: PathBuf,
+        /// Picture to write (.png).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Show at most this many digits.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        max: usize,
         /// Worker threads.
         #[arg(long)]
         threads: Option<usize>,
         #[command(flatten)]
         data: DataArgs,
+    },
+    /// A grid of training digits, each beside random distortions of it.
+    AugmentPreview {
+        /// Picture to write (.png).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Which distortion.
+        #[arg(long, value_enum, default_value = "affine")]
+        augment: AugmentArg,
+        /// Number of training digits (rows).
+        #[arg(long, default_value_t = 10)]
+        n: usize,
+        /// Distortions per digit (columns).
+        #[arg(long, default_value_t = 8)]
+        per: usize,
+        /// Random seed (as for train).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// The ten 7x12 bitmaps of the RBF output layer.
+    Glyphs {
+        /// Picture to write (.png).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Per layer: output shape, trainable parameters, connections.
     Summary {
@@ -180,6 +256,10 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Recognise the digit in image files (PNG, JPEG, BMP, PGM), folders of them, or `-` (stdin).
+    Predict(PredictArgs),
+    /// Export a checkpoint as ONNX (input: [N,1,28,28] white-on-black 0..1; see README).
+    Export(ExportArgs),
     /// Download the four MNIST files (SHA-256 verified) into the data folder.
     Download {
         /// Target folder. Default: $LENET5_DATA, else ./data/mnist.
@@ -189,16 +269,38 @@ enum Cmd {
         #[arg(long, value_name = "URL")]
         mirror: Vec<String>,
     },
+    /// Web demo: draw a digit in the browser and watch LeNet-5 think.
+    Serve {
+        /// Checkpoint to serve (repeatable: one classic and/or one modern). Default:
+        /// lenet5-classic.safetensors and lenet5-modern.safetensors in the current folder.
+        #[arg(long, value_name = "FILE")]
+        model: Vec<PathBuf>,
+        /// Address to listen on (loopback only unless told otherwise).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
 }
 
 fn load_data(d: &DataArgs) -> Result<mnist::Mnist> {
     let dir = mnist::resolve_data_dir(d.data.as_deref());
-    if d.no_download || mnist::find_files(&dir).is_ok() {
-        mnist::load(&dir)
+    let m = if d.no_download || mnist::find_files(&dir).is_ok() {
+        mnist::load(&dir)?
     } else {
         eprintln!("MNIST not found in {}; downloading it", dir.display());
-        mnist::load_or_download(&dir, &[])
+        mnist::load_or_download(&dir, &[])?
+    };
+    // The network takes 28x28 digits; other sizes would be silently cropped or padded.
+    if (m.train.rows, m.train.cols) != (28, 28) {
+        let file = mnist::find_files(&dir).map_or(dir, |[images, ..]| images);
+        return Err(Error::format(
+            file,
+            format!(
+                "holds {}x{} images; LeNet-5 takes MNIST's 28x28",
+                m.train.rows, m.train.cols
+            ),
+        ));
     }
+    Ok(m)
 }
 
 fn threads(t: Option<usize>) -> usize {
@@ -222,6 +324,9 @@ fn print_epoch(m: &EpochMetrics) {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
+        Cmd::Predict(a) => predict(a),
+        Cmd::Export(a) => export(a),
+        Cmd::Serve { model, addr } => lenet5::serve::run(&model, addr),
         Cmd::Summary { arch } => {
             print!("{}", summary::render(arch.into()));
             Ok(())
@@ -279,22 +384,37 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Eval {
             model,
             threads: t,
+            confusion,
             data,
         } => {
-            let ck = checkpoint::load(&model)?;
-            let net = ck.network();
+            if let Some(p) = &confusion {
+                lenet5::viz::Format::of(p, true)?;
+            }
+            let (net, what) = match &model {
+                Some(path) => {
+                    let ck = checkpoint::load(path)?;
+                    (
+                        ck.network(),
+                        format!(
+                            "{} ({} network, {} epochs)",
+                            path.display(),
+                            ck.arch,
+                            ck.epoch
+                        ),
+                    )
+                }
+                None => (
+                    lenet5::Model::bundled().network().clone(),
+                    "the bundled classic LeNet-5".to_string(),
+                ),
+            };
             let ds = load_data(&data)?;
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads(t))
                 .build()
                 .map_err(|e| Error::Usage(e.to_string()))?;
             let r = pool.install(|| evaluate(&net, &ds.test));
-            println!(
-                "model {} ({} network, {} epochs)",
-                model.display(),
-                ck.arch,
-                ck.epoch
-            );
+            println!("model {what}");
             println!(
                 "test accuracy {:.2}%  errors {} / {}  error rate {:.2}%  mean loss {:.4}",
                 100.0 * r.accuracy(),
@@ -303,11 +423,22 @@ fn run(cli: Cli) -> Result<()> {
                 100.0 * (1.0 - r.accuracy()),
                 r.loss
             );
-            println!("per class:");
+            let names = ds.identify().map(|k| k.class_names());
+            match ds.identify() {
+                Some(k) => println!("per class ({}):", k.name()),
+                None => println!("per class:"),
+            }
             for (c, row) in r.confusion.iter().enumerate() {
                 let n: usize = row.iter().sum();
+                let name = names.map_or(String::new(), |n| {
+                    if n[c] == c.to_string() {
+                        String::new()
+                    } else {
+                        format!(" {:<12}", n[c])
+                    }
+                });
                 println!(
-                    "  {c}: {:6.2}%  ({} / {n})",
+                    "  {c}{name}: {:6.2}%  ({} / {n})",
                     100.0 * row[c] as f64 / n.max(1) as f64,
                     row[c]
                 );
@@ -323,9 +454,20 @@ fn run(cli: Cli) -> Result<()> {
                     row.iter().map(|v| format!("{v:>5}")).collect::<String>()
                 );
             }
+            if let Some(p) = &confusion {
+                let title = format!("confusion matrix: {what}");
+                lenet5::viz::confusion::write(&r.confusion, &title, p)?;
+                println!("wrote {}", p.display());
+            }
             Ok(())
         }
+        c @ (Cmd::Visualize { .. }
+        | Cmd::Plot { .. }
+        | Cmd::Errors { .. }
+        | Cmd::AugmentPreview { .. }
+        | Cmd::Glyphs { .. }) => run_viz(c),
         Cmd::Train {
+            preset,
             arch,
             epochs,
             batch,
@@ -346,7 +488,8 @@ fn run(cli: Cli) -> Result<()> {
             let mut trainer = match &resume {
                 Some(path) => {
                     let ck = checkpoint::load(path)?;
-                    let tr = Trainer::resume(ck, epochs)?;
+                    let tr = Trainer::resume(ck, epochs)
+                        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
                     eprintln!(
                         "resuming {} after epoch {} of {}",
                         path.display(),
@@ -356,8 +499,24 @@ fn run(cli: Cli) -> Result<()> {
                     tr
                 }
                 None => {
-                    let arch: Arch = arch.into();
-                    let mut c = TrainConfig::defaults(arch);
+                    let mut c = match &preset {
+                        Some(p) => TrainConfig::preset(p).ok_or_else(|| {
+                            Error::Usage(format!(
+                                "unknown preset `{p}`; choose one of: {}",
+                                TrainConfig::PRESETS.join(", ")
+                            ))
+                        })?,
+                        None => TrainConfig::defaults(arch.map_or(Arch::Classic, Arch::from)),
+                    };
+                    if let Some(a) = arch {
+                        let a: Arch = a.into();
+                        if a != c.arch {
+                            let keep = (c.epochs, c.augment);
+                            c = TrainConfig::defaults(a);
+                            (c.epochs, c.augment) = keep;
+                        }
+                    }
+                    let arch = c.arch;
                     if let Some(o) = optim {
                         c.optim = match o {
                             OptimArg::Sdlm => OptimKind::Sdlm,
@@ -392,11 +551,13 @@ fn run(cli: Cli) -> Result<()> {
                     c.lr = lr.unwrap_or(c.lr);
                     c.momentum = momentum.unwrap_or(c.momentum);
                     c.weight_decay = weight_decay.unwrap_or(c.weight_decay);
-                    c.augment = match augment {
-                        AugmentArg::None => Augment::None,
-                        AugmentArg::Affine => Augment::affine(),
-                        AugmentArg::Elastic => Augment::elastic(),
-                    };
+                    if let Some(a) = augment {
+                        c.augment = match a {
+                            AugmentArg::None => Augment::None,
+                            AugmentArg::Affine => Augment::affine(),
+                            AugmentArg::Elastic => Augment::elastic(),
+                        };
+                    }
                     c.seed = seed;
                     c.limit = limit;
                     Trainer::new(c)?
@@ -435,6 +596,189 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The picture commands (library: `lenet5::viz`).
+fn run_viz(cmd: Cmd) -> Result<()> {
+    use lenet5::viz::{self, Format, grids};
+    match cmd {
+        Cmd::Visualize { image, out, model } => {
+            let m = lenet5::Model::load(&model)?;
+            let v = viz::layers::visualize(&m, &image, &out)?;
+            if v.blank {
+                eprintln!(
+                    "warning: {} holds no ink; the network saw an empty field",
+                    image.display()
+                );
+            }
+            println!(
+                "{}: digit {} (p = {:.3}); pictures in {}: {}",
+                image.display(),
+                v.prediction.digit,
+                v.prediction.confidence(),
+                out.display(),
+                v.files
+                    .iter()
+                    .filter_map(|f| f.file_name())
+                    .map(|f| f.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        Cmd::Plot { metrics, out } => {
+            viz::plot::plot_file(&metrics, &out)?;
+            println!("wrote {}", out.display());
+        }
+        Cmd::Errors {
+            model,
+            out,
+            max,
+            threads: t,
+            data,
+        } => {
+            Format::of(&out, false)?;
+            let m = lenet5::Model::load(&model)?;
+            let ds = load_data(&data)?;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads(t))
+                .build()
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            let title = format!("misclassified test digits: {}", model.display());
+            let (pic, n) = pool.install(|| grids::errors_of(&m, &ds.test, max, &title))?;
+            pic.save_png(&out)?;
+            println!("{n} errors; wrote {} ({} shown)", out.display(), n.min(max));
+        }
+        Cmd::AugmentPreview {
+            out,
+            augment,
+            n,
+            per,
+            seed,
+            data,
+        } => {
+            Format::of(&out, false)?;
+            let ds = load_data(&data)?;
+            let aug = match augment {
+                AugmentArg::None => Augment::None,
+                AugmentArg::Affine => Augment::affine(),
+                AugmentArg::Elastic => Augment::elastic(),
+            };
+            grids::augment_preview(&ds.train, aug, n, per, seed)?.save_png(&out)?;
+            println!("wrote {}", out.display());
+        }
+        Cmd::Glyphs { out } => {
+            Format::of(&out, false)?;
+            grids::glyphs().save_png(&out)?;
+            println!("wrote {}", out.display());
+        }
+        _ => return Err(Error::Usage("not a picture command".into())),
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+struct PredictArgs {
+    /// Image files, folders (their images, sorted by name; not recursive) or `-` for stdin.
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<PathBuf>,
+    /// Checkpoint (default: lenet5-classic.safetensors, else lenet5-modern.safetensors, in
+    /// the current folder).
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// Also list the K most likely digits with their probabilities.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=10))]
+    top: u8,
+    /// One JSON object per line: file, digit, confidence, low_confidence, scores, outputs,
+    /// [top,] inverted, blank (or file, error).
+    #[arg(long)]
+    json: bool,
+    /// Write the 28x28 image the network saw to this PNG; with several images,
+    /// OUT-<name>.png for each (OUT without its extension).
+    #[arg(long, value_name = "OUT.png")]
+    show_input: Option<PathBuf>,
+}
+
+fn predict(a: PredictArgs) -> Result<()> {
+    use lenet5::predict::{self, Input};
+    let (model, from) = predict::resolve_model(a.model.as_deref(), std::path::Path::new("."))?;
+    if !a.json {
+        eprintln!("model: {from} ({} network)", model.arch());
+    }
+    let listed = predict::expand_inputs(&a.images);
+    let inputs: Vec<Input> = listed
+        .iter()
+        .filter_map(|(_, i)| i.as_ref().ok().cloned())
+        .collect();
+    let mut shown = a
+        .show_input
+        .as_deref()
+        .map(|base| predict::show_input_paths(base, &inputs).into_iter());
+    let (mut failed, total) = (0, listed.len());
+    for (name, input) in listed {
+        let out = input
+            .is_ok()
+            .then(|| shown.as_mut().and_then(Iterator::next))
+            .flatten();
+        let r = input.and_then(|i| predict::recognise(&model, &i));
+        let r = match (r, out) {
+            (Ok(rec), Some(path)) => predict::save_input_image(&rec, &path).map(|()| rec),
+            (r, _) => r,
+        };
+        failed += usize::from(r.is_err());
+        if a.json {
+            println!("{}", predict::json_line(&name, &r, a.top.into()));
+        } else if r.is_err() {
+            eprintln!("{}", predict::text_line(&name, &r, a.top.into()));
+        } else {
+            println!("{}", predict::text_line(&name, &r, a.top.into()));
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(Error::Usage(format!(
+            "{n} of {total} inputs could not be recognised"
+        ))),
+    }
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// Write the network as ONNX (opset 13) to this file.
+    #[arg(long, value_name = "FILE")]
+    onnx: PathBuf,
+    /// Checkpoint to export.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// Also run the network on the MNIST test images and write DIR/{outputs,scores,digits,labels}.npy
+    /// (for checking an ONNX runtime against lenet5: tests/onnx/check.py).
+    #[arg(long, value_name = "DIR")]
+    reference: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+fn export(a: ExportArgs) -> Result<()> {
+    let model = lenet5::Model::load(&a.model)?;
+    let source = a
+        .model
+        .file_name()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let bytes = lenet5::export::write_onnx(&model, &source, &a.onnx)?;
+    println!(
+        "wrote {} ({} network, {bytes} bytes, ONNX opset {})",
+        a.onnx.display(),
+        model.arch(),
+        lenet5::export::onnx::OPSET
+    );
+    if let Some(dir) = a.reference {
+        let ds = load_data(&a.data)?;
+        let n = lenet5::export::write_reference(&model, &ds.test, &dir)?;
+        println!(
+            "wrote reference outputs for {n} test images to {}",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

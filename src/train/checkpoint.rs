@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
-use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use safetensors::{Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
 
 use super::trainer::{EpochMetrics, TrainConfig};
@@ -129,22 +129,61 @@ pub fn to_bytes(c: &Checkpoint) -> Vec<u8> {
             serde_json::to_string(cfg).expect("config serialises"),
         );
     }
+    // Timings are left out so that the same training command writes the same bytes
+    // (the bundled model is reproduced bit for bit); they live in the metrics log.
+    let untimed: Vec<EpochMetrics> = c
+        .metrics
+        .iter()
+        .map(|m| EpochMetrics {
+            seconds: 0.0,
+            images_per_sec: 0.0,
+            ..m.clone()
+        })
+        .collect();
     meta.insert(
         "metrics".into(),
-        serde_json::to_string(&c.metrics).expect("metrics serialise"),
+        serde_json::to_string(&untimed).expect("metrics serialise"),
     );
     let sum = checksum(&tensors, &meta);
     meta.insert("sha256".into(), sum);
-    let views: Vec<(String, TensorView)> = tensors
-        .iter()
-        .map(|(n, (shape, data))| {
-            (
-                n.clone(),
-                TensorView::new(Dtype::F32, shape.clone(), data).expect("shape matches data"),
-            )
-        })
-        .collect();
-    safetensors::serialize(views, Some(meta)).expect("in-memory serialisation cannot fail")
+    serialize_sorted(&tensors, &meta)
+}
+
+/// The safetensors layout (8-byte little-endian header length, JSON header, data),
+/// written by hand so that the bytes are a pure function of the content: the
+/// `safetensors` crate takes the metadata as a `HashMap`, whose order changes from
+/// run to run. Keys and tensors are sorted; the header is padded with spaces to a
+/// multiple of 8 bytes, as the format recommends. The crate reads it back.
+fn serialize_sorted(
+    tensors: &BTreeMap<String, (Vec<usize>, Vec<u8>)>,
+    meta: &HashMap<String, String>,
+) -> Vec<u8> {
+    let sorted: BTreeMap<&String, &String> = meta.iter().collect();
+    let mut header = serde_json::Map::new();
+    header.insert(
+        "__metadata__".into(),
+        serde_json::to_value(sorted).expect("strings serialise"),
+    );
+    let mut offset = 0usize;
+    for (name, (shape, data)) in tensors {
+        header.insert(
+            name.clone(),
+            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + data.len()]}),
+        );
+        offset += data.len();
+    }
+    // serde_json's Map is a BTreeMap (no `preserve_order` feature): keys come out sorted.
+    let mut h = serde_json::to_vec(&serde_json::Value::Object(header)).expect("header serialises");
+    while !h.len().is_multiple_of(8) {
+        h.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + h.len() + offset);
+    out.extend_from_slice(&(h.len() as u64).to_le_bytes());
+    out.extend_from_slice(&h);
+    for (_, data) in tensors.values() {
+        out.extend_from_slice(data);
+    }
+    out
 }
 
 /// Parses and verifies checkpoint bytes; `path` is only used in error messages.
@@ -155,13 +194,42 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
             "not a valid safetensors file ({e}); the file is truncated or corrupt"
         ))
     })?;
-    let (_, md) =
+    let (header_len, md) =
         SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("unreadable header ({e})")))?;
+    // The JSON header is compact and padded with spaces; the JSON parser would accept
+    // other whitespace there, so check the padding too: then no byte is unchecked.
+    let header = bytes.get(8..8 + header_len).unwrap_or_default();
+    if header.iter().rev().find(|&&b| b != b' ') != Some(&b'}') {
+        return Err(bad(
+            "header padding altered: the file is corrupt (a byte changed since it was written)"
+                .into(),
+        ));
+    }
     let meta = md.metadata().clone().unwrap_or_default();
     let get = |k: &str| {
-        meta.get(k)
-            .ok_or_else(|| bad(format!("metadata lacks `{k}`; not a lenet5 checkpoint")))
+        meta.get(k).ok_or_else(|| {
+            bad(format!(
+                "metadata lacks `{k}`; not a lenet5 checkpoint, or a corrupt one"
+            ))
+        })
     };
+    // The checksum first: any changed byte is reported as corruption, before anything
+    // the changed byte might have garbled (a name, the architecture) is interpreted.
+    let mut tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
+    let mut dtypes: Vec<(String, Dtype)> = vec![];
+    for name in st.names() {
+        let t = st
+            .tensor(name)
+            .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
+        dtypes.push((name.to_string(), t.dtype()));
+        tensors.insert(name.to_string(), (t.shape().to_vec(), t.data().to_vec()));
+    }
+    let want = get("sha256")?;
+    if &checksum(&tensors, &meta) != want {
+        return Err(bad(
+            "checksum mismatch: the file is corrupt (a byte changed since it was written)".into(),
+        ));
+    }
     if get("format")? != "lenet5" {
         return Err(bad("metadata `format` is not `lenet5`".into()));
     }
@@ -174,24 +242,10 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     let arch_s = get("arch")?;
     let arch =
         Arch::parse(arch_s).ok_or_else(|| bad(format!("unknown architecture `{arch_s}`")))?;
-    let mut tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
-    for name in st.names() {
-        let t = st
-            .tensor(name)
-            .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
-        if t.dtype() != Dtype::F32 {
-            return Err(bad(format!(
-                "tensor `{name}` has dtype {:?}, expected F32",
-                t.dtype()
-            )));
-        }
-        tensors.insert(name.to_string(), (t.shape().to_vec(), t.data().to_vec()));
-    }
-    let want = get("sha256")?;
-    if &checksum(&tensors, &meta) != want {
-        return Err(bad(
-            "checksum mismatch: the file is corrupt (a byte changed since it was written)".into(),
-        ));
+    if let Some((name, dtype)) = dtypes.iter().find(|(_, d)| *d != Dtype::F32) {
+        return Err(bad(format!(
+            "tensor `{name}` has dtype {dtype:?}, expected F32 (the file is corrupt or was not written by lenet5)"
+        )));
     }
     let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
         let (s, d) = tensors.get(name).ok_or_else(|| {
@@ -346,6 +400,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        test_pause_before_rename();
         std::fs::rename(&tmp, path)?;
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
@@ -358,9 +413,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Environment variable read by [`write_atomic`] for crash tests only: when it holds a
+/// number of milliseconds, every atomic write sleeps that long between writing (and
+/// syncing) the temporary file and renaming it, so a test can kill the process exactly
+/// there (`tests/crash_resume.rs`). Unset in normal use.
+pub const TEST_PAUSE_ENV: &str = "LENET5_TEST_PAUSE_IN_SAVE";
+
+fn test_pause_before_rename() {
+    if let Some(ms) = std::env::var_os(TEST_PAUSE_ENV)
+        .and_then(|v| v.to_str().and_then(|s| s.trim().parse::<u64>().ok()))
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use safetensors::tensor::TensorView;
 
     fn sample(arch: Arch) -> Checkpoint {
         let net = Network::new(arch, 3);
@@ -381,6 +451,28 @@ mod tests {
             let b = to_bytes(&c);
             assert_eq!(from_bytes(&b, Path::new("x")).unwrap(), c);
         }
+    }
+
+    #[test]
+    fn bytes_do_not_depend_on_timings() {
+        let m = |secs: f64| EpochMetrics {
+            epoch: 1,
+            lr: 0.1,
+            train_loss: 0.5,
+            train_acc: 0.9,
+            test_loss: 0.4,
+            test_acc: 0.95,
+            test_errors: 500,
+            seconds: secs,
+            images_per_sec: 60000.0 / secs,
+        };
+        let mut a = sample(Arch::Classic);
+        let mut b = a.clone();
+        a.metrics = vec![m(3.0)];
+        b.metrics = vec![m(4.5)];
+        assert_eq!(to_bytes(&a), to_bytes(&b));
+        let back = from_bytes(&to_bytes(&a), Path::new("x")).unwrap();
+        assert_eq!(back.metrics[0].test_errors, 500);
     }
 
     #[test]

@@ -138,9 +138,11 @@ impl OptimState {
             }
             OptimState::Adam { m, v, t } => {
                 let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
-                *t += 1;
-                let c1 = 1.0 - b1.powi(*t as i32);
-                let c2 = 1.0 - b2.powi(*t as i32);
+                // Saturating: the counter may come from a checkpoint (outside data).
+                *t = t.saturating_add(1);
+                let e = (*t).min(i32::MAX as u64) as i32;
+                let c1 = 1.0 - b1.powi(e);
+                let c2 = 1.0 - b2.powi(e);
                 for (((p, &gk), mk), vk) in
                     params.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
                 {

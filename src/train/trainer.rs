@@ -92,6 +92,42 @@ impl TrainConfig {
         }
     }
 
+    /// Named recipes a user can run without remembering flags:
+    /// - `paper`: classic, SDLM per pattern, the paper's ε schedule, 20 passes, no distortion;
+    /// - `paper-distorted`: the same on affinely distorted images (the paper's 0.8 % setup);
+    /// - `classic-best`: classic, SDLM, elastic distortions, 30 passes;
+    /// - `modern`: modern, SGD + momentum, cosine, 20 epochs;
+    /// - `modern-best`: modern with elastic distortions, 30 epochs.
+    pub fn preset(name: &str) -> Option<Self> {
+        let mut c = match name {
+            "paper" | "paper-distorted" | "classic-best" => Self::defaults(Arch::Classic),
+            "modern" | "modern-best" => Self::defaults(Arch::Modern),
+            _ => return None,
+        };
+        match name {
+            "paper-distorted" => c.augment = Augment::affine(),
+            "classic-best" => {
+                c.augment = Augment::elastic();
+                c.epochs = 30;
+            }
+            "modern-best" => {
+                c.augment = Augment::elastic();
+                c.epochs = 30;
+            }
+            _ => {}
+        }
+        Some(c)
+    }
+
+    /// The names accepted by [`TrainConfig::preset`].
+    pub const PRESETS: [&'static str; 5] = [
+        "paper",
+        "paper-distorted",
+        "classic-best",
+        "modern",
+        "modern-best",
+    ];
+
     /// Checks the combination makes sense.
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 || self.batch == 0 {
@@ -106,6 +142,38 @@ impl TrainConfig {
             return Err(Error::Usage(format!(
                 "--lr must be a positive number, got {}",
                 self.lr
+            )));
+        }
+        // A resumed configuration comes from a file: refuse values that would blow up
+        // (a huge elastic sigma means a huge smoothing kernel).
+        for (name, v) in [
+            ("momentum", self.momentum),
+            ("weight decay", self.weight_decay),
+            ("SDLM mu", self.sdlm_mu),
+        ] {
+            if !v.is_finite() {
+                return Err(Error::Usage(format!("{name} must be finite, got {v}")));
+            }
+        }
+        let augment_ok = match self.augment {
+            Augment::None => true,
+            Augment::Affine {
+                shift,
+                scale,
+                squeeze,
+                shear,
+                rotate,
+            } => [shift, scale, squeeze, shear, rotate]
+                .iter()
+                .all(|v| v.is_finite() && v.abs() <= 100.0),
+            Augment::Elastic { sigma, alpha } => {
+                sigma > 0.0 && sigma <= 28.0 && alpha.is_finite() && alpha.abs() <= 1000.0
+            }
+        };
+        if !augment_ok {
+            return Err(Error::Usage(format!(
+                "distortion parameters out of range: {:?}",
+                self.augment
             )));
         }
         Ok(())
@@ -124,7 +192,10 @@ pub struct EpochMetrics {
     pub test_loss: f64,
     pub test_acc: f64,
     pub test_errors: usize,
+    /// Training time of the epoch (not kept in checkpoints: 0 there).
+    #[serde(default)]
     pub seconds: f64,
+    #[serde(default)]
     pub images_per_sec: f64,
 }
 
@@ -336,9 +407,19 @@ impl Trainer {
         if n == 0 {
             return Err(Error::Data("the training set is empty".into()));
         }
+        for (what, ds) in [("training", train), ("test", test)] {
+            if (ds.rows, ds.cols) != (28, 28) {
+                return Err(Error::Data(format!(
+                    "the {what} images are {}x{}; LeNet-5 takes MNIST's 28x28",
+                    ds.rows, ds.cols
+                )));
+            }
+        }
         let p = self.net.params.len();
         let mut grads = vec![0.0f32; p];
-        let nchunks = self.config.batch.div_ceil(CHUNK);
+        // A batch never holds more than the n images there are: allocate no more chunks
+        // than that (a checkpoint's config is outside input; batch may be huge).
+        let nchunks = self.config.batch.min(n).div_ceil(CHUNK);
         let mut chunks: Vec<ChunkState> = (0..nchunks)
             .map(|_| ChunkState {
                 ws: Workspace::new(self.config.arch, CHUNK),
@@ -481,8 +562,9 @@ impl Trainer {
 
     /// The learning rate of update `step` of epoch `e` (cosine decays per update).
     fn step_lr(&self, e: usize, step: usize, steps_per_epoch: usize) -> f32 {
-        let progress =
-            (e * steps_per_epoch + step) as f64 / (self.config.epochs * steps_per_epoch) as f64;
+        // In f64 (exact below 2^53): a resumed configuration may ask for absurd epochs.
+        let steps = steps_per_epoch as f64;
+        let progress = (e as f64 * steps + step as f64) / (self.config.epochs as f64 * steps);
         self.config.lr * lr_factor(self.config.schedule, e, progress)
     }
 
@@ -530,11 +612,27 @@ fn progress_bar(show: bool, len: u64, epoch: usize, epochs: usize) -> indicatif:
 }
 
 /// Rewrites the JSON-lines metrics log from the full history (atomically), so a
-/// resumed run never duplicates or loses a line.
+/// resumed run never duplicates or loses a line. Checkpoints do not keep timings
+/// (their bytes must not depend on the machine's speed), so the timings of epochs
+/// from before a resume are taken from the existing log when it has them.
 pub fn write_metrics_log(path: &Path, history: &[EpochMetrics]) -> Result<()> {
+    let old: Vec<EpochMetrics> = std::fs::read_to_string(path)
+        .map(|s| {
+            s.lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut s = String::new();
     for m in history {
-        s += &serde_json::to_string(m).expect("metrics serialise");
+        let mut m = m.clone();
+        if m.seconds == 0.0
+            && let Some(o) = old.iter().find(|o| o.epoch == m.epoch)
+        {
+            m.seconds = o.seconds;
+            m.images_per_sec = o.images_per_sec;
+        }
+        s += &serde_json::to_string(&m).expect("metrics serialise");
         s.push('\n');
     }
     checkpoint::write_atomic(path, s.as_bytes())
