@@ -470,6 +470,77 @@ pub fn maxpool2_relu_backward(
     }
 }
 
+/// The modern network's first-layer backward in one sparse pass: max-pool backward
+/// (each 2x2 block's gradient goes to its first maximal element), ReLU backward (only
+/// where that maximum is > 0) and conv1's weight gradient, which therefore needs only
+/// the ≤ 1 in 4 conv1 outputs that receive a gradient:
+/// dw[c][ki][kj] += Σ g · xp[s][y+ki][x+kj], db[c] += Σ g over those outputs (y, x).
+/// a1: [n][6][28][28] (conv1 + ReLU), a2: [n][6][14][14] (pooled), d2: [n][6][14][14],
+/// xp: [n][XP_LEN] → dw: [6][25], db: [6] (accumulated)
+#[inline(always)]
+unsafe fn pool1_relu_conv1_backward_w_g<S: Simd>(
+    n: usize,
+    a1: &[f32],
+    a2: &[f32],
+    d2: &[f32],
+    xp: &[f32],
+    dw: &mut [f32],
+    db: &mut [f32],
+) {
+    assert!(a1.len() >= n * C1_OUT && a2.len() >= n * 1176 && d2.len() >= n * 1176);
+    assert!(xp.len() >= n * XP_LEN && dw.len() >= 150 && db.len() >= 6);
+    for c in 0..6 {
+        // SAFETY: arithmetic only until the loads below.
+        let mut acc = unsafe { [S::zero(); 5] };
+        let mut gsum = 0.0f32;
+        for s in 0..n {
+            let x1 = &a1[s * C1_OUT + c * 784..][..784];
+            let base = (s * 6 + c) * 196;
+            let (m2, g2) = (&a2[base..base + 196], &d2[base..base + 196]);
+            for (q, (&m, &g)) in m2.iter().zip(g2).enumerate() {
+                if m <= 0.0 {
+                    continue;
+                }
+                let (y, x) = (2 * (q / 14), 2 * (q % 14));
+                let (y, x) = if x1[y * 28 + x] == m {
+                    (y, x)
+                } else if x1[y * 28 + x + 1] == m {
+                    (y, x + 1)
+                } else if x1[(y + 1) * 28 + x] == m {
+                    (y + 1, x)
+                } else {
+                    (y + 1, x + 1)
+                };
+                gsum += g;
+                // SAFETY: y ≤ 27, x ≤ 27: the loads read xp[s·XP_LEN + (y+ki)·32 + x + 0..8]
+                // ≤ 31·32 + 34 < XP_LEN; lanes 5..7 (past the 5x5 window) are discarded.
+                unsafe {
+                    let gv = S::splat(g);
+                    let w = xp.as_ptr().add(s * XP_LEN + y * 32 + x);
+                    for (ki, a) in acc.iter_mut().enumerate() {
+                        *a = S::fma(gv, S::load(w.add(ki * 32)), *a);
+                    }
+                }
+            }
+        }
+        for (ki, a) in acc.iter().enumerate() {
+            let mut t = [0.0f32; 8];
+            // SAFETY: t holds 8 floats.
+            unsafe { S::store(t.as_mut_ptr(), *a) };
+            for kj in 0..5 {
+                dw[c * 25 + ki * 5 + kj] += t[kj];
+            }
+        }
+        db[c] += gsum;
+    }
+}
+
+simd_dispatch! {
+    /// Fused max-pool + ReLU + conv1 weight-gradient backward of the modern network:
+    /// a1: [n][6][28][28], a2, d2: [n][6][14][14], xp: [n][XP_LEN] → dw: [6][25], db: [6]
+    pub fn pool1_relu_conv1_backward_w(n: usize, a1: &[f32], a2: &[f32], d2: &[f32], xp: &[f32], dw: &mut [f32], db: &mut [f32]) => pool1_relu_conv1_backward_w_g
+}
+
 // ---------------------------------------------------------------------------------
 // Small dense products for the fully connected layers and conv2's dX.
 
@@ -975,6 +1046,29 @@ mod tests {
         maxpool_backward(c, h, w, &x, &dy, &mut dx0);
         relu_backward(&x, &mut dx0);
         assert_eq!(dx, dx0);
+    }
+
+    #[test]
+    fn fused_pool1_conv1_backward_matches_the_unfused_path() {
+        let n = 2;
+        let xp = rand_vec(n * XP_LEN, 71);
+        let w = rand_vec(150, 72);
+        let b = rand_vec(6, 73);
+        let d2 = rand_vec(n * 1176, 74);
+        both(|name| {
+            let mut a1 = vec![0.0; n * C1_OUT];
+            conv1_forward(n, &xp, &w, &b, &mut a1, Act::Relu);
+            let mut a2 = vec![0.0; n * 1176];
+            maxpool2(n * 6, 28, 28, &a1, &mut a2);
+            let mut d1 = vec![0.0; n * C1_OUT];
+            maxpool2_relu_backward(n * 6, 28, 28, &a1, &a2, &d2, &mut d1);
+            let (mut dw0, mut db0) = (vec![0.5; 150], vec![0.5; 6]);
+            conv1_backward_w(n, &xp, &d1, &mut dw0, &mut db0);
+            let (mut dw, mut db) = (vec![0.5; 150], vec![0.5; 6]);
+            pool1_relu_conv1_backward_w(n, &a1, &a2, &d2, &xp, &mut dw, &mut db);
+            close(&dw, &dw0, 1e-4, name);
+            close(&db, &db0, 1e-4, name);
+        });
     }
 
     #[test]

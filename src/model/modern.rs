@@ -12,9 +12,9 @@ use super::Workspace;
 use super::params::{Layout, split, split_mut};
 use crate::kernels::ConvShape;
 use crate::kernels::fast::Act;
-use crate::kernels::fast::{maxpool2, maxpool2_relu_backward};
+use crate::kernels::fast::{maxpool2, maxpool2_relu_backward, pool1_relu_conv1_backward_w};
 use crate::nn::act::{relu_backward, relu_forward};
-use crate::nn::conv::{c1_backward, c1_forward, c2_backward, c2_forward};
+use crate::nn::conv::{c1_forward, c2_backward, c2_forward};
 use crate::nn::linear::{linear_backward, linear_forward};
 use crate::rng::Rng;
 
@@ -105,7 +105,6 @@ pub fn backward(p: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
         a3,
         a5,
         a6,
-        d1,
         d2,
         d3,
         d4,
@@ -124,8 +123,8 @@ pub fn backward(p: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
     linear_backward(n, 400, 120, a4, w3, d5, gw3, gb3, Some(d4));
     maxpool2_relu_backward(n * 16, 10, 10, a3, a4, d4, d3);
     c2_backward(n, a2, w2, d3, gw2, gb2, Some(d2), c2);
-    maxpool2_relu_backward(n * 6, 28, 28, a1, a2, d2, d1);
-    c1_backward(n, xp, d1, gw1, gb1);
+    // max-pool + ReLU + conv1 dW in one sparse pass (d1 is never formed)
+    pool1_relu_conv1_backward_w(n, a1, a2, d2, xp, gw1, gb1);
 }
 
 /// Input normalisation: pixels in [0, 1] → (x − mean)/std. out: [784]
