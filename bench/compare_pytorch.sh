@@ -6,7 +6,7 @@
 #   bench/compare_pytorch.sh [--quick]
 #
 # Environment: LENET5_DATA (MNIST folder, default ../shared/data/mnist), VENV (default
-# bench/.venv), THREADS (default 2).
+# bench/.venv), THREADS (default 2), ROUNDS (default 2), SKIP_BUILD.
 #
 # What it does:
 #   1. makes a Python venv and installs torch from PyPI (`pip install torch`: the
@@ -47,7 +47,8 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch" 2>/dev/
 fi
 PY="$VENV/bin/python"
 TORCH=$("$PY" -c "import torch; print(torch.__version__)" 2>/dev/null)
-cargo build --release --quiet
+# SKIP_BUILD=1 reuses target/release/lenet5 as it is.
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
 BIN=$ROOT/target/release/lenet5
 
 # run NAME CMD...: runs under /usr/bin/time -v; prints "<images/s> <peak RSS kB>".

@@ -171,6 +171,7 @@ pub fn synthetic(n: usize) -> Dataset {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn row(
     mode: &str,
     what: &str,

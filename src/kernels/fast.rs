@@ -130,6 +130,7 @@ simd_dispatch! {
 /// dw[c][ki][kj] += Σ_{s,oy,ox} dy[s][c][oy][ox] · xp[s][oy+ki][ox+kj];  db[c] += Σ dy[s][c]
 /// xp: [n][XP_LEN], dy: [n][6][28][28] → dw: [6][25], db: [6] (accumulated)
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // kj indexes the accumulators and the x offset
 unsafe fn conv1_backward_w_g<S: Simd>(
     n: usize,
     xp: &[f32],
@@ -548,6 +549,7 @@ simd_dispatch! {
 /// Tiles of 4 rows × 3 vectors of C; the sum over kk runs in order, starting from C
 /// (acc) or 0.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn gemm_g<S: Simd>(
     m: usize,
     k: usize,

@@ -22,6 +22,7 @@ pub const LANES: usize = 8;
 /// An 8-lane `f32` vector back end. Every function is `unsafe`: pointers must be valid
 /// for the lanes read or written (stated at each call site), and the [`Avx2`] functions
 /// may only run on a CPU with AVX2 and FMA.
+#[allow(clippy::missing_safety_doc)] // the contract is stated once, above
 pub trait Simd: Copy + 'static {
     /// The vector type.
     type V: Copy;
