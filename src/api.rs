@@ -135,23 +135,44 @@ impl Model {
 
     /// Recognises one MNIST-style image: 28x28 bytes, white ink (255) on black (0).
     pub fn forward_28x28(&self, pixels: &[u8; 784]) -> Prediction {
-        let mut ws = Workspace::new(self.net.arch, 1);
-        self.net.prepare_input_u8(pixels, &mut ws, 0);
-        self.run(&mut ws, 1).remove(0)
+        // One workspace per thread and architecture, reused across calls.
+        thread_local! {
+            static WS: std::cell::RefCell<Vec<Workspace>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        WS.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            let arch = self.net.arch;
+            let ws = match cache.iter().position(|w| w.arch == arch) {
+                Some(i) => &mut cache[i],
+                None => {
+                    cache.push(Workspace::new(arch, 1));
+                    cache.last_mut().expect("just pushed")
+                }
+            };
+            self.net.prepare_input_u8(pixels, ws, 0);
+            self.run(ws, 1).remove(0)
+        })
     }
 
-    /// Recognises many MNIST-style images (batched; same results as one by one).
+    /// Recognises many MNIST-style images (batched, chunks spread over the rayon
+    /// threads; same results as one by one).
     pub fn forward_batch_28x28(&self, images: &[[u8; 784]]) -> Vec<Prediction> {
-        const CHUNK: usize = 64;
-        let mut ws = Workspace::new(self.net.arch, CHUNK.min(images.len().max(1)));
-        let mut out = Vec::with_capacity(images.len());
-        for chunk in images.chunks(CHUNK) {
-            for (s, img) in chunk.iter().enumerate() {
-                self.net.prepare_input_u8(img, &mut ws, s);
-            }
-            out.extend(self.run(&mut ws, chunk.len()));
-        }
-        out
+        use rayon::prelude::*;
+        const CHUNK: usize = 32;
+        let cap = CHUNK.min(images.len().max(1));
+        let parts: Vec<Vec<Prediction>> = images
+            .par_chunks(CHUNK)
+            .map_init(
+                || Workspace::new(self.net.arch, cap),
+                |ws, chunk| {
+                    for (s, img) in chunk.iter().enumerate() {
+                        self.net.prepare_input_u8(img, ws, s);
+                    }
+                    self.run(ws, chunk.len())
+                },
+            )
+            .collect();
+        parts.into_iter().flatten().collect()
     }
 
     /// The prediction and every layer's activations for one 28x28 image.

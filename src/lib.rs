@@ -65,6 +65,7 @@
 //! * [`model`], [`nn`], [`kernels`]: the two networks, their layers, the GEMM calls;
 //! * [`train`]: optimisers, the training loop, checkpoints.
 pub mod api;
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod export;

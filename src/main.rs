@@ -225,6 +225,37 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "classic")]
         arch: ArchArg,
     },
+    /// Speed: training and inference images/s, GFLOP/s and fraction of peak on a
+    /// fixed synthetic workload (see the `bench` module docs).
+    Bench {
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Images per training measurement.
+        #[arg(long, default_value_t = 12_800)]
+        train_images: usize,
+        /// Images per inference measurement.
+        #[arg(long, default_value_t = 10_000)]
+        infer_images: usize,
+        /// Only this architecture (default: both).
+        #[arg(long, value_enum)]
+        arch: Option<ArchArg>,
+        /// Training batch sizes (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "1,64,256")]
+        train_batches: Vec<usize>,
+        /// Inference batch sizes (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "1,64,1000")]
+        infer_batches: Vec<usize>,
+        /// Skip the per-kernel timings.
+        #[arg(long)]
+        no_kernels: bool,
+        /// Run only this part: train, infer or kernels.
+        #[arg(long, value_parser = ["train", "infer", "kernels"])]
+        only: Option<String>,
+        /// Print JSON (one object: machine and rows) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Recognise the digit in image files (PNG, JPEG, BMP, PGM), folders of them, or `-` (stdin).
     Predict(PredictArgs),
     /// Export a checkpoint as ONNX (input: [N,1,28,28] white-on-black 0..1; see README).
@@ -298,6 +329,44 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Serve { model, addr } => lenet5::serve::run(&model, addr),
         Cmd::Summary { arch } => {
             print!("{}", summary::render(arch.into()));
+            Ok(())
+        }
+        Cmd::Bench {
+            threads: t,
+            train_images,
+            infer_images,
+            arch,
+            train_batches,
+            infer_batches,
+            no_kernels,
+            only,
+            json,
+        } => {
+            let part = |p: &str| only.as_deref().is_none_or(|o| o == p);
+            let cfg = lenet5::bench::BenchConfig {
+                threads: threads(t),
+                train_images,
+                infer_images,
+                archs: arch.map_or(vec![Arch::Modern, Arch::Classic], |a| vec![a.into()]),
+                train_batches: if part("train") { train_batches } else { vec![] },
+                infer_batches: if part("infer") { infer_batches } else { vec![] },
+                kernels: !no_kernels && part("kernels"),
+            };
+            let m = lenet5::bench::machine();
+            let rows = lenet5::bench::run(&cfg, |r| {
+                if !json {
+                    eprintln!(
+                        "{} {} batch {}: {:.0} images/s",
+                        r.mode, r.what, r.batch, r.images_per_sec
+                    )
+                }
+            })?;
+            if json {
+                let v = serde_json::json!({ "machine": m, "rows": rows });
+                println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+            } else {
+                print!("{}", lenet5::bench::render(&rows, &m));
+            }
             Ok(())
         }
         Cmd::Download { data, mirror } => {

@@ -3,6 +3,13 @@
 //! im2col / col2im for the 5x5 convolutions.
 //!
 //! All matrices are row-major, contiguous.
+//!
+//! [`fast`] holds the kernels the networks run (SIMD, dispatched at run time through
+//! [`simd`]); the `matrixmultiply` wrappers and im2col / col2im below are the simple
+//! path they are tested against.
+
+pub mod fast;
+pub mod simd;
 
 /// `c[m×n] (+)= a[m×k] · b[k×n]`. With `acc` false, `c` is overwritten.
 pub fn gemm_nn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool) {

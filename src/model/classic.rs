@@ -15,8 +15,9 @@
 use super::Workspace;
 use super::params::{Layout, split, split_mut};
 use crate::kernels::ConvShape;
+use crate::kernels::fast::Act;
 use crate::nn::act::{tanh_backward, tanh_forward};
-use crate::nn::conv::{conv_backward, conv_forward, mask_grad};
+use crate::nn::conv::{c1_backward, c1_forward, c2_backward, c2_forward, conv_backward, mask_grad};
 use crate::nn::linear::{linear_backward, linear_forward};
 use crate::nn::pool::{subsample_backward, subsample_forward};
 use crate::nn::rbf::{rbf_backward, rbf_forward};
@@ -140,17 +141,18 @@ pub fn init(seed: u64) -> Vec<f32> {
 /// in the workspace and the RBF distances in `ws.a7` ([n, 10]).
 pub fn forward(p: &[f32], centres: &[f32], ws: &mut Workspace, n: usize) {
     let [c1w, c1b, s2w, s2b, c3w, c3b, s4w, s4b, c5w, c5b, f6w, f6b] = split(p, ws.lens12);
-    for s in 0..n {
-        conv_forward(
-            &C1,
-            &ws.a0[s * 1024..],
-            c1w,
-            c1b,
-            &mut ws.a1[s * 4704..],
-            &mut ws.col,
-        );
-    }
-    tanh_forward(&mut ws.a1[..n * 4704]);
+    // C1: [n,32,32] → f(conv + b) → [n,6,28,28]
+    c1_forward(
+        n,
+        32,
+        0,
+        &ws.a0,
+        c1w,
+        c1b,
+        &mut ws.xp,
+        &mut ws.a1,
+        Act::Tanh,
+    );
     for s in 0..n {
         subsample_forward(
             6,
@@ -163,17 +165,8 @@ pub fn forward(p: &[f32], centres: &[f32], ws: &mut Workspace, n: usize) {
         );
     }
     tanh_forward(&mut ws.a2[..n * 1176]);
-    for s in 0..n {
-        conv_forward(
-            &C3,
-            &ws.a2[s * 1176..],
-            c3w,
-            c3b,
-            &mut ws.a3[s * 1600..],
-            &mut ws.col,
-        );
-    }
-    tanh_forward(&mut ws.a3[..n * 1600]);
+    // C3: [n,6,14,14] → f(conv + b) → [n,16,10,10] (absent connections have weight 0)
+    c2_forward(n, &ws.a2, c3w, c3b, &mut ws.a3, &mut ws.c2, Act::Tanh);
     for s in 0..n {
         subsample_forward(
             16,
@@ -219,7 +212,6 @@ pub fn backward(
         gf6b,
     ] = split_mut(g, ws.lens12);
     let Workspace {
-        a0,
         a1,
         a2,
         a3,
@@ -233,8 +225,8 @@ pub fn backward(
         d5,
         d6,
         d7,
-        col,
-        dcol,
+        xp,
+        c2,
         ..
     } = ws;
     rbf_backward(n, a6, centres, d7, d6);
@@ -258,20 +250,7 @@ pub fn backward(
         );
     }
     tanh_backward(&a3[..n * 1600], &mut d3[..n * 1600], false);
-    for s in 0..n {
-        conv_backward(
-            &C3,
-            &a2[s * 1176..],
-            c3w,
-            &d3[s * 1600..],
-            gc3w,
-            gc3b,
-            Some(&mut d2[s * 1176..]),
-            col,
-            dcol,
-            true,
-        );
-    }
+    c2_backward(n, a2, c3w, d3, gc3w, gc3b, Some(d2), c2);
     mask_grad(gc3w, mask);
     tanh_backward(&a2[..n * 1176], &mut d2[..n * 1176], false);
     for s in 0..n {
@@ -289,20 +268,7 @@ pub fn backward(
         );
     }
     tanh_backward(&a1[..n * 4704], &mut d1[..n * 4704], false);
-    for s in 0..n {
-        conv_backward(
-            &C1,
-            &a0[s * 1024..],
-            &[],
-            &d1[s * 4704..],
-            gc1w,
-            gc1b,
-            None,
-            col,
-            dcol,
-            true,
-        );
-    }
+    c1_backward(n, xp, d1, gc1w, gc1b);
 }
 
 /// The diagonal Gauss-Newton second derivatives of the MAP loss with respect to every

@@ -9,6 +9,7 @@ pub mod modern;
 pub mod params;
 pub mod summary;
 
+use crate::nn::conv::{C2Scratch, c1_scratch_len};
 use crate::nn::loss::{map_loss, softmax, softmax_ce};
 use crate::nn::rbf;
 use params::Layout;
@@ -65,6 +66,8 @@ impl std::fmt::Display for Arch {
 /// `aK` is the output of stage K (after its activation), `dK` its gradient:
 /// a0 input, a1 C1, a2 S2, a3 C3, a4 S4, a5 C5, a6 F6, a7 output (10).
 pub struct Workspace {
+    /// The network it is laid out for.
+    pub arch: Arch,
     /// Images this workspace can hold.
     pub cap: usize,
     pub a0: Vec<f32>,
@@ -82,9 +85,14 @@ pub struct Workspace {
     pub d5: Vec<f32>,
     pub d6: Vec<f32>,
     pub d7: Vec<f32>,
-    /// im2col scratch and its gradient: [cin·25, ho·wo], the larger of the two convs.
+    /// im2col scratch and its gradient for the reference conv path (the SDLM
+    /// curvature pass): [cin·25, ho·wo], the larger of the two convs.
     pub col: Vec<f32>,
     pub dcol: Vec<f32>,
+    /// The padded C1 input of every image: [cap][XP_LEN] (kept for C1's backward pass).
+    pub xp: Vec<f32>,
+    /// Scratch of the C3 / conv2 layer.
+    pub c2: C2Scratch,
     pub(crate) lens12: [usize; 12],
     pub(crate) lens10: [usize; 10],
 }
@@ -98,6 +106,7 @@ impl Workspace {
             Arch::Modern => ([0; 12], modern::layout().lens()),
         };
         Workspace {
+            arch,
             cap,
             a0: v(arch.input_len()),
             a1: v(6 * 28 * 28),
@@ -116,6 +125,8 @@ impl Workspace {
             d7: v(10),
             col: vec![0.0; 25 * 784],
             dcol: vec![0.0; 25 * 784],
+            xp: vec![0.0; c1_scratch_len(cap)],
+            c2: C2Scratch::new(cap),
             lens12,
             lens10,
         }

@@ -11,10 +11,11 @@
 use super::Workspace;
 use super::params::{Layout, split, split_mut};
 use crate::kernels::ConvShape;
+use crate::kernels::fast::Act;
+use crate::kernels::fast::{maxpool2, maxpool2_relu_backward, pool1_relu_conv1_backward_w};
 use crate::nn::act::{relu_backward, relu_forward};
-use crate::nn::conv::{conv_backward, conv_forward};
+use crate::nn::conv::{c1_forward, c2_backward, c2_forward};
 use crate::nn::linear::{linear_backward, linear_forward};
-use crate::nn::pool::{maxpool_backward, maxpool_forward};
 use crate::rng::Rng;
 
 /// conv1: 1 → 6 maps, 28x28 → 28x28 ('same' padding).
@@ -81,34 +82,12 @@ pub fn init(seed: u64) -> Vec<f32> {
 /// Forward for the `n` images in `ws.a0` ([n, 784]); logits in `ws.a7` ([n, 10]).
 pub fn forward(p: &[f32], ws: &mut Workspace, n: usize) {
     let [w1, b1, w2, b2, w3, b3, w4, b4, w5, b5] = split(p, ws.lens10);
-    for s in 0..n {
-        conv_forward(
-            &CONV1,
-            &ws.a0[s * 784..],
-            w1,
-            b1,
-            &mut ws.a1[s * 4704..],
-            &mut ws.col,
-        );
-    }
-    relu_forward(&mut ws.a1[..n * 4704]);
-    for s in 0..n {
-        maxpool_forward(6, 28, 28, &ws.a1[s * 4704..], &mut ws.a2[s * 1176..]);
-    }
-    for s in 0..n {
-        conv_forward(
-            &CONV2,
-            &ws.a2[s * 1176..],
-            w2,
-            b2,
-            &mut ws.a3[s * 1600..],
-            &mut ws.col,
-        );
-    }
-    relu_forward(&mut ws.a3[..n * 1600]);
-    for s in 0..n {
-        maxpool_forward(16, 10, 10, &ws.a3[s * 1600..], &mut ws.a4[s * 400..]);
-    }
+    // [n,784] → pad 2 → conv1 + ReLU → [n,6,28,28]
+    c1_forward(n, 28, 2, &ws.a0, w1, b1, &mut ws.xp, &mut ws.a1, Act::Relu);
+    maxpool2(n * 6, 28, 28, &ws.a1, &mut ws.a2);
+    // [n,6,14,14] → conv2 + ReLU → [n,16,10,10]
+    c2_forward(n, &ws.a2, w2, b2, &mut ws.a3, &mut ws.c2, Act::Relu);
+    maxpool2(n * 16, 10, 10, &ws.a3, &mut ws.a4);
     linear_forward(n, 400, 120, &ws.a4, w3, b3, &mut ws.a5);
     relu_forward(&mut ws.a5[..n * 120]);
     linear_forward(n, 120, 84, &ws.a5, w4, b4, &mut ws.a6);
@@ -121,22 +100,20 @@ pub fn backward(p: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
     let [_, _, w2, _, w3, _, w4, _, w5, _] = split(p, ws.lens10);
     let [gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4, gw5, gb5] = split_mut(g, ws.lens10);
     let Workspace {
-        a0,
         a1,
         a2,
         a3,
-        a4,
         a5,
         a6,
-        d1,
         d2,
         d3,
         d4,
         d5,
         d6,
         d7,
-        col,
-        dcol,
+        xp,
+        c2,
+        a4,
         ..
     } = ws;
     linear_backward(n, 84, 10, a6, w5, d7, gw5, gb5, Some(d6));
@@ -144,56 +121,10 @@ pub fn backward(p: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
     linear_backward(n, 120, 84, a5, w4, d6, gw4, gb4, Some(d5));
     relu_backward(&a5[..n * 120], &mut d5[..n * 120]);
     linear_backward(n, 400, 120, a4, w3, d5, gw3, gb3, Some(d4));
-    for s in 0..n {
-        maxpool_backward(
-            16,
-            10,
-            10,
-            &a3[s * 1600..],
-            &d4[s * 400..],
-            &mut d3[s * 1600..],
-        );
-    }
-    relu_backward(&a3[..n * 1600], &mut d3[..n * 1600]);
-    for s in 0..n {
-        conv_backward(
-            &CONV2,
-            &a2[s * 1176..],
-            w2,
-            &d3[s * 1600..],
-            gw2,
-            gb2,
-            Some(&mut d2[s * 1176..]),
-            col,
-            dcol,
-            true,
-        );
-    }
-    for s in 0..n {
-        maxpool_backward(
-            6,
-            28,
-            28,
-            &a1[s * 4704..],
-            &d2[s * 1176..],
-            &mut d1[s * 4704..],
-        );
-    }
-    relu_backward(&a1[..n * 4704], &mut d1[..n * 4704]);
-    for s in 0..n {
-        conv_backward(
-            &CONV1,
-            &a0[s * 784..],
-            &[],
-            &d1[s * 4704..],
-            gw1,
-            gb1,
-            None,
-            col,
-            dcol,
-            true,
-        );
-    }
+    maxpool2_relu_backward(n * 16, 10, 10, a3, a4, d4, d3);
+    c2_backward(n, a2, w2, d3, gw2, gb2, Some(d2), c2);
+    // max-pool + ReLU + conv1 dW in one sparse pass (d1 is never formed)
+    pool1_relu_conv1_backward_w(n, a1, a2, d2, xp, gw1, gb1);
 }
 
 /// Input normalisation: pixels in `[0, 1]` → `(x − mean)/std`. `out: [784]`

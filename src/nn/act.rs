@@ -1,16 +1,17 @@
 //! Activations, applied in place. Their backward passes use the *output* y, so the
 //! pre-activation never needs to be stored.
 
+use crate::kernels::fast::{Act, activate};
+
 /// Amplitude A of the paper's squashing function f(a) = A·tanh(S·a).
 pub const TANH_A: f32 = 1.7159;
 /// Slope S of the squashing function.
 pub const TANH_S: f32 = 2.0 / 3.0;
 
-/// y = A·tanh(S·a), in place.
+/// y = A·tanh(S·a), in place (a rational approximation of tanh, within a few ulp:
+/// see [`crate::kernels::simd::scaled_tanh`]).
 pub fn tanh_forward(a: &mut [f32]) {
-    for v in a {
-        *v = TANH_A * (TANH_S * *v).tanh();
-    }
+    activate(a, Act::Tanh);
 }
 
 /// f'(a) from y = f(a): A·S·(1 − tanh²) = (S/A)·(A² − y²).
@@ -29,9 +30,7 @@ pub fn tanh_backward(y: &[f32], d: &mut [f32], square: bool) {
 
 /// ReLU in place.
 pub fn relu_forward(a: &mut [f32]) {
-    for v in a {
-        *v = v.max(0.0);
-    }
+    activate(a, Act::Relu);
 }
 
 /// `d ← d · [y > 0]`.

@@ -1,6 +1,6 @@
 //! Fully connected layer (C5 seen as 400→120, F6, the modern FCs).
 
-use crate::kernels::{gemm_nn, gemm_nt, gemm_tn};
+use crate::kernels::fast::{dense_forward, gemm};
 
 /// Forward for a batch: `y = x · wᵀ + b`.
 /// `x: [n, din], w: [dout, din], b: [dout] → y: [n, dout]`
@@ -13,10 +13,8 @@ pub fn linear_forward(
     b: &[f32],
     y: &mut [f32],
 ) {
-    for row in y[..n * dout].chunks_exact_mut(dout) {
-        row.copy_from_slice(&b[..dout]);
-    }
-    gemm_nt(n, din, dout, x, w, y, true);
+    // y[s][o] = b[o] + x[s]·w[o]: one dot product per output.
+    dense_forward(n, din, dout, x, w, b, y);
 }
 
 /// Backward for a batch: accumulates `dw += dyᵀ · x`, `db += Σₙ dy`; overwrites
@@ -39,9 +37,11 @@ pub fn linear_backward(
             *g += d;
         }
     }
-    gemm_tn(dout, n, din, dy, x, dw, true);
+    // dw[o][i] += Σ_s dy[s][o] · x[s][i]   (A = dyᵀ through its strides)
+    gemm(dout, n, din, dy, 1, dout, x, din, dw, din, true);
     if let Some(dx) = dx {
-        gemm_nn(n, dout, din, dy, w, dx, false);
+        // dx[s][i] = Σ_o dy[s][o] · w[o][i]
+        gemm(n, dout, din, dy, dout, 1, w, din, dx, din, false);
     }
 }
 

@@ -14,13 +14,19 @@ pub fn subsample_forward(
     y: &mut [f32],
 ) {
     let (ho, wo) = (h / 2, w / 2);
-    for c in 0..ch {
-        let xc = &x[c * h * w..];
-        for i in 0..ho {
-            let (r0, r1) = (&xc[2 * i * w..], &xc[(2 * i + 1) * w..]);
-            for j in 0..wo {
-                let s = r0[2 * j] + r0[2 * j + 1] + r1[2 * j] + r1[2 * j + 1];
-                y[(c * ho + i) * wo + j] = coef[c] * s + bias[c];
+    let planes = x[..ch * h * w]
+        .chunks_exact(h * w)
+        .zip(y[..ch * ho * wo].chunks_exact_mut(ho * wo));
+    for (c, (xc, yc)) in planes.enumerate() {
+        let (k, b) = (coef[c], bias[c]);
+        for (xr, yr) in xc.chunks_exact(2 * w).zip(yc.chunks_exact_mut(wo)) {
+            let (r0, r1) = xr.split_at(w);
+            for ((o, a), d) in yr
+                .iter_mut()
+                .zip(r0.chunks_exact(2))
+                .zip(r1.chunks_exact(2))
+            {
+                *o = k * (a[0] + a[1] + d[0] + d[1]) + b;
             }
         }
     }
@@ -44,14 +50,15 @@ pub fn subsample_backward(
     square: bool,
 ) {
     let (ho, wo) = (h / 2, w / 2);
-    for c in 0..ch {
-        let xc = &x[c * h * w..];
+    let planes = x[..ch * h * w]
+        .chunks_exact(h * w)
+        .zip(dy[..ch * ho * wo].chunks_exact(ho * wo));
+    for (c, (xc, gyc)) in planes.enumerate() {
         let (mut gc, mut gb) = (0.0f32, 0.0f32);
-        for i in 0..ho {
-            let (r0, r1) = (&xc[2 * i * w..], &xc[(2 * i + 1) * w..]);
-            for j in 0..wo {
-                let s = r0[2 * j] + r0[2 * j + 1] + r1[2 * j] + r1[2 * j + 1];
-                let g = dy[(c * ho + i) * wo + j];
+        for (xr, gr) in xc.chunks_exact(2 * w).zip(gyc.chunks_exact(wo)) {
+            let (r0, r1) = xr.split_at(w);
+            for ((&g, a), d) in gr.iter().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+                let s = a[0] + a[1] + d[0] + d[1];
                 gc += g * if square { s * s } else { s };
                 gb += g;
             }
@@ -60,11 +67,21 @@ pub fn subsample_backward(
         dbias[c] += gb;
     }
     if let Some(dx) = dx {
-        for c in 0..ch {
+        let planes = dx[..ch * h * w]
+            .chunks_exact_mut(h * w)
+            .zip(dy[..ch * ho * wo].chunks_exact(ho * wo));
+        for (c, (dxc, gyc)) in planes.enumerate() {
             let k = if square { coef[c] * coef[c] } else { coef[c] };
-            for y in 0..h {
-                for x in 0..w {
-                    dx[(c * h + y) * w + x] = k * dy[(c * ho + y / 2) * wo + x / 2];
+            for (dr, gr) in dxc.chunks_exact_mut(2 * w).zip(gyc.chunks_exact(wo)) {
+                let (r0, r1) = dr.split_at_mut(w);
+                for ((&g, a), d) in gr
+                    .iter()
+                    .zip(r0.chunks_exact_mut(2))
+                    .zip(r1.chunks_exact_mut(2))
+                {
+                    let v = k * g;
+                    a.fill(v);
+                    d.fill(v);
                 }
             }
         }

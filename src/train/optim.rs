@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::kernels::fast::{sdlm_update, sgd_update};
+
 /// Which optimiser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -128,16 +130,11 @@ impl OptimState {
         weight_decay: f32,
     ) {
         match self {
-            OptimState::Sdlm { step } => {
-                for ((p, &gk), &s) in params.iter_mut().zip(g).zip(step.iter()) {
-                    *p -= s * gk;
-                }
-            }
+            // p −= step ⊙ g (vectorised; same arithmetic as the formula)
+            OptimState::Sdlm { step } => sdlm_update(params, g, step),
+            // v ← μv + g + λp; p ← p − lr·v
             OptimState::Sgd { velocity } => {
-                for ((p, &gk), v) in params.iter_mut().zip(g).zip(velocity.iter_mut()) {
-                    *v = momentum * *v + gk + weight_decay * *p;
-                    *p -= lr * *v;
-                }
+                sgd_update(params, g, velocity, lr, momentum, weight_decay)
             }
             OptimState::Adam { m, v, t } => {
                 let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
