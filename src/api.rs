@@ -135,20 +135,7 @@ impl Model {
 
     /// Recognises one MNIST-style image: 28x28 bytes, white ink (255) on black (0).
     pub fn forward_28x28(&self, pixels: &[u8; 784]) -> Prediction {
-        // One workspace per thread and architecture, reused across calls.
-        thread_local! {
-            static WS: std::cell::RefCell<Vec<Workspace>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        WS.with(|cell| {
-            let mut cache = cell.borrow_mut();
-            let arch = self.net.arch;
-            let ws = match cache.iter().position(|w| w.arch == arch) {
-                Some(i) => &mut cache[i],
-                None => {
-                    cache.push(Workspace::new(arch, 1));
-                    cache.last_mut().expect("just pushed")
-                }
-            };
+        with_workspace(self.net.arch, 1, |ws| {
             self.net.prepare_input_u8(pixels, ws, 0);
             self.run(ws, 1).remove(0)
         })
@@ -162,15 +149,14 @@ impl Model {
         let cap = CHUNK.min(images.len().max(1));
         let parts: Vec<Vec<Prediction>> = images
             .par_chunks(CHUNK)
-            .map_init(
-                || Workspace::new(self.net.arch, cap),
-                |ws, chunk| {
+            .map(|chunk| {
+                with_workspace(self.net.arch, cap, |ws| {
                     for (s, img) in chunk.iter().enumerate() {
                         self.net.prepare_input_u8(img, ws, s);
                     }
                     self.run(ws, chunk.len())
-                },
-            )
+                })
+            })
             .collect();
         parts.into_iter().flatten().collect()
     }
@@ -217,6 +203,27 @@ impl Model {
             .try_into()
             .map_err(|_| Error::Usage(format!("expected 784 pixels (28x28), got {}", bytes.len())))
     }
+}
+
+/// Runs `f` on this thread's workspace for `arch` holding at least `cap` images, made
+/// once and reused by every later call: a fresh workspace per call costs more than the
+/// forward pass at small batches (a 32-image one is over a megabyte of zeroed pages).
+fn with_workspace<R>(arch: Arch, cap: usize, f: impl FnOnce(&mut Workspace) -> R) -> R {
+    thread_local! {
+        static WS: std::cell::RefCell<Vec<Workspace>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    WS.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        let i = match cache.iter().position(|w| w.arch == arch && w.cap >= cap) {
+            Some(i) => i,
+            None => {
+                cache.retain(|w| w.arch != arch);
+                cache.push(Workspace::new(arch, cap));
+                cache.len() - 1
+            }
+        };
+        f(&mut cache[i])
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@ use lenet5::train::{Checkpoint, TrainConfig, checkpoint};
 use proptest::prelude::*;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
-use sha2::{Digest, Sha256};
 
 const NAME: &str = "model-under-test.safetensors";
 
@@ -104,26 +103,12 @@ type Tensors = BTreeMap<String, (Vec<usize>, Vec<u8>)>;
 
 /// The checksum lenet5 writes (SHA-256 over sorted tensors and metadata).
 fn checksum(tensors: &Tensors, meta: &HashMap<String, String>) -> String {
-    let mut h = Sha256::new();
-    for (name, (shape, data)) in tensors {
-        h.update(name.as_bytes());
-        h.update([0]);
-        for d in shape {
-            h.update((*d as u64).to_le_bytes());
-        }
-        h.update(data);
-    }
-    let sorted: BTreeMap<_, _> = meta
-        .iter()
-        .filter(|(k, _)| k.as_str() != "sha256")
-        .collect();
-    for (k, v) in sorted {
-        h.update(k.as_bytes());
-        h.update([0]);
-        h.update(v.as_bytes());
-        h.update([0]);
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    lenet5::train::checkpoint::checksum(
+        tensors
+            .iter()
+            .map(|(n, (s, d))| (n.as_str(), s.as_slice(), d.as_slice())),
+        meta,
+    )
 }
 
 fn open(bytes: &[u8]) -> (Tensors, HashMap<String, String>) {

@@ -18,7 +18,6 @@ use lenet5::model::{Arch, Network};
 use lenet5::train::{Trainer, checkpoint};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
-use sha2::{Digest, Sha256};
 
 /// The name every error message must carry.
 pub const NAME: &str = "fuzz-input.bin";
@@ -103,32 +102,18 @@ pub fn check_idx_gzip(data: &[u8]) {
     }
 }
 
-/// The checkpoint checksum, as `lenet5::train::checkpoint` computes it (kept in step by
-/// hand; the seed generator's round trip through `checkpoint::from_bytes` proves it).
+/// The checkpoint checksum (`lenet5::train::checkpoint::checksum`) of a name-sorted
+/// tensor map.
 pub fn checksum(
     tensors: &BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>,
     meta: &HashMap<String, String>,
 ) -> String {
-    let mut h = Sha256::new();
-    for (name, (_, shape, data)) in tensors {
-        h.update(name.as_bytes());
-        h.update([0]);
-        for d in shape {
-            h.update((*d as u64).to_le_bytes());
-        }
-        h.update(data);
-    }
-    let sorted: BTreeMap<_, _> = meta
-        .iter()
-        .filter(|(k, _)| k.as_str() != "sha256")
-        .collect();
-    for (k, v) in sorted {
-        h.update(k.as_bytes());
-        h.update([0]);
-        h.update(v.as_bytes());
-        h.update([0]);
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    lenet5::train::checkpoint::checksum(
+        tensors
+            .iter()
+            .map(|(n, (_, s, d))| (n.as_str(), s.as_slice(), d.as_slice())),
+        meta,
+    )
 }
 
 /// Safetensors bytes from tensors and metadata, with a correct `sha256` entry.

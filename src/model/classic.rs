@@ -15,7 +15,7 @@
 use super::Workspace;
 use super::params::{Layout, split, split_mut};
 use crate::kernels::ConvShape;
-use crate::kernels::fast::Act;
+use crate::kernels::fast::{Act, dense_backward_sdlm, sdlm_update};
 use crate::nn::act::{tanh_backward, tanh_forward};
 use crate::nn::conv::{c1_backward, c1_forward, c2_backward, c2_forward, conv_backward, mask_grad};
 use crate::nn::linear::{linear_backward, linear_forward};
@@ -196,45 +196,79 @@ pub fn backward(
     n: usize,
     g: &mut [f32],
 ) {
-    let [_, _, s2w, _, c3w, _, s4w, _, c5w, _, f6w, _] = split(p, ws.lens12);
-    let [
-        gc1w,
-        gc1b,
-        gs2w,
-        gs2b,
-        gc3w,
-        gc3b,
-        gs4w,
-        gs4b,
-        gc5w,
-        gc5b,
-        gf6w,
-        gf6b,
-    ] = split_mut(g, ws.lens12);
+    let [_, _, _, _, _, _, _, _, c5w, _, f6w, _] = split(p, ws.lens12);
+    let [_, _, _, _, _, _, _, _, gc5w, gc5b, gf6w, gf6b] = split_mut(g, ws.lens12);
+    backward_rbf(centres, ws, n);
     let Workspace {
-        a1,
-        a2,
-        a3,
-        a4,
-        a5,
-        a6,
-        d1,
-        d2,
-        d3,
-        d4,
-        d5,
-        d6,
-        d7,
-        xp,
-        c2,
-        ..
+        a4, a5, d4, d5, d6, ..
     } = ws;
-    rbf_backward(n, a6, centres, d7, d6);
-    tanh_backward(&a6[..n * 84], &mut d6[..n * 84], false);
+    // F6: [n,120] → [n,84];  C5 (a full connection here): [n,400] → [n,120]
     linear_backward(n, 120, 84, a5, f6w, d6, gf6w, gf6b, Some(d5));
     tanh_backward(&a5[..n * 120], &mut d5[..n * 120], false);
     linear_backward(n, 400, 120, a4, c5w, d5, gc5w, gc5b, Some(d4));
     tanh_backward(&a4[..n * 400], &mut d4[..n * 400], false);
+    backward_convs(p, mask, ws, n, &mut g[..CONV_PARAMS]);
+}
+
+/// Parameters of C1, S2, C3 and S4: the first entries of the layout.
+const CONV_PARAMS: usize = 150 + 6 + 6 + 6 + 2400 + 16 + 16 + 16;
+
+/// The paper's per-pattern SDLM update for the image whose forward pass is in `ws`
+/// (n = 1): `p −= step ⊙ ∂E/∂p`. F6 and C5 (58,000 of the 60,000 parameters) are
+/// updated as their gradients appear, in one sweep over their weights
+/// ([`dense_backward_sdlm`]); the conv layers' gradients go through `g[..CONV_PARAMS]`.
+/// Bit-identical to [`backward`] into a zeroed `g` followed by
+/// [`crate::kernels::fast::sdlm_update`] (a test checks it), at half the memory traffic.
+pub fn sdlm_step(
+    p: &mut [f32],
+    step: &[f32],
+    centres: &[f32],
+    mask: &[f32],
+    ws: &mut Workspace,
+    g: &mut [f32],
+) {
+    backward_rbf(centres, ws, 1);
+    {
+        let [_, _, _, _, _, _, _, _, c5w, c5b, f6w, f6b] = split_mut(p, ws.lens12);
+        let [_, _, _, _, _, _, _, _, sc5w, sc5b, sf6w, sf6b] = split(step, ws.lens12);
+        let Workspace {
+            a4, a5, d4, d5, d6, ..
+        } = ws;
+        dense_backward_sdlm(120, 84, a5, d6, f6w, f6b, sf6w, sf6b, d5);
+        tanh_backward(&a5[..120], &mut d5[..120], false);
+        dense_backward_sdlm(400, 120, a4, d5, c5w, c5b, sc5w, sc5b, d4);
+        tanh_backward(&a4[..400], &mut d4[..400], false);
+    }
+    let g = &mut g[..CONV_PARAMS];
+    g.fill(0.0);
+    backward_convs(p, mask, ws, 1, g);
+    sdlm_update(&mut p[..CONV_PARAMS], g, &step[..CONV_PARAMS]);
+}
+
+/// `ws.d7` → `ws.d6`: through the RBF and F6's squashing function.
+fn backward_rbf(centres: &[f32], ws: &mut Workspace, n: usize) {
+    let Workspace { a6, d6, d7, .. } = ws;
+    rbf_backward(n, a6, centres, d7, d6);
+    tanh_backward(&a6[..n * 84], &mut d6[..n * 84], false);
+}
+
+/// `ws.d4` (dE/d S4 outputs, after the squashing) → gradients of S4, C3, S2 and C1
+/// into `g` ([`CONV_PARAMS`], laid out like the start of the parameters).
+fn backward_convs(p: &[f32], mask: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
+    let [_, _, s2w, _, c3w, _, s4w, _] = split(p, conv_lens(ws));
+    let [gc1w, gc1b, gs2w, gs2b, gc3w, gc3b, gs4w, gs4b] = split_mut(g, conv_lens(ws));
+    let Workspace {
+        a1,
+        a2,
+        a3,
+        d1,
+        d2,
+        d3,
+        d4,
+        xp,
+        c2,
+        ..
+    } = ws;
     for s in 0..n {
         subsample_backward(
             16,
@@ -269,6 +303,11 @@ pub fn backward(
     }
     tanh_backward(&a1[..n * 4704], &mut d1[..n * 4704], false);
     c1_backward(n, xp, d1, gc1w, gc1b);
+}
+
+/// The lengths of the first eight tensors (C1 … S4).
+fn conv_lens(ws: &Workspace) -> [usize; 8] {
+    std::array::from_fn(|i| ws.lens12[i])
 }
 
 /// The diagonal Gauss-Newton second derivatives of the MAP loss with respect to every

@@ -228,6 +228,15 @@ impl Network {
         }
     }
 
+    /// One per-pattern SDLM update (classic network, one image, after
+    /// [`Network::forward`] and [`Network::loss`]): `params −= step ⊙ gradient`, with
+    /// the fully connected layers updated as their gradients appear (see
+    /// [`classic::sdlm_step`]). `g` is scratch space of at least the parameter count.
+    pub fn sdlm_step(&mut self, ws: &mut Workspace, step: &[f32], g: &mut [f32]) {
+        assert_eq!(self.arch, Arch::Classic, "SDLM trains the classic network");
+        classic::sdlm_step(&mut self.params, step, &self.centres, &self.mask, ws, g);
+    }
+
     /// The predicted digit of image `s` after [`Network::forward`]: the nearest RBF
     /// centre (classic) or the largest logit (modern).
     pub fn predicted(&self, ws: &Workspace, s: usize) -> usize {

@@ -197,3 +197,45 @@ fn same_seed_same_weights_and_predictions_are_batch_independent() {
         }
     }
 }
+
+#[test]
+fn fused_sdlm_step_equals_backward_then_update() {
+    // The trainer's per-pattern path (classic::sdlm_step) must give the same weights,
+    // to the bit, as the plain backward pass into a zeroed gradient followed by the
+    // optimiser's p −= step ⊙ g, over several patterns in a row.
+    let mut rng = Rng::derive(5, &[1]);
+    let mut fused = Network::new(Arch::Classic, 3);
+    let mut plain = fused.clone();
+    let n = fused.params.len();
+    let step: Vec<f32> = (0..n).map(|_| rng.uniform(0.0, 0.05)).collect();
+    let (mut ws_f, mut ws_p) = (
+        Workspace::new(Arch::Classic, 1),
+        Workspace::new(Arch::Classic, 1),
+    );
+    let (mut g_f, mut g_p) = (vec![7.0f32; n], vec![0.0f32; n]);
+    for k in 0..5u8 {
+        let px: Vec<f32> = (0..784).map(|_| rng.uniform(0.0, 1.0)).collect();
+        for (net, ws) in [(&fused, &mut ws_f), (&plain, &mut ws_p)] {
+            net.prepare_input(&px, ws, 0);
+            net.forward(ws, 1);
+            net.loss(ws, &[k % 10], 1.0);
+        }
+        fused.sdlm_step(&mut ws_f, &step, &mut g_f);
+        g_p.fill(0.0);
+        plain.backward(&mut ws_p, 1, &mut g_p);
+        crate::kernels::fast::sdlm_update(&mut plain.params, &g_p, &step);
+        let same = fused
+            .params
+            .iter()
+            .zip(&plain.params)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "weights differ after pattern {k}");
+        assert_ne!(fused.params, Network::new(Arch::Classic, 3).params);
+    }
+    // The conv layers are the first tensors of the layout, as sdlm_step assumes.
+    let lens: [usize; 12] = Arch::Classic.layout().lens();
+    assert_eq!(
+        lens[..8].iter().sum::<usize>(),
+        150 + 6 + 6 + 6 + 2400 + 16 + 16 + 16
+    );
+}

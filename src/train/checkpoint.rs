@@ -66,14 +66,17 @@ fn le_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-/// SHA-256 over tensors (sorted by name: name, shape, bytes) and metadata (sorted,
-/// without the checksum itself).
-fn checksum(
-    tensors: &BTreeMap<String, (Vec<usize>, Vec<u8>)>,
+/// The checksum a checkpoint carries in its `sha256` metadata entry: SHA-256 over the
+/// tensors, **in name order** (name, NUL, each dimension as a little-endian u64, the
+/// raw bytes), then the metadata sorted by key (key, NUL, value, NUL), leaving out
+/// `sha256` itself. Public so that tools (the fuzz seeds, tests that forge files) can
+/// write files the loader accepts.
+pub fn checksum<'a>(
+    tensors: impl IntoIterator<Item = (&'a str, &'a [usize], &'a [u8])>,
     meta: &HashMap<String, String>,
 ) -> String {
     let mut h = Sha256::new();
-    for (name, (shape, data)) in tensors {
+    for (name, shape, data) in tensors {
         h.update(name.as_bytes());
         h.update([0]);
         for d in shape {
@@ -92,6 +95,19 @@ fn checksum(
         h.update([0]);
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// [`checksum`] of a name-sorted tensor map.
+fn checksum_of(
+    tensors: &BTreeMap<String, (Vec<usize>, Vec<u8>)>,
+    meta: &HashMap<String, String>,
+) -> String {
+    checksum(
+        tensors
+            .iter()
+            .map(|(n, (s, d))| (n.as_str(), s.as_slice(), d.as_slice())),
+        meta,
+    )
 }
 
 /// Serialises a checkpoint to safetensors bytes.
@@ -144,7 +160,7 @@ pub fn to_bytes(c: &Checkpoint) -> Vec<u8> {
         "metrics".into(),
         serde_json::to_string(&untimed).expect("metrics serialise"),
     );
-    let sum = checksum(&tensors, &meta);
+    let sum = checksum_of(&tensors, &meta);
     meta.insert("sha256".into(), sum);
     serialize_sorted(&tensors, &meta)
 }
@@ -225,7 +241,7 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
         tensors.insert(name.to_string(), (t.shape().to_vec(), t.data().to_vec()));
     }
     let want = get("sha256")?;
-    if &checksum(&tensors, &meta) != want {
+    if &checksum_of(&tensors, &meta) != want {
         return Err(bad(
             "checksum mismatch: the file is corrupt (a byte changed since it was written)".into(),
         ));
@@ -517,7 +533,7 @@ mod tests {
             let t = st.tensor(n).unwrap();
             tensors.insert(n.to_string(), (t.shape().to_vec(), t.data().to_vec()));
         }
-        meta.insert("sha256".into(), checksum(&tensors, &meta));
+        meta.insert("sha256".into(), checksum_of(&tensors, &meta));
         let views: Vec<(String, TensorView)> = tensors
             .iter()
             .map(|(n, (s, d))| {

@@ -438,7 +438,7 @@ impl Trainer {
             let t0 = Instant::now();
             let mut order: Vec<usize> = (0..n).collect();
             Rng::derive(self.config.seed, &[1, e as u64]).shuffle(&mut order);
-            let lr = self.config.lr * lr_factor(self.config.schedule, e, 0.0);
+            let lr = self.step_lr(e, 0, steps_per_epoch); // the rate at the start of the epoch
             let bar = progress_bar(opts.progress, n as u64, e + 1, self.config.epochs);
             let (mut loss_sum, mut correct) = (0.0f64, 0usize);
             if self.config.optim == OptimKind::Sdlm {
@@ -456,16 +456,23 @@ impl Trainer {
                     let (l, c) = self.net.loss(&mut ws1, &[train.label(i)], 1.0);
                     loss_sum += l;
                     correct += c;
-                    grads.fill(0.0);
-                    self.net.backward(&mut ws1, 1, &mut grads);
-                    let lr_k = self.step_lr(e, k, steps_per_epoch);
-                    self.state.step(
-                        &mut self.net.params,
-                        &grads,
-                        lr_k,
-                        self.config.momentum,
-                        self.config.weight_decay,
-                    );
+                    if let (Arch::Classic, OptimState::Sdlm { step }) =
+                        (self.config.arch, &self.state)
+                    {
+                        // The paper's update, fused into the backward pass (bit-identical).
+                        self.net.sdlm_step(&mut ws1, step, &mut grads);
+                    } else {
+                        grads.fill(0.0);
+                        self.net.backward(&mut ws1, 1, &mut grads);
+                        let lr_k = self.step_lr(e, k, steps_per_epoch);
+                        self.state.step(
+                            &mut self.net.params,
+                            &grads,
+                            lr_k,
+                            self.config.momentum,
+                            self.config.weight_decay,
+                        );
+                    }
                     if k % 1000 == 999 {
                         bar.set_position(k as u64 + 1);
                         bar.set_message(format!(
