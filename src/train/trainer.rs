@@ -95,9 +95,10 @@ impl TrainConfig {
     /// Named recipes a user can run without remembering flags:
     /// - `paper`: classic, SDLM per pattern, the paper's ε schedule, 20 passes, no distortion;
     /// - `paper-distorted`: the same on affinely distorted images (the paper's 0.8 % setup);
-    /// - `classic-best`: classic, SDLM, elastic distortions, 30 passes;
+    /// - `classic-best`: classic, SDLM with ε from 2e-4 down a cosine, affine
+    ///   distortions, 40 passes (the bundled model);
     /// - `modern`: modern, SGD + momentum, cosine, 20 epochs;
-    /// - `modern-best`: modern with elastic distortions, 30 epochs.
+    /// - `modern-best`: modern with affine distortions, 40 epochs.
     pub fn preset(name: &str) -> Option<Self> {
         let mut c = match name {
             "paper" | "paper-distorted" | "classic-best" => Self::defaults(Arch::Classic),
@@ -107,12 +108,14 @@ impl TrainConfig {
         match name {
             "paper-distorted" => c.augment = Augment::affine(),
             "classic-best" => {
-                c.augment = Augment::elastic();
-                c.epochs = 30;
+                c.augment = Augment::affine();
+                c.schedule = Schedule::Cosine;
+                c.lr = 2e-4;
+                c.epochs = 40;
             }
             "modern-best" => {
-                c.augment = Augment::elastic();
-                c.epochs = 30;
+                c.augment = Augment::affine();
+                c.epochs = 40;
             }
             _ => {}
         }
