@@ -54,7 +54,7 @@ pub const XP_LEN: usize = 32 * 32 + 8;
 pub const C1_OUT: usize = 6 * 28 * 28;
 
 /// Copies one image into the padded conv1 layout: `src` is `side`x`side`, placed at
-/// offset (`pad`, `pad`) of a 32x32 field of `background`. dst: [XP_LEN]
+/// offset (`pad`, `pad`) of a 32x32 field of `background`. dst: `[XP_LEN]`
 pub fn pad_input(src: &[f32], side: usize, pad: usize, background: f32, dst: &mut [f32]) {
     assert!(side + 2 * pad == 32 && src.len() >= side * side && dst.len() >= XP_LEN);
     if pad > 0 {
@@ -67,8 +67,8 @@ pub fn pad_input(src: &[f32], side: usize, pad: usize, background: f32, dst: &mu
     }
 }
 
-/// y[s][c][oy][ox] = act(b[c] + Σ_{ki,kj} w[c][ki][kj] · xp[s][oy+ki][ox+kj])
-/// xp: [n][XP_LEN] (see [`pad_input`]), w: [6][25], b: [6] → y: [n][6][28][28]
+/// `y[s][c][oy][ox]` = act(`b[c]` + Σ_{ki,kj} `w[c][ki][kj]` · `xp[s][oy+ki][ox+kj]`)
+/// xp: `[n][XP_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][28][28]`
 #[inline(always)]
 unsafe fn conv1_forward_g<S: Simd>(
     n: usize,
@@ -123,12 +123,12 @@ unsafe fn conv1_forward_g<S: Simd>(
 
 simd_dispatch! {
     /// conv1 forward with bias and activation, `n` images. See `conv1_forward_g`:
-    /// xp: [n][XP_LEN], w: [6][25], b: [6] → y: [n][6][28][28]
+    /// xp: `[n][XP_LEN]`, w: `[6][25]`, b: `[6]` → y: `[n][6][28][28]`
     pub fn conv1_forward(n: usize, xp: &[f32], w: &[f32], b: &[f32], y: &mut [f32], act: Act) => conv1_forward_g
 }
 
-/// dw[c][ki][kj] += Σ_{s,oy,ox} dy[s][c][oy][ox] · xp[s][oy+ki][ox+kj];  db[c] += Σ dy[s][c]
-/// xp: [n][XP_LEN], dy: [n][6][28][28] → dw: [6][25], db: [6] (accumulated)
+/// `dw[c][ki][kj]` += Σ_{s,oy,ox} `dy[s][c][oy][ox]` · `xp[s][oy+ki][ox+kj]`;  `db[c]` += Σ `dy[s][c]`
+/// xp: `[n][XP_LEN]`, dy: `[n][6][28][28]` → dw: `[6][25]`, db: `[6]` (accumulated)
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // kj indexes the accumulators and the x offset
 unsafe fn conv1_backward_w_g<S: Simd>(
@@ -200,7 +200,7 @@ unsafe fn conv1_backward_w_g<S: Simd>(
 
 simd_dispatch! {
     /// conv1 weight and bias gradients over `n` images (accumulated):
-    /// xp: [n][XP_LEN], dy: [n][6][28][28] → dw: [6][25], db: [6]
+    /// xp: `[n][XP_LEN]`, dy: `[n][6][28][28]` → dw: `[6][25]`, db: `[6]`
     pub fn conv1_backward_w(n: usize, xp: &[f32], dy: &[f32], dw: &mut [f32], db: &mut [f32]) => conv1_backward_w_g
 }
 
@@ -275,10 +275,10 @@ unsafe fn conv2_tile<S: Simd, const MR: usize>(
     }
 }
 
-/// y[s][o][p] = act(b[o] + Σ_k x[s][window(p) + tap(k)] · wt[k][o]), also stored
-/// position-major in y_hwc[s][p][o] (what the backward pass reads).
-/// x: [n][6][14][14], wt: [150][16] (transposed weights), b: [16]
-/// → y: [n][16][10][10], y_hwc: [n][100][16]
+/// `y[s][o][p]` = act(`b[o]` + Σ_k `x[s][window(p) + tap(k)]` · `wt[k][o]`), also stored
+/// position-major in `y_hwc[s][p][o]` (what the backward pass reads).
+/// x: `[n][6][14][14]`, wt: `[150][16]` (transposed weights), b: `[16]`
+/// → y: `[n][16][10][10]`, y_hwc: `[n][100][16]`
 #[inline(always)]
 unsafe fn conv2_forward_g<S: Simd>(
     n: usize,
@@ -310,12 +310,12 @@ unsafe fn conv2_forward_g<S: Simd>(
 
 simd_dispatch! {
     /// conv2 forward with bias and activation, `n` images:
-    /// x: [n][6][14][14], wt: [150][16], b: [16] → y: [n][16][10][10], y_hwc: [n][100][16]
+    /// x: `[n][6][14][14]`, wt: `[150][16]`, b: `[16]` → y: `[n][16][10][10]`, y_hwc: `[n][100][16]`
     pub fn conv2_forward(n: usize, x: &[f32], wt: &[f32], b: &[f32], y: &mut [f32], y_hwc: &mut [f32], act: Act) => conv2_forward_g
 }
 
-/// dwt[k][o] += Σ_{s,p} x[s][window(p) + tap(k)] · dy_hwc[s][p][o]
-/// x: [n][6][14][14], dy_hwc: [n][100][16] → dwt: [150][16] (accumulated; transposed dW)
+/// `dwt[k][o]` += Σ_{s,p} `x[s][window(p) + tap(k)]` · `dy_hwc[s][p][o]`
+/// x: `[n][6][14][14]`, dy_hwc: `[n][100][16]` → dwt: `[150][16]` (accumulated; transposed dW)
 #[inline(always)]
 unsafe fn conv2_backward_w_g<S: Simd>(n: usize, x: &[f32], dy_hwc: &[f32], dwt: &mut [f32]) {
     assert!(x.len() >= n * C2_IN && dy_hwc.len() >= n * C2_OUT && dwt.len() >= 2400);
@@ -361,12 +361,12 @@ unsafe fn conv2_backward_w_g<S: Simd>(n: usize, x: &[f32], dy_hwc: &[f32], dwt: 
 
 simd_dispatch! {
     /// conv2 weight gradient over `n` images, transposed (accumulated):
-    /// x: [n][6][14][14], dy_hwc: [n][100][16] → dwt: [150][16]
+    /// x: `[n][6][14][14]`, dy_hwc: `[n][100][16]` → dwt: `[150][16]`
     pub fn conv2_backward_w(n: usize, x: &[f32], dy_hwc: &[f32], dwt: &mut [f32]) => conv2_backward_w_g
 }
 
-/// col2im for conv2, one image: dx[c][oy+ki][ox+kj] = Σ dcol[p][(c, ki, kj)].
-/// dcol: [100][150] → dx: [6][14][14] (overwritten)
+/// col2im for conv2, one image: `dx[c][oy+ki][ox+kj]` = Σ `dcol[p][(c, ki, kj)]`.
+/// dcol: `[100][150]` → dx: `[6][14][14]` (overwritten)
 pub fn conv2_col2im(dcol: &[f32], dx: &mut [f32]) {
     assert!(dcol.len() >= 100 * 150 && dx.len() >= C2_IN);
     dx[..C2_IN].fill(0.0);
@@ -384,8 +384,8 @@ pub fn conv2_col2im(dcol: &[f32], dx: &mut [f32]) {
 }
 
 /// col2im for conv2 from the tap-major column gradient, one image:
-/// dx[c][oy+ki][ox+kj] = Σ dcol_t[(c, ki, kj)][oy·10 + ox], as 1,500 row segments of 10.
-/// dcol_t: [150][100] → dx: [6][14][14] (overwritten)
+/// `dx[c][oy+ki][ox+kj]` = Σ `dcol_t[(c, ki, kj)][oy·10 + ox]`, as 1,500 row segments of 10.
+/// dcol_t: `[150][100]` → dx: `[6][14][14]` (overwritten)
 #[inline(always)]
 unsafe fn conv2_col2im_t_g<S: Simd>(dcol_t: &[f32], dx: &mut [f32]) {
     assert!(dcol_t.len() >= 150 * 100 && dx.len() >= C2_IN);
@@ -407,13 +407,13 @@ unsafe fn conv2_col2im_t_g<S: Simd>(dcol_t: &[f32], dx: &mut [f32]) {
 }
 
 simd_dispatch! {
-    /// conv2 col2im from dcol_t: [150][100] → dx: [6][14][14] (overwritten).
+    /// conv2 col2im from dcol_t: `[150][100]` → dx: `[6][14][14]` (overwritten).
     pub fn conv2_col2im_t(dcol_t: &[f32], dx: &mut [f32]) => conv2_col2im_t_g
 }
 
 /// 2x2 max-pooling of `planes` maps of h x w (h, w even):
-/// y[c][i][j] = max(x[c][2i][2j], x[c][2i][2j+1], x[c][2i+1][2j], x[c][2i+1][2j+1]).
-/// x: [planes][h][w] → y: [planes][h/2][w/2]
+/// `y[c][i][j]` = max(`x[c][2i][2j]`, `x[c][2i][2j+1]`, `x[c][2i+1][2j]`, `x[c][2i+1][2j+1]`).
+/// x: `[planes][h][w]` → y: `[planes][h/2][w/2]`
 pub fn maxpool2(planes: usize, h: usize, w: usize, x: &[f32], y: &mut [f32]) {
     let (ho, wo) = (h / 2, w / 2);
     let x = &x[..planes * h * w];
@@ -433,8 +433,8 @@ pub fn maxpool2(planes: usize, h: usize, w: usize, x: &[f32], y: &mut [f32]) {
 
 /// Backward of [`maxpool2`] followed by the ReLU before it: each block's gradient goes
 /// to its first maximal element (row-major) when that maximum is > 0, all else is 0.
-/// x: [planes][h][w] (the pooled input), y: its pooled output, dy: [planes][h/2][w/2]
-/// → dx: [planes][h][w] (overwritten)
+/// x: `[planes][h][w]` (the pooled input), y: its pooled output, dy: `[planes][h/2][w/2]`
+/// → dx: `[planes][h][w]` (overwritten)
 pub fn maxpool2_relu_backward(
     planes: usize,
     h: usize,
@@ -475,9 +475,9 @@ pub fn maxpool2_relu_backward(
 /// (each 2x2 block's gradient goes to its first maximal element), ReLU backward (only
 /// where that maximum is > 0) and conv1's weight gradient, which therefore needs only
 /// the ≤ 1 in 4 conv1 outputs that receive a gradient:
-/// dw[c][ki][kj] += Σ g · xp[s][y+ki][x+kj], db[c] += Σ g over those outputs (y, x).
-/// a1: [n][6][28][28] (conv1 + ReLU), a2: [n][6][14][14] (pooled), d2: [n][6][14][14],
-/// xp: [n][XP_LEN] → dw: [6][25], db: [6] (accumulated)
+/// `dw[c][ki][kj]` += Σ g · `xp[s][y+ki][x+kj]`, `db[c]` += Σ g over those outputs (y, x).
+/// a1: `[n][6][28][28]` (conv1 + ReLU), a2: `[n][6][14][14]` (pooled), d2: `[n][6][14][14]`,
+/// xp: `[n][XP_LEN]` → dw: `[6][25]`, db: `[6]` (accumulated)
 #[inline(always)]
 unsafe fn pool1_relu_conv1_backward_w_g<S: Simd>(
     n: usize,
@@ -538,14 +538,14 @@ unsafe fn pool1_relu_conv1_backward_w_g<S: Simd>(
 
 simd_dispatch! {
     /// Fused max-pool + ReLU + conv1 weight-gradient backward of the modern network:
-    /// a1: [n][6][28][28], a2, d2: [n][6][14][14], xp: [n][XP_LEN] → dw: [6][25], db: [6]
+    /// a1: `[n][6][28][28]`, a2, d2: `[n][6][14][14]`, xp: `[n][XP_LEN]` → dw: `[6][25]`, db: `[6]`
     pub fn pool1_relu_conv1_backward_w(n: usize, a1: &[f32], a2: &[f32], d2: &[f32], xp: &[f32], dw: &mut [f32], db: &mut [f32]) => pool1_relu_conv1_backward_w_g
 }
 
 // ---------------------------------------------------------------------------------
 // Small dense products for the fully connected layers and conv2's dX.
 
-/// C[i][j] (+)= Σ_kk A[i·a_rs + kk·a_cs] · B[kk·ldb + j], i < m, j < n.
+/// `C[i][j]` (+)= Σ_kk `A[i·a_rs + kk·a_cs]` · `B[kk·ldb + j]`, i < m, j < n.
 /// Tiles of 4 rows × 3 vectors of C; the sum over kk runs in order, starting from C
 /// (acc) or 0.
 #[inline(always)]
@@ -676,13 +676,13 @@ unsafe fn gemm_tile<S: Simd, const MR: usize, const NR: usize>(
 }
 
 simd_dispatch! {
-    /// C[m×n] (+)= A·B with A[i][kk] = a[i·a_rs + kk·a_cs] (any strides, so Aᵀ too) and
-    /// B[kk][j] = b[kk·ldb + j], C[i][j] = c[i·ldc + j].
+    /// `C[m×n]` (+)= A·B with `A[i][kk]` = `a[i·a_rs + kk·a_cs]` (any strides, so Aᵀ too) and
+    /// `B[kk][j]` = `b[kk·ldb + j]`, `C[i][j]` = `c[i·ldc + j]`.
     pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[f32], ldb: usize, c: &mut [f32], ldc: usize, acc: bool) => gemm_g
 }
 
-/// y[s][o] = b[o] + Σ_i x[s][i] · w[o][i]: one vector accumulator per (s, o), reduced
-/// by [`Simd::hsum`]. x: [n][din], w: [dout][din], b: [dout] → y: [n][dout]
+/// `y[s][o]` = `b[o]` + Σ_i `x[s][i]` · `w[o][i]`: one vector accumulator per (s, o), reduced
+/// by [`Simd::hsum`]. x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
 #[inline(always)]
 unsafe fn dense_forward_g<S: Simd>(
     n: usize,
@@ -727,7 +727,7 @@ unsafe fn dense_forward_g<S: Simd>(
 }
 
 simd_dispatch! {
-    /// Fully connected forward: x: [n][din], w: [dout][din], b: [dout] → y: [n][dout]
+    /// Fully connected forward: x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
     pub fn dense_forward(n: usize, din: usize, dout: usize, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) => dense_forward_g
 }
 
@@ -763,7 +763,7 @@ simd_dispatch! {
 // image, so these are hot there). Multiplies and adds are kept separate (no FMA): the
 // results are the same as the scalar formulas, on every back end.
 
-/// SDLM: p[i] −= step[i] · g[i].
+/// SDLM: `p[i]` −= `step[i]` · `g[i]`.
 #[inline(always)]
 unsafe fn sdlm_update_g<S: Simd>(p: &mut [f32], g: &[f32], step: &[f32]) {
     let n = p.len();
@@ -797,7 +797,7 @@ simd_dispatch! {
 /// The same operations in the same order as [`gemm`] (dx, then the weight gradient
 /// into a zeroed buffer) followed by [`sdlm_update`], so bit-identical to them, without
 /// the gradient buffer: three sweeps over the 48,000 C5 weights instead of six.
-/// x: [din], dy: [dout], w, step_w: [dout][din], b, step_b: [dout] → dx: [din];
+/// x: `[din]`, dy: `[dout]`, w, step_w: `[dout][din]`, b, step_b: `[dout]` → dx: `[din]`;
 /// din a multiple of 8.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -844,7 +844,7 @@ unsafe fn dense_backward_sdlm_g<S: Simd>(
 
 simd_dispatch! {
     /// Fused fully connected backward + SDLM update for one pattern (see
-    /// `dense_backward_sdlm_g`): x: [din], dy: [dout] → dx: [din]; W, b updated in place.
+    /// `dense_backward_sdlm_g`): x: `[din]`, dy: `[dout]` → dx: `[din]`; W, b updated in place.
     pub fn dense_backward_sdlm(din: usize, dout: usize, x: &[f32], dy: &[f32], w: &mut [f32], b: &mut [f32], step_w: &[f32], step_b: &[f32], dx: &mut [f32]) => dense_backward_sdlm_g
 }
 

@@ -7,7 +7,7 @@
 //!   add, rounded twice, so its results differ from the AVX2 path in the last bits.
 //!
 //! Kernels are written once, generic over [`Simd`], and instantiated for each back end
-//! by [`simd_dispatch!`]: a `#[target_feature(enable = "avx2,fma")]` copy that LLVM
+//! by `simd_dispatch!` (a `#[macro_export]` macro): a `#[target_feature(enable = "avx2,fma")]` copy that LLVM
 //! compiles with 256-bit FMA instructions, and a portable copy. AVX-512 is not used:
 //! no machine at hand has it to test on, and these shapes (6 and 16 channels, 28- and
 //! 10-pixel rows) fill 8 lanes better than 16.
@@ -134,7 +134,7 @@ impl Simd for Portable {
     }
 }
 
-/// The AVX2 + FMA back end (x86-64). Only reachable through [`simd_dispatch!`] after
+/// The AVX2 + FMA back end (x86-64). Only reachable through `simd_dispatch!` after
 /// the run-time check, or from tests that check [`avx2_available`] first.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug)]

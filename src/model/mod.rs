@@ -86,10 +86,10 @@ pub struct Workspace {
     pub d6: Vec<f32>,
     pub d7: Vec<f32>,
     /// im2col scratch and its gradient for the reference conv path (the SDLM
-    /// curvature pass): [cin·25, ho·wo], the larger of the two convs.
+    /// curvature pass): `[cin·25, ho·wo]`, the larger of the two convs.
     pub col: Vec<f32>,
     pub dcol: Vec<f32>,
-    /// The padded C1 input of every image: [cap][XP_LEN] (kept for C1's backward pass).
+    /// The padded C1 input of every image: `[cap][XP_LEN]` (kept for C1's backward pass).
     pub xp: Vec<f32>,
     /// Scratch of the C3 / conv2 layer.
     pub c2: C2Scratch,
@@ -141,7 +141,7 @@ pub struct Network {
     pub params: Vec<f32>,
     /// 0/1 mask over `c3.weight` (classic), empty for modern.
     pub mask: Vec<f32>,
-    /// The fixed RBF centres [10, 84] (classic), empty for modern.
+    /// The fixed RBF centres `[10, 84]` (classic), empty for modern.
     pub centres: Vec<f32>,
 }
 
@@ -170,7 +170,7 @@ impl Network {
         }
     }
 
-    /// Writes image `s` of the workspace's input from 784 pixels in [0, 1].
+    /// Writes image `s` of the workspace's input from 784 pixels in `[0, 1]`.
     pub fn prepare_input(&self, pixels: &[f32], ws: &mut Workspace, s: usize) {
         let len = self.arch.input_len();
         let out = &mut ws.a0[s * len..(s + 1) * len];

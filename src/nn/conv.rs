@@ -24,7 +24,7 @@ use crate::kernels::{ConvShape, col2im, gemm_nn, gemm_nt, gemm_tn, im2col};
 
 /// C1 / conv1 forward: pads every input into `xp` (kept for the backward pass), then
 /// y = act(conv5x5(x) + b). `side` is 32 (classic, `pad` 0) or 28 (modern, `pad` 2).
-/// x: [n][side·side], w: [6][1][5][5], b: [6] → xp: [n][XP_LEN], y: [n][6][28][28]
+/// x: `[n][side·side]`, w: `[6][1][5][5]`, b: `[6]` → xp: `[n][XP_LEN]`, y: `[n][6][28][28]`
 #[allow(clippy::too_many_arguments)]
 pub fn c1_forward(
     n: usize,
@@ -44,7 +44,7 @@ pub fn c1_forward(
 }
 
 /// C1 / conv1 backward (the input gets no gradient): dw += Σ dy ⋆ xp, db += Σ dy.
-/// xp: [n][XP_LEN] (from [`c1_forward`]), dy: [n][6][28][28] → dw: [6][25], db: [6]
+/// xp: `[n][XP_LEN]` (from [`c1_forward`]), dy: `[n][6][28][28]` → dw: `[6][25]`, db: `[6]`
 pub fn c1_backward(n: usize, xp: &[f32], dy: &[f32], dw: &mut [f32], db: &mut [f32]) {
     conv1_backward_w(n, xp, dy, dw, db);
 }
@@ -52,15 +52,15 @@ pub fn c1_backward(n: usize, xp: &[f32], dy: &[f32], dw: &mut [f32], db: &mut [f
 /// Scratch of the conv2 layer: transposed weights, position-major activations and
 /// gradients, the per-image column gradient.
 pub struct C2Scratch {
-    /// Weights as [150][16] (tap-major), refreshed by every forward / backward call.
+    /// Weights as `[150][16]` (tap-major), refreshed by every forward / backward call.
     pub wt: Vec<f32>,
-    /// Transposed weight-gradient accumulator [150][16].
+    /// Transposed weight-gradient accumulator `[150][16]`.
     pub dwt: Vec<f32>,
-    /// Outputs, position-major: [n][100][16].
+    /// Outputs, position-major: `[n][100][16]`.
     pub y_hwc: Vec<f32>,
-    /// Output gradients, position-major: [n][100][16].
+    /// Output gradients, position-major: `[n][100][16]`.
     pub dy_hwc: Vec<f32>,
-    /// Column gradient of one image: [100][150].
+    /// Column gradient of one image: `[100][150]`.
     pub dcol: Vec<f32>,
 }
 
@@ -77,7 +77,7 @@ impl C2Scratch {
     }
 }
 
-/// wt[k][o] = w[o][k] for the [16][150] conv2 weights.
+/// `wt[k][o]` = `w[o][k]` for the `[16][150]` conv2 weights.
 fn transpose_w(w: &[f32], wt: &mut [f32]) {
     for (o, row) in w[..2400].chunks_exact(150).enumerate() {
         for (k, v) in row.iter().enumerate() {
@@ -87,7 +87,7 @@ fn transpose_w(w: &[f32], wt: &mut [f32]) {
 }
 
 /// C3 / conv2 forward: y = act(conv5x5(x) + b), also kept position-major in `sc.y_hwc`.
-/// x: [n][6][14][14], w: [16][6][5][5], b: [16] → y: [n][16][10][10]
+/// x: `[n][6][14][14]`, w: `[16][6][5][5]`, b: `[16]` → y: `[n][16][10][10]`
 pub fn c2_forward(
     n: usize,
     x: &[f32],
@@ -103,8 +103,8 @@ pub fn c2_forward(
 
 /// C3 / conv2 backward: dw += Σ dy ⋆ x, db += Σ dy, and (when given) dx = the full
 /// correlation of dy with w, as dcol = dyᵀ·w then col2im, image by image.
-/// x: [n][6][14][14], w: [16][150], dy: [n][16][10][10] → dw: [16][150], db: [16],
-/// dx: [n][6][14][14] (overwritten)
+/// x: `[n][6][14][14]`, w: `[16][150]`, dy: `[n][16][10][10]` → dw: `[16][150]`, db: `[16]`,
+/// dx: `[n][6][14][14]` (overwritten)
 #[allow(clippy::too_many_arguments)]
 pub fn c2_backward(
     n: usize,
@@ -206,7 +206,7 @@ pub fn conv_backward(
 }
 
 /// Zero the gradient of every weight whose connection is absent (mask 0).
-/// mask: [cout, cin·k·k] of 0/1, like w.
+/// mask: `[cout, cin·k·k]` of 0/1, like w.
 pub fn mask_grad(dw: &mut [f32], mask: &[f32]) {
     for (g, m) in dw.iter_mut().zip(mask) {
         *g *= m;
