@@ -10,15 +10,16 @@
 //! runs on the back end the model was made with (AVX2 + FMA); on the portable back end
 //! (no FMA) it says so and stops. Needs MNIST (LENET5_DATA, else ../shared/data/mnist).
 
+#[path = "common/data.rs"]
+mod data;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 #[test]
 fn the_documented_command_reproduces_the_bundled_model() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let data = std::env::var_os("LENET5_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/data/mnist"));
+    let data = data::mnist_dir();
     if !data.exists() {
         eprintln!("skipping: no MNIST at {}", data.display());
         return;

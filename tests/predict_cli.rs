@@ -42,9 +42,7 @@ fn tmp() -> tempfile::TempDir {
 }
 
 fn mnist_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("LENET5_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist"));
+    let dir = common::data::mnist_dir();
     if mnist::find_files(&dir).is_ok() {
         Some(dir)
     } else {

@@ -7,13 +7,13 @@
 //! thresholds are floors well under the measured figures (README, "Recognise your own
 //! digits"), there to catch a broken pipeline, not to track accuracy.
 
+#[path = "common/data.rs"]
+mod data;
 #[allow(dead_code)]
 #[path = "common/fontdigits.rs"]
 mod fontdigits;
 #[path = "predict_support/fonts.rs"]
 mod fonts;
-
-use std::path::PathBuf;
 
 use lenet5::Model;
 use lenet5::data::mnist;
@@ -22,9 +22,7 @@ use lenet5::train::{RunOptions, TrainConfig, Trainer};
 
 #[test]
 fn mnist_trained_networks_read_font_digits() {
-    let dir = std::env::var_os("LENET5_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist"));
+    let dir = data::mnist_dir();
     if !dir.exists() {
         eprintln!(
             "note: no MNIST at {}; font accuracy test skipped",

@@ -1,6 +1,9 @@
 //! End-to-end training on real MNIST (LENET5_DATA, else ../shared/data/mnist).
 //! Run in release mode: `cargo test --release`.
 
+#[path = "common/data.rs"]
+mod data;
+
 use std::path::PathBuf;
 
 use lenet5::data::mnist::{self, Mnist};
@@ -8,9 +11,7 @@ use lenet5::model::Arch;
 use lenet5::train::{RunOptions, TrainConfig, Trainer, checkpoint};
 
 fn data() -> Option<Mnist> {
-    let dir = std::env::var_os("LENET5_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist"));
+    let dir = data::mnist_dir();
     if !dir.exists() {
         eprintln!("skipping: no MNIST at {}", dir.display());
         return None;

@@ -2,5 +2,6 @@
 //! 28x28 results, and digits rendered from installed TrueType fonts.
 #![allow(dead_code)]
 
+pub mod data;
 pub mod draw;
 pub mod fontdigits;

@@ -3,6 +3,9 @@
 //! that can also misbehave (half bodies, stalls).
 #![allow(dead_code)]
 
+#[path = "../common/data.rs"]
+mod data;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -19,11 +22,7 @@ use lenet5::train::{RunOptions, TrainConfig, Trainer};
 pub fn mnist() -> Option<&'static Mnist> {
     static DATA: OnceLock<Option<Mnist>> = OnceLock::new();
     DATA.get_or_init(|| {
-        let dir = std::env::var_os("LENET5_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist")
-            });
+        let dir = data::mnist_dir();
         match mnist::load(&dir) {
             Ok(m) => Some(m),
             Err(e) => {
