@@ -830,6 +830,8 @@ unsafe fn dense_backward_sdlm_g<S: Simd>(
             while i < din {
                 let wv = S::load(wp.add(row + i));
                 S::store(dxp.add(i), S::fma(dv, wv, S::load(dxp.add(i))));
+                // The unfused gradient is accumulated onto a zeroed buffer: adding to
+                // +0 here too keeps even the sign of a zero gradient the same.
                 let g = S::fma(dv, S::load(xp.add(i)), S::zero());
                 S::store(
                     wp.add(row + i),

@@ -207,16 +207,14 @@ pub fn backward(
     tanh_backward(&a5[..n * 120], &mut d5[..n * 120], false);
     linear_backward(n, 400, 120, a4, c5w, d5, gc5w, gc5b, Some(d4));
     tanh_backward(&a4[..n * 400], &mut d4[..n * 400], false);
-    backward_convs(p, mask, ws, n, &mut g[..CONV_PARAMS]);
+    let conv = conv_params(ws);
+    backward_convs(p, mask, ws, n, &mut g[..conv]);
 }
-
-/// Parameters of C1, S2, C3 and S4: the first entries of the layout.
-const CONV_PARAMS: usize = 150 + 6 + 6 + 6 + 2400 + 16 + 16 + 16;
 
 /// The paper's per-pattern SDLM update for the image whose forward pass is in `ws`
 /// (n = 1): `p −= step ⊙ ∂E/∂p`. F6 and C5 (58,000 of the 60,000 parameters) are
 /// updated as their gradients appear, in one sweep over their weights
-/// ([`dense_backward_sdlm`]); the conv layers' gradients go through `g[..CONV_PARAMS]`.
+/// ([`dense_backward_sdlm`]); the conv layers' gradients go through the start of `g`.
 /// Bit-identical to [`backward`] into a zeroed `g` followed by
 /// [`crate::kernels::fast::sdlm_update`] (a test checks it), at half the memory traffic.
 pub fn sdlm_step(
@@ -239,10 +237,11 @@ pub fn sdlm_step(
         dense_backward_sdlm(400, 120, a4, d5, c5w, c5b, sc5w, sc5b, d4);
         tanh_backward(&a4[..400], &mut d4[..400], false);
     }
-    let g = &mut g[..CONV_PARAMS];
+    let conv = conv_params(ws);
+    let g = &mut g[..conv];
     g.fill(0.0);
     backward_convs(p, mask, ws, 1, g);
-    sdlm_update(&mut p[..CONV_PARAMS], g, &step[..CONV_PARAMS]);
+    sdlm_update(&mut p[..conv], g, &step[..conv]);
 }
 
 /// `ws.d7` → `ws.d6`: through the RBF and F6's squashing function.
@@ -253,7 +252,7 @@ fn backward_rbf(centres: &[f32], ws: &mut Workspace, n: usize) {
 }
 
 /// `ws.d4` (dE/d S4 outputs, after the squashing) → gradients of S4, C3, S2 and C1
-/// into `g` ([`CONV_PARAMS`], laid out like the start of the parameters).
+/// into `g` ([`conv_params`] entries, laid out like the start of the parameters).
 fn backward_convs(p: &[f32], mask: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
     let [_, _, s2w, _, c3w, _, s4w, _] = split(p, conv_lens(ws));
     let [gc1w, gc1b, gs2w, gs2b, gc3w, gc3b, gs4w, gs4b] = split_mut(g, conv_lens(ws));
@@ -308,6 +307,11 @@ fn backward_convs(p: &[f32], mask: &[f32], ws: &mut Workspace, n: usize, g: &mut
 /// The lengths of the first eight tensors (C1 … S4).
 fn conv_lens(ws: &Workspace) -> [usize; 8] {
     std::array::from_fn(|i| ws.lens12[i])
+}
+
+/// Parameters of C1, S2, C3 and S4: the first entries of the layout.
+fn conv_params(ws: &Workspace) -> usize {
+    conv_lens(ws).iter().sum()
 }
 
 /// The diagonal Gauss-Newton second derivatives of the MAP loss with respect to every
