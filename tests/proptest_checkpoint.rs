@@ -101,16 +101,6 @@ proptest! {
 
 type Tensors = BTreeMap<String, (Vec<usize>, Vec<u8>)>;
 
-/// The checksum lenet5 writes (SHA-256 over sorted tensors and metadata).
-fn checksum(tensors: &Tensors, meta: &HashMap<String, String>) -> String {
-    lenet5::train::checkpoint::checksum(
-        tensors
-            .iter()
-            .map(|(n, (s, d))| (n.as_str(), s.as_slice(), d.as_slice())),
-        meta,
-    )
-}
-
 fn open(bytes: &[u8]) -> (Tensors, HashMap<String, String>) {
     let st = SafeTensors::deserialize(bytes).unwrap();
     let (_, md) = SafeTensors::read_metadata(bytes).unwrap();
@@ -123,7 +113,7 @@ fn open(bytes: &[u8]) -> (Tensors, HashMap<String, String>) {
 }
 
 fn forge(t: &Tensors, mut meta: HashMap<String, String>) -> Vec<u8> {
-    meta.insert("sha256".into(), checksum(t, &meta));
+    meta.insert("sha256".into(), checkpoint::checksum_of(t, &meta));
     let views: Vec<(String, TensorView)> = t
         .iter()
         .map(|(n, (s, d))| {
@@ -157,7 +147,7 @@ fn refused(bytes: &[u8], tensor: &str, what: &str) -> String {
 fn the_forger_matches_the_real_checksum() {
     let good = checkpoint::to_bytes(&sample(Arch::Modern));
     let (t, meta) = open(&good);
-    assert_eq!(checksum(&t, &meta), meta["sha256"]);
+    assert_eq!(checkpoint::checksum_of(&t, &meta), meta["sha256"]);
     assert!(checkpoint::from_bytes(&forge(&t, meta), Path::new(NAME)).is_ok());
 }
 

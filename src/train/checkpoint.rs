@@ -97,8 +97,8 @@ pub fn checksum<'a>(
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// [`checksum`] of a name-sorted tensor map.
-fn checksum_of(
+/// [`checksum`] of a tensor map (name → (shape, raw bytes)), which iterates in name order.
+pub fn checksum_of(
     tensors: &BTreeMap<String, (Vec<usize>, Vec<u8>)>,
     meta: &HashMap<String, String>,
 ) -> String {
