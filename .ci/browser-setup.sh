@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what tests/serve_browser.rs needs: Debian's Chromium and ChromeDriver, Node.js
-# and npm (the machine usually has them), and playwright-core from tests/browser's lock
+# Installs what crates/lenet5-serve/tests/serve_browser.rs needs: Debian's Chromium and ChromeDriver, Node.js
+# and npm (the machine usually has them), and playwright-core from crates/lenet5-serve/tests/browser's lock
 # file. Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +19,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # playwright-core only (no browser download: the tests use /usr/bin/chromium).
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-  (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+if [ ! -d crates/lenet5-serve/tests/browser/node_modules/playwright-core ]; then
+  (cd crates/lenet5-serve/tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
-echo "browser setup: $(/usr/bin/chromium --version 2>/dev/null | head -1); node $(node --version); playwright-core $(node -p "require('./tests/browser/node_modules/playwright-core/package.json').version")"
+echo "browser setup: $(/usr/bin/chromium --version 2>/dev/null | head -1); node $(node --version); playwright-core $(node -p "require('./crates/lenet5-serve/tests/browser/node_modules/playwright-core/package.json').version")"

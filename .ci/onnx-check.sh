@@ -2,10 +2,10 @@
 # ONNX parity check: trains a small classic and a small modern LeNet-5, exports each with
 # `lenet5 export --onnx`, validates the file with the onnx checker, runs it with
 # onnxruntime on the 10,000 MNIST test images and requires identical predictions and
-# outputs within 1e-4 of lenet5's own (tests/onnx/check.py). Also checks the bundled
-# classic model. Exits non-zero on any mismatch or failure.
+# outputs within 1e-4 of lenet5's own (crates/lenet5/tests/onnx/check.py). Also checks the
+# two bundled models. Exits non-zero on any mismatch or failure.
 #
-# Environment: LENET5_DATA (MNIST folder; default ../shared/data/mnist, else data/mnist),
+# Environment: LENET5_DATA (MNIST folder; default data/mnist),
 # ONNX_CHECK_DIR (work folder, default a temporary one), ONNX_CHECK_VENV (virtualenv
 # folder, default target/onnx-venv; reused when it already has numpy and onnxruntime),
 # ONNX_CHECK_MODELS="classic.safetensors modern.safetensors" to check given checkpoints
@@ -14,14 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 
-if [ -z "${LENET5_DATA:-}" ]; then
-  if [ -d ../shared/data/mnist ]; then
-    LENET5_DATA="$(cd ../shared/data/mnist && pwd)"
-  else
-    LENET5_DATA="data/mnist"
-  fi
-fi
-export LENET5_DATA
+export LENET5_DATA="${LENET5_DATA:-data/mnist}"
 echo "onnx-check: MNIST from $LENET5_DATA"
 
 venv="${ONNX_CHECK_VENV:-target/onnx-venv}"
@@ -53,16 +46,14 @@ else
     tail -n 2 "$work/$arch.train.log"
     models+=("$work/$arch.safetensors")
   done
-  if [ -f models/lenet5-classic.safetensors ]; then
-    models+=("models/lenet5-classic.safetensors") # the bundled model (20 SDLM passes)
-  fi
+  models+=(crates/lenet5/models/lenet5-classic.safetensors crates/lenet5/models/lenet5-modern.safetensors)
 fi
 
 status=0
 for m in "${models[@]}"; do
   name="$(basename "$m" .safetensors)"
   "$bin" export --model "$m" --onnx "$work/$name.onnx" --reference "$work/$name.ref" --no-download
-  if ! "$venv/bin/python" tests/onnx/check.py --onnx "$work/$name.onnx" \
+  if ! "$venv/bin/python" crates/lenet5/tests/onnx/check.py --onnx "$work/$name.onnx" \
       --reference "$work/$name.ref" --data "$LENET5_DATA"; then
     echo "onnx-check: $m: onnxruntime disagrees with lenet5" >&2
     status=1

@@ -1,0 +1,441 @@
+//! `lenet5 bench`: a fixed, documented speed workload.
+//!
+//! **Workload.** Synthetic 28x28 images (deterministic: seed 7, about 20 % ink pixels
+//! with random grey levels, random labels), so the benchmark needs no download and
+//! every run computes the same thing. Timing does not depend on pixel values: every
+//! kernel is dense.
+//!
+//! - `train`: one pass of the real trainer ([`Trainer::run`], `--images` images, seed 1)
+//!   for each (architecture, batch) in {modern, classic} × {1, 64, 256}: the recipe of
+//!   the architecture (modern: SGD + momentum; classic: SDLM, with its 500-pattern
+//!   curvature estimate inside the timed pass), the batch size overridden. Only the
+//!   training loop is timed (not the evaluation after it).
+//! - `infer`: [`Model::forward_28x28`] one image at a time (batch 1) and
+//!   [`Model::forward_batch_28x28`] on batches of 64 and 1000, `--images` images each.
+//! - `kernels`: each hot kernel alone on a chunk of 16 images, one thread.
+//!
+//! **FLOPs** are counted from the layer shapes: 2 per multiply-add of the convolutions
+//! and fully connected layers (and the RBF); pooling, activations, losses and optimiser
+//! updates are not counted. The classic C3 counts its 60 connected (input, output) map
+//! pairs only (1,500 weights), though the kernel computes all 96 pairs. Training counts
+//! forward + backward = 3 × forward, less C1's input gradient (never computed).
+//!
+//! **Peak** = cores × clock × lanes × FMA units × 2. The clock is the `cpu MHz` of
+//! /proc/cpuinfo (the nominal clock in a VM; turbo may be higher), lanes 8 with AVX2
+//! (4 otherwise: SSE), 2 FMA units per core (true of the AMD Zen and Intel Core cores
+//! this was measured on; an assumption elsewhere).
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use lenet5::api::Model;
+use lenet5::data::Dataset;
+use lenet5::kernels::fast::{self, Act};
+use lenet5::kernels::simd;
+use lenet5::model::{Arch, Network};
+use lenet5::rng::Rng;
+use lenet5::train::{RunOptions, TrainConfig, Trainer};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct BenchConfig {
+    /// Worker threads.
+    pub threads: usize,
+    /// Images per training measurement.
+    pub train_images: usize,
+    /// Images per inference measurement.
+    pub infer_images: usize,
+    /// Architectures to measure.
+    pub archs: Vec<Arch>,
+    /// Batch sizes for training.
+    pub train_batches: Vec<usize>,
+    /// Batch sizes for inference.
+    pub infer_batches: Vec<usize>,
+    /// Also time the kernels alone.
+    pub kernels: bool,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        BenchConfig {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            train_images: 12_800,
+            infer_images: 10_000,
+            archs: vec![Arch::Modern, Arch::Classic],
+            train_batches: vec![1, 64, 256],
+            infer_batches: vec![1, 64, 1000],
+            kernels: true,
+        }
+    }
+}
+
+/// One measurement.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchRow {
+    /// `train`, `infer` or `kernel`.
+    pub mode: String,
+    /// Architecture (or kernel name).
+    pub what: String,
+    pub batch: usize,
+    pub threads: usize,
+    pub images: usize,
+    pub seconds: f64,
+    pub images_per_sec: f64,
+    pub gflops: f64,
+    /// Achieved / peak of the threads used.
+    pub peak_fraction: f64,
+}
+
+/// The machine and the peak estimate.
+#[derive(Clone, Debug, Serialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: usize,
+    pub mhz: f64,
+    pub backend: String,
+    pub lanes: usize,
+    pub fma_units: usize,
+    /// Peak GFLOP/s of one core.
+    pub core_peak_gflops: f64,
+}
+
+/// Reads the CPU model and clock from /proc/cpuinfo (Linux; defaults elsewhere).
+pub fn machine() -> Machine {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|v| v.trim().to_string())
+    };
+    let cpu = field("model name").unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let mhz = field("cpu MHz")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000.0);
+    let lanes = if simd::use_avx2() { 8 } else { 4 };
+    let fma_units = 2;
+    Machine {
+        cpu,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        mhz,
+        backend: simd::backend_name().to_string(),
+        lanes,
+        fma_units,
+        core_peak_gflops: mhz * 1e-3 * (lanes * fma_units * 2) as f64,
+    }
+}
+
+/// Multiply-adds of one forward pass, per layer, from the shapes.
+pub fn forward_macs(arch: Arch) -> [(&'static str, usize); 5] {
+    let c3 = match arch {
+        Arch::Modern => 16 * 6 * 25,
+        Arch::Classic => 60 * 25, // connected map pairs only
+    };
+    let last = match arch {
+        Arch::Modern => ("fc3", 84 * 10),
+        Arch::Classic => ("rbf", 84 * 10),
+    };
+    [
+        ("conv1", 6 * 25 * 28 * 28),
+        ("conv2", c3 * 10 * 10),
+        ("fc1", 400 * 120),
+        ("fc2", 120 * 84),
+        last,
+    ]
+}
+
+/// FLOPs per image: forward, or forward + backward (`train`).
+pub fn flops_per_image(arch: Arch, train: bool) -> f64 {
+    let m = forward_macs(arch);
+    let fwd: usize = m.iter().map(|x| x.1).sum();
+    let macs = if train { 3 * fwd - m[0].1 } else { fwd };
+    2.0 * macs as f64
+}
+
+/// The deterministic synthetic images of the workload.
+pub fn synthetic(n: usize) -> Dataset {
+    let mut r = Rng::new(7);
+    let mut images = vec![0u8; n * 784];
+    for p in images.iter_mut() {
+        if r.next_f32() < 0.2 {
+            *p = (r.next_f32() * 255.0) as u8;
+        }
+    }
+    let labels = (0..n).map(|_| r.below(10) as u8).collect();
+    Dataset {
+        images,
+        labels,
+        rows: 28,
+        cols: 28,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    mode: &str,
+    what: &str,
+    batch: usize,
+    threads: usize,
+    images: usize,
+    seconds: f64,
+    flops_per_image: f64,
+    m: &Machine,
+) -> BenchRow {
+    let ips = images as f64 / seconds;
+    let gflops = ips * flops_per_image * 1e-9;
+    BenchRow {
+        mode: mode.into(),
+        what: what.into(),
+        batch,
+        threads,
+        images,
+        seconds,
+        images_per_sec: ips,
+        gflops,
+        peak_fraction: gflops / (m.core_peak_gflops * threads as f64),
+    }
+}
+
+/// Runs the workload; calls `report` after every measurement.
+pub fn run(cfg: &BenchConfig, mut report: impl FnMut(&BenchRow)) -> lenet5::Result<Vec<BenchRow>> {
+    let m = machine();
+    let mut rows = vec![];
+    let train = synthetic(cfg.train_images.max(1));
+    let test = synthetic(16);
+    for &arch in &cfg.archs {
+        for &batch in &cfg.train_batches {
+            let mut c = TrainConfig::defaults(arch);
+            c.epochs = 1;
+            c.batch = batch;
+            if arch == Arch::Classic && batch > 1 {
+                c.lr = 0.02;
+            }
+            let mut t = Trainer::new(c)?;
+            t.run(&train, &test, &mut RunOptions::quiet(cfg.threads))?;
+            let secs = t.history[0].seconds;
+            let r = row(
+                "train",
+                arch.name(),
+                batch,
+                cfg.threads,
+                train.len(),
+                secs,
+                flops_per_image(arch, true),
+                &m,
+            );
+            report(&r);
+            rows.push(r);
+        }
+    }
+    let imgs: Vec<[u8; 784]> = (0..cfg.infer_images.max(1))
+        .map(|i| train.image(i % train.len()).try_into().expect("784 bytes"))
+        .collect();
+    for &arch in &cfg.archs {
+        let model = Model::from_network(Network::new(arch, 1));
+        for &batch in &cfg.infer_batches {
+            let secs = lenet5::parallel::with_threads(cfg.threads, || {
+                // One untimed warm-up call, then the timed run.
+                model.forward_batch_28x28(&imgs[..batch.min(imgs.len())]);
+                let t0 = Instant::now();
+                let mut sink = 0usize;
+                if batch == 1 {
+                    for img in &imgs {
+                        sink += model.forward_28x28(img).digit as usize;
+                    }
+                } else {
+                    for b in imgs.chunks(batch) {
+                        sink += model.forward_batch_28x28(b).len();
+                    }
+                }
+                std::hint::black_box(sink);
+                t0.elapsed().as_secs_f64()
+            })?;
+            let th = if batch == 1 { 1 } else { cfg.threads };
+            let r = row(
+                "infer",
+                arch.name(),
+                batch,
+                th,
+                imgs.len(),
+                secs,
+                flops_per_image(arch, false),
+                &m,
+            );
+            report(&r);
+            rows.push(r);
+        }
+    }
+    if cfg.kernels {
+        for r in kernel_rows(&m) {
+            report(&r);
+            rows.push(r);
+        }
+    }
+    Ok(rows)
+}
+
+/// Each kernel alone, one thread, on a chunk of 16 images (the trainer's unit of work),
+/// repeated for about 0.2 s. `images` counts images processed, `gflops` the kernel's
+/// own FLOPs.
+pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
+    const N: usize = 16;
+    let r = |len: usize, seed: u64| lenet5::nn::gradcheck::rand_vec(len, seed);
+    let xp = r(N * fast::XP_LEN, 1);
+    let w1 = r(150, 2);
+    let b1 = r(6, 3);
+    let mut y1 = vec![0.0; N * fast::C1_OUT];
+    let d1 = r(N * fast::C1_OUT, 4);
+    let x2 = r(N * fast::C2_IN, 5);
+    let w2t = r(2400, 6);
+    let b2 = r(16, 7);
+    let mut y2 = vec![0.0; N * fast::C2_OUT];
+    let mut y2h = vec![0.0; N * fast::C2_OUT];
+    let d2h = r(N * fast::C2_OUT, 8);
+    let w2 = r(2400, 9);
+    let mut dcol = vec![0.0; 100 * 150];
+    let mut dx2 = vec![0.0; fast::C2_IN];
+    let a4 = r(N * 400, 10);
+    let w3 = r(48_000, 11);
+    let b3 = r(120, 12);
+    let mut y3 = vec![0.0; N * 120];
+    let d3 = r(N * 120, 13);
+    let mut dx3 = vec![0.0; N * 400];
+    let mut g = vec![0.0; 48_000];
+    let mut tanh_buf = r(N * fast::C1_OUT, 14);
+    let time = |f: &mut dyn FnMut()| {
+        f();
+        let t0 = Instant::now();
+        let mut reps = 0usize;
+        while t0.elapsed().as_secs_f64() < 0.2 {
+            f();
+            reps += 1;
+        }
+        (reps, t0.elapsed().as_secs_f64())
+    };
+    let mut out = vec![];
+    let mut add = |name: &str, flops_per_image: f64, f: &mut dyn FnMut()| {
+        let (reps, secs) = time(f);
+        out.push(row(
+            "kernel",
+            name,
+            N,
+            1,
+            reps * N,
+            secs,
+            flops_per_image,
+            m,
+        ));
+    };
+    add("conv1 forward (+ReLU)", 2.0 * 117_600.0, &mut || {
+        fast::conv1_forward(N, &xp, &w1, &b1, &mut y1, Act::Relu)
+    });
+    let (mut dw1, mut db1) = (vec![0.0; 150], vec![0.0; 6]);
+    add("conv1 backward dW", 2.0 * 117_600.0, &mut || {
+        fast::conv1_backward_w(N, &xp, &d1, &mut dw1, &mut db1)
+    });
+    add("conv2 forward (+ReLU)", 2.0 * 240_000.0, &mut || {
+        fast::conv2_forward(N, &x2, &w2t, &b2, &mut y2, &mut y2h, Act::Relu)
+    });
+    let mut dwt = vec![0.0; 2400];
+    add("conv2 backward dW", 2.0 * 240_000.0, &mut || {
+        fast::conv2_backward_w(N, &x2, &d2h, &mut dwt)
+    });
+    add(
+        "conv2 backward dX (gemm+col2im)",
+        2.0 * 240_000.0,
+        &mut || {
+            for s in 0..N {
+                fast::gemm(
+                    100,
+                    16,
+                    150,
+                    &d2h[s * 1600..],
+                    16,
+                    1,
+                    &w2,
+                    150,
+                    &mut dcol,
+                    150,
+                    false,
+                );
+                fast::conv2_col2im(&dcol, &mut dx2);
+            }
+        },
+    );
+    add("fc1 forward 400→120", 2.0 * 48_000.0, &mut || {
+        fast::dense_forward(N, 400, 120, &a4, &w3, &b3, &mut y3)
+    });
+    add("fc1 backward dW", 2.0 * 48_000.0, &mut || {
+        fast::gemm(120, N, 400, &d3, 1, 120, &a4, 400, &mut g, 400, true)
+    });
+    add("fc1 backward dX", 2.0 * 48_000.0, &mut || {
+        fast::gemm(N, 120, 400, &d3, 120, 1, &w3, 400, &mut dx3, 400, false)
+    });
+    add("tanh 6@28x28 (no FLOPs counted)", 0.0, &mut || {
+        fast::activate(&mut tanh_buf, Act::Tanh)
+    });
+    out
+}
+
+/// The rows as an aligned text table.
+pub fn render(rows: &[BenchRow], m: &Machine) -> String {
+    let mut s = format!(
+        "machine: {} ({} cores, {:.0} MHz), kernels: {}, peak estimate {:.1} GFLOP/s per core ({} lanes x {} FMA units x 2 x clock)\n",
+        m.cpu, m.cores, m.mhz, m.backend, m.core_peak_gflops, m.lanes, m.fma_units
+    );
+    s += &format!(
+        "{:<7} {:<34} {:>6} {:>7} {:>8} {:>10} {:>8} {:>7}\n",
+        "mode", "what", "batch", "threads", "seconds", "images/s", "GFLOP/s", "% peak"
+    );
+    for r in rows {
+        s += &format!(
+            "{:<7} {:<34} {:>6} {:>7} {:>8.3} {:>10.0} {:>8.2} {:>6.1}%\n",
+            r.mode,
+            r.what,
+            r.batch,
+            r.threads,
+            r.seconds,
+            r.images_per_sec,
+            r.gflops,
+            100.0 * r.peak_fraction
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flop_counts_follow_the_shapes() {
+        // Modern forward: 117,600 + 240,000 + 48,000 + 10,080 + 840 multiply-adds.
+        assert_eq!(flops_per_image(Arch::Modern, false), 2.0 * 416_520.0);
+        assert_eq!(
+            flops_per_image(Arch::Modern, true),
+            2.0 * (3.0 * 416_520.0 - 117_600.0)
+        );
+        assert_eq!(flops_per_image(Arch::Classic, false), 2.0 * 326_520.0);
+    }
+
+    #[test]
+    fn tiny_bench_runs() {
+        let cfg = BenchConfig {
+            threads: 2,
+            train_images: 64,
+            infer_images: 20,
+            archs: vec![Arch::Modern, Arch::Classic],
+            train_batches: vec![1, 32],
+            infer_batches: vec![1, 8],
+            kernels: false,
+        };
+        let rows = run(&cfg, |_| {}).unwrap();
+        assert_eq!(rows.len(), 8);
+        assert!(
+            rows.iter()
+                .all(|r| r.images_per_sec > 0.0 && r.gflops > 0.0)
+        );
+        assert!(render(&rows, &machine()).contains("images/s"));
+    }
+}

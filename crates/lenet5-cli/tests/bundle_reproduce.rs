@@ -1,0 +1,63 @@
+//! The bundled networks (`crates/lenet5/models/`) are reproduced bit for bit by the
+//! commands the README gives for them:
+//!
+//! ```sh
+//! lenet5 train --preset classic-best --out crates/lenet5/models/lenet5-classic.safetensors
+//! lenet5 train --preset modern-best --out crates/lenet5/models/lenet5-modern.safetensors
+//! ```
+//!
+//! 40 per-pattern SDLM passes over distorted MNIST (about four minutes on one core), and
+//! 40 epochs of SGD (about five). The files' bytes depend on the floating-point operations
+//! the kernels use, so the check runs on the back end the models were made with (AVX2 +
+//! FMA); on another back end it says so and stops. Needs MNIST.
+
+use std::process::Command;
+
+use lenet5::bundled;
+use lenet5::model::Arch;
+
+fn reproduce(arch: Arch, preset: &str) {
+    let Some(data) = lenet5_testkit::mnist() else {
+        return;
+    };
+    if !lenet5::kernels::simd::use_avx2() {
+        eprintln!(
+            "note: skipped, the bundled models were made with the AVX2+FMA kernels, this machine runs {}",
+            lenet5::kernels::simd::backend_name()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(format!("lenet5-{arch}.safetensors"));
+    let status = Command::new(env!("CARGO_BIN_EXE_lenet5"))
+        .args(["train", "--preset", preset, "--quiet", "--no-download"])
+        .arg("--threads")
+        .arg("1")
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "lenet5 train --preset {preset} failed: {status}"
+    );
+    let got = std::fs::read(&out).unwrap();
+    let want = bundled::bytes(arch);
+    assert_eq!(got.len(), want.len(), "{arch}: file sizes differ");
+    assert!(
+        got == want,
+        "the retrained {arch} model differs from crates/lenet5/models/lenet5-{arch}.safetensors"
+    );
+}
+
+#[test]
+fn the_documented_command_reproduces_the_bundled_classic_model() {
+    reproduce(Arch::Classic, "classic-best");
+}
+
+#[test]
+fn the_documented_command_reproduces_the_bundled_modern_model() {
+    reproduce(Arch::Modern, "modern-best");
+}

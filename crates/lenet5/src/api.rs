@@ -1,0 +1,298 @@
+//! The embedding API: load a trained LeNet-5 and recognise digits.
+//!
+//! ```no_run
+//! # fn main() -> lenet5::Result<()> {
+//! let model = lenet5::Model::load("lenet5-classic.safetensors")?;
+//! let img = lenet5::data::image::load_image("digit.png".as_ref())?;
+//! let p = model.predict(&img);
+//! println!("digit {} with confidence {:.2}", p.digit, p.confidence());
+//! # Ok(()) }
+//! ```
+
+use std::path::Path;
+
+use crate::data::image::{DynamicImage, Preprocessed, preprocess};
+use crate::model::{Arch, Network, Workspace};
+use crate::train::checkpoint;
+use crate::{Error, Result};
+
+/// What the network says about one image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// The recognised digit.
+    pub digit: u8,
+    /// Class probabilities (sum 1): softmax of the logits (modern) or of the negated
+    /// RBF distances (classic).
+    pub scores: [f32; 10],
+    /// The raw outputs: RBF distances (classic, smaller = closer) or logits (modern).
+    pub outputs: [f32; 10],
+}
+
+impl Prediction {
+    /// The probability of the predicted digit.
+    pub fn confidence(&self) -> f32 {
+        self.scores[self.digit as usize]
+    }
+    /// The `k` most likely digits with their probabilities, best first.
+    pub fn top(&self, k: usize) -> Vec<(u8, f32)> {
+        let mut v: Vec<(u8, f32)> = (0..10u8).map(|d| (d, self.scores[d as usize])).collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(k);
+        v
+    }
+}
+
+/// Predictions whose probability is below this are flagged as low confidence (by
+/// `lenet5 predict`, the server and the page). Measured on 4,560 digits rendered from
+/// fonts (not MNIST, `examples/font_accuracy.rs`): a 10-epoch modern model put 26
+/// predictions below it, 24 of them wrong, and got all 4,534 above it right; a 2-epoch
+/// one is wrong on 10 % of those below and 2 % of those above. The classic network's
+/// probabilities (softmax of negated RBF distances) are sharper: the bundled model puts
+/// none below it.
+pub const LOW_CONFIDENCE: f32 = 0.6;
+
+/// What the network made of one picture: its answer and the 28x28 it saw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recognition {
+    /// The network's answer (meaningless when [`Recognition::blank`]).
+    pub prediction: Prediction,
+    /// The 28x28 image the network saw, and what preprocessing found.
+    pub input: Preprocessed,
+}
+
+impl Recognition {
+    /// No ink was found: there is no digit to recognise.
+    pub fn blank(&self) -> bool {
+        self.input.blank
+    }
+    /// The predicted digit, or `None` for a blank image.
+    pub fn digit(&self) -> Option<u8> {
+        (!self.blank()).then_some(self.prediction.digit)
+    }
+    /// The network is unsure: the best probability is under [`LOW_CONFIDENCE`].
+    pub fn low_confidence(&self) -> bool {
+        !self.blank() && self.prediction.confidence() < LOW_CONFIDENCE
+    }
+}
+
+/// Every layer's output for one image, in the layout of [`Workspace`]
+/// (maps row-major: `c1` is 6 maps of 28x28, and so on).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activations {
+    /// The prepared input (32x32 classic, 28x28 modern), after normalisation.
+    pub input: Vec<f32>,
+    /// C1 / conv1: 6@28x28.
+    pub c1: Vec<f32>,
+    /// S2 / pool1: 6@14x14.
+    pub s2: Vec<f32>,
+    /// C3 / conv2: 16@10x10.
+    pub c3: Vec<f32>,
+    /// S4 / pool2: 16@5x5.
+    pub s4: Vec<f32>,
+    /// C5 / fc1: 120.
+    pub c5: Vec<f32>,
+    /// F6 / fc2: 84.
+    pub f6: Vec<f32>,
+    /// Output: 10 RBF distances or logits.
+    pub output: Vec<f32>,
+}
+
+/// A trained network, ready to recognise digits. Cheap to share between threads
+/// (`&Model` is `Sync`; every call uses its own small workspace).
+#[derive(Clone, Debug)]
+pub struct Model {
+    net: Network,
+}
+
+impl Model {
+    /// Loads a checkpoint written by `lenet5 train` (verified: checksum, shapes).
+    pub fn load(path: impl AsRef<Path>) -> Result<Model> {
+        Ok(Model {
+            net: checkpoint::load(path.as_ref())?.network(),
+        })
+    }
+
+    /// Loads a checkpoint held in memory (e.g. one compiled in with `include_bytes!`);
+    /// `name` is what error messages call it. Verified like [`Model::load`].
+    pub fn from_checkpoint_bytes(bytes: &[u8], name: &str) -> Result<Model> {
+        Ok(Model {
+            net: checkpoint::from_bytes(bytes, Path::new(name))?.network(),
+        })
+    }
+
+    /// Reads an image file (PNG, JPEG, BMP or PGM) and recognises the digit in it:
+    /// [`crate::data::image::load_image`] then [`Model::predict`]. Errors name the file.
+    pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
+        Ok(self.predict(&crate::data::image::load_image(path.as_ref())?))
+    }
+
+    /// A network that ships inside the library (see [`crate::bundled`]): the classic one
+    /// (`lenet5 train --preset classic-best`, 0.66 % test error) or the modern one
+    /// (`--preset modern-best`); the README has how to reproduce each byte for byte.
+    pub fn bundled(arch: Arch) -> Model {
+        crate::bundled::model(arch)
+    }
+
+    /// Wraps a network.
+    pub fn from_network(net: Network) -> Model {
+        Model { net }
+    }
+
+    /// The network inside.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Classic or modern.
+    pub fn arch(&self) -> Arch {
+        self.net.arch
+    }
+
+    fn run(&self, ws: &mut Workspace, n: usize) -> Vec<Prediction> {
+        self.net.forward(ws, n);
+        (0..n)
+            .map(|s| {
+                let mut outputs = [0.0f32; 10];
+                outputs.copy_from_slice(&ws.a7[s * 10..(s + 1) * 10]);
+                Prediction {
+                    digit: self.net.predicted(ws, s) as u8,
+                    scores: self.net.scores(ws, s),
+                    outputs,
+                }
+            })
+            .collect()
+    }
+
+    /// Recognises one MNIST-style image: 28x28 bytes, white ink (255) on black (0).
+    pub fn forward_28x28(&self, pixels: &[u8; 784]) -> Prediction {
+        with_workspace(self.net.arch, 1, |ws| {
+            self.net.prepare_input_u8(pixels, ws, 0);
+            self.run(ws, 1).remove(0)
+        })
+    }
+
+    /// Recognises many MNIST-style images (batched, chunks spread over the rayon
+    /// threads; same results as one by one).
+    pub fn forward_batch_28x28(&self, images: &[[u8; 784]]) -> Vec<Prediction> {
+        const CHUNK: usize = 32;
+        let cap = CHUNK.min(images.len().max(1));
+        let parts = crate::parallel::map_chunks(images, CHUNK, |chunk| {
+            with_workspace(self.net.arch, cap, |ws| {
+                for (s, img) in chunk.iter().enumerate() {
+                    self.net.prepare_input_u8(img, ws, s);
+                }
+                self.run(ws, chunk.len())
+            })
+        });
+        parts.into_iter().flatten().collect()
+    }
+
+    /// The prediction and every layer's activations for one 28x28 image.
+    pub fn explain_28x28(&self, pixels: &[u8; 784]) -> (Prediction, Activations) {
+        let mut ws = Workspace::new(self.net.arch, 1);
+        self.net.prepare_input_u8(pixels, &mut ws, 0);
+        let p = self.run(&mut ws, 1).remove(0);
+        let a = Activations {
+            input: ws.a0.clone(),
+            c1: ws.a1.clone(),
+            s2: ws.a2.clone(),
+            c3: ws.a3.clone(),
+            s4: ws.a4.clone(),
+            c5: ws.a5.clone(),
+            f6: ws.a6.clone(),
+            output: ws.a7.clone(),
+        };
+        (p, a)
+    }
+
+    /// Recognises a picture of any size: MNIST-style preprocessing (see
+    /// [`crate::data::image`]) then [`Model::forward_28x28`].
+    pub fn predict(&self, img: &DynamicImage) -> Prediction {
+        self.forward_28x28(&preprocess(img).pixels)
+    }
+
+    /// Like [`Model::predict`], also returning the preprocessed 28x28 the network saw.
+    pub fn predict_with_input(&self, img: &DynamicImage) -> (Prediction, Preprocessed) {
+        let pre = preprocess(img);
+        (self.forward_28x28(&pre.pixels), pre)
+    }
+
+    /// Recognises a picture: the prediction and the 28x28 it was made from, with the
+    /// blank and low-confidence verdicts.
+    pub fn recognise(&self, img: &DynamicImage) -> Recognition {
+        let (prediction, input) = self.predict_with_input(img);
+        Recognition { prediction, input }
+    }
+
+    /// Recognises several pictures.
+    pub fn predict_batch(&self, imgs: &[DynamicImage]) -> Vec<Prediction> {
+        let pre: Vec<[u8; 784]> = imgs.iter().map(|i| preprocess(i).pixels).collect();
+        self.forward_batch_28x28(&pre)
+    }
+
+    /// Checks that `n` bytes can be an MNIST-style image.
+    pub fn pixels_from_slice(bytes: &[u8]) -> Result<[u8; 784]> {
+        bytes
+            .try_into()
+            .map_err(|_| Error::Usage(format!("expected 784 pixels (28x28), got {}", bytes.len())))
+    }
+}
+
+/// Runs `f` on this thread's workspace for `arch` holding at least `cap` images, made
+/// once and reused by every later call: a fresh workspace per call costs more than the
+/// forward pass at small batches (a 32-image one is over a megabyte of zeroed pages).
+fn with_workspace<R>(arch: Arch, cap: usize, f: impl FnOnce(&mut Workspace) -> R) -> R {
+    thread_local! {
+        static WS: std::cell::RefCell<Vec<Workspace>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    WS.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        let i = match cache.iter().position(|w| w.arch == arch && w.cap >= cap) {
+            Some(i) => i,
+            None => {
+                cache.retain(|w| w.arch != arch);
+                cache.push(Workspace::new(arch, cap));
+                cache.len() - 1
+            }
+        };
+        f(&mut cache[i])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_model_loads_and_is_classic() {
+        let m = Model::bundled(Arch::Classic);
+        assert_eq!(m.arch(), Arch::Classic);
+        // A blank image is not confidently any digit, and the model runs.
+        let p = m.forward_28x28(&[0u8; 784]);
+        assert!(p.scores.iter().all(|s| s.is_finite()));
+    }
+
+    #[test]
+    fn batch_equals_one_by_one_and_scores_sum_to_one() {
+        for arch in [Arch::Classic, Arch::Modern] {
+            let m = Model::from_network(Network::new(arch, 4));
+            let imgs: Vec<[u8; 784]> = (0..70u32)
+                .map(|k| std::array::from_fn(|i| ((i as u32 * 7 + k * 13) % 256) as u8))
+                .collect();
+            let batch = m.forward_batch_28x28(&imgs);
+            for (img, b) in imgs.iter().zip(&batch) {
+                let one = m.forward_28x28(img);
+                assert_eq!(one.digit, b.digit);
+                for k in 0..10 {
+                    assert!(
+                        (one.outputs[k] - b.outputs[k]).abs()
+                            <= 1e-4 * one.outputs[k].abs().max(1.0)
+                    );
+                }
+                let s: f32 = one.scores.iter().sum();
+                assert!((s - 1.0).abs() < 1e-4);
+                assert_eq!(one.top(1)[0].0, one.digit);
+            }
+        }
+    }
+}
