@@ -31,8 +31,8 @@ use serde::Serialize;
 
 use lenet5::api::Model;
 use lenet5::data::Dataset;
-use lenet5::kernels::fast::{self, Act};
 use lenet5::kernels::simd;
+use lenet5::kernels::{Act, act, c1, c3, dense};
 use lenet5::model::{Arch, Network};
 use lenet5::rng::Rng;
 use lenet5::train::{RunOptions, TrainConfig, Trainer};
@@ -281,20 +281,20 @@ pub fn run(cfg: &BenchConfig, mut report: impl FnMut(&BenchRow)) -> lenet5::Resu
 pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
     const N: usize = 16;
     let r = |len: usize, seed: u64| lenet5::nn::gradcheck::rand_vec(len, seed);
-    let xp = r(N * fast::XP_LEN, 1);
+    let xp = r(N * c1::PADDED_LEN, 1);
     let w1 = r(150, 2);
     let b1 = r(6, 3);
-    let mut y1 = vec![0.0; N * fast::C1_OUT];
-    let d1 = r(N * fast::C1_OUT, 4);
-    let x2 = r(N * fast::C2_IN, 5);
+    let mut y1 = vec![0.0; N * c1::OUT_LEN];
+    let d1 = r(N * c1::OUT_LEN, 4);
+    let x2 = r(N * c3::IN_LEN, 5);
     let w2t = r(2400, 6);
     let b2 = r(16, 7);
-    let mut y2 = vec![0.0; N * fast::C2_OUT];
-    let mut y2h = vec![0.0; N * fast::C2_OUT];
-    let d2h = r(N * fast::C2_OUT, 8);
+    let mut y2 = vec![0.0; N * c3::OUT_LEN];
+    let mut y2h = vec![0.0; N * c3::OUT_LEN];
+    let d2h = r(N * c3::OUT_LEN, 8);
     let w2 = r(2400, 9);
     let mut dcol = vec![0.0; 100 * 150];
-    let mut dx2 = vec![0.0; fast::C2_IN];
+    let mut dx2 = vec![0.0; c3::IN_LEN];
     let a4 = r(N * 400, 10);
     let w3 = r(48_000, 11);
     let b3 = r(120, 12);
@@ -302,7 +302,7 @@ pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
     let d3 = r(N * 120, 13);
     let mut dx3 = vec![0.0; N * 400];
     let mut g = vec![0.0; 48_000];
-    let mut tanh_buf = r(N * fast::C1_OUT, 14);
+    let mut tanh_buf = r(N * c1::OUT_LEN, 14);
     let time = |f: &mut dyn FnMut()| {
         f();
         let t0 = Instant::now();
@@ -328,52 +328,53 @@ pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
         ));
     };
     add("conv1 forward (+ReLU)", 2.0 * 117_600.0, &mut || {
-        fast::conv1_forward(N, &xp, &w1, &b1, &mut y1, Act::Relu)
+        c1::forward(N, &xp, &w1, &b1, &mut y1, Act::Relu)
     });
     let (mut dw1, mut db1) = (vec![0.0; 150], vec![0.0; 6]);
     add("conv1 backward dW", 2.0 * 117_600.0, &mut || {
-        fast::conv1_backward_w(N, &xp, &d1, &mut dw1, &mut db1)
+        c1::weight_grad(N, &xp, &d1, &mut dw1, &mut db1)
     });
     add("conv2 forward (+ReLU)", 2.0 * 240_000.0, &mut || {
-        fast::conv2_forward(N, &x2, &w2t, &b2, &mut y2, &mut y2h, Act::Relu)
+        c3::forward(N, &x2, &w2t, &b2, &mut y2, &mut y2h, Act::Relu)
     });
     let mut dwt = vec![0.0; 2400];
     add("conv2 backward dW", 2.0 * 240_000.0, &mut || {
-        fast::conv2_backward_w(N, &x2, &d2h, &mut dwt)
+        c3::weight_grad(N, &x2, &d2h, &mut dwt)
     });
     add(
         "conv2 backward dX (gemm+col2im)",
         2.0 * 240_000.0,
         &mut || {
             for s in 0..N {
-                fast::gemm(
+                // dcol[k][p] = Σ_o w[o][k] · dy[o][p], then col2im: as the network runs it.
+                dense::gemm(
+                    150,
+                    16,
                     100,
-                    16,
-                    150,
-                    &d2h[s * 1600..],
-                    16,
-                    1,
                     &w2,
+                    1,
                     150,
+                    &d2h[s * c3::OUT_LEN..],
+                    100,
                     &mut dcol,
-                    150,
+                    100,
                     false,
                 );
-                fast::conv2_col2im(&dcol, &mut dx2);
+                c3::col2im(&dcol, &mut dx2);
             }
         },
     );
     add("fc1 forward 400→120", 2.0 * 48_000.0, &mut || {
-        fast::dense_forward(N, 400, 120, &a4, &w3, &b3, &mut y3)
+        dense::forward(N, 400, 120, &a4, &w3, &b3, &mut y3)
     });
     add("fc1 backward dW", 2.0 * 48_000.0, &mut || {
-        fast::gemm(120, N, 400, &d3, 1, 120, &a4, 400, &mut g, 400, true)
+        dense::gemm(120, N, 400, &d3, 1, 120, &a4, 400, &mut g, 400, true)
     });
     add("fc1 backward dX", 2.0 * 48_000.0, &mut || {
-        fast::gemm(N, 120, 400, &d3, 120, 1, &w3, 400, &mut dx3, 400, false)
+        dense::gemm(N, 120, 400, &d3, 120, 1, &w3, 400, &mut dx3, 400, false)
     });
     add("tanh 6@28x28 (no FLOPs counted)", 0.0, &mut || {
-        fast::activate(&mut tanh_buf, Act::Tanh)
+        act::activate(&mut tanh_buf, Act::Tanh)
     });
     out
 }

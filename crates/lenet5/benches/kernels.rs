@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use lenet5::kernels::fast::{self, Act};
+use lenet5::kernels::{Act, act, c1, c3, dense, pool};
 use lenet5::nn::gradcheck::rand_vec;
 
 const N: usize = 16;
@@ -14,33 +14,33 @@ const N: usize = 16;
 fn kernels(c: &mut Criterion) {
     let mut g = c.benchmark_group("kernels (16 images)");
     g.throughput(Throughput::Elements(N as u64));
-    let xp = rand_vec(N * fast::XP_LEN, 1);
+    let xp = rand_vec(N * c1::PADDED_LEN, 1);
     let (w1, b1) = (rand_vec(150, 2), rand_vec(6, 3));
-    let mut y1 = vec![0.0; N * fast::C1_OUT];
+    let mut y1 = vec![0.0; N * c1::OUT_LEN];
     g.bench_function("conv1 forward 1->6 5x5 32x32 +relu", |b| {
-        b.iter(|| fast::conv1_forward(N, black_box(&xp), &w1, &b1, &mut y1, Act::Relu))
+        b.iter(|| c1::forward(N, black_box(&xp), &w1, &b1, &mut y1, Act::Relu))
     });
-    let d1 = rand_vec(N * fast::C1_OUT, 4);
+    let d1 = rand_vec(N * c1::OUT_LEN, 4);
     let (mut dw1, mut db1) = (vec![0.0; 150], vec![0.0; 6]);
     g.bench_function("conv1 backward dW", |b| {
-        b.iter(|| fast::conv1_backward_w(N, black_box(&xp), &d1, &mut dw1, &mut db1))
+        b.iter(|| c1::weight_grad(N, black_box(&xp), &d1, &mut dw1, &mut db1))
     });
-    let x2 = rand_vec(N * fast::C2_IN, 5);
+    let x2 = rand_vec(N * c3::IN_LEN, 5);
     let (w2t, b2, w2) = (rand_vec(2400, 6), rand_vec(16, 7), rand_vec(2400, 8));
-    let (mut y2, mut y2h) = (vec![0.0; N * fast::C2_OUT], vec![0.0; N * fast::C2_OUT]);
+    let (mut y2, mut y2h) = (vec![0.0; N * c3::OUT_LEN], vec![0.0; N * c3::OUT_LEN]);
     g.bench_function("conv2 forward 6->16 5x5 14x14 +relu", |b| {
-        b.iter(|| fast::conv2_forward(N, black_box(&x2), &w2t, &b2, &mut y2, &mut y2h, Act::Relu))
+        b.iter(|| c3::forward(N, black_box(&x2), &w2t, &b2, &mut y2, &mut y2h, Act::Relu))
     });
-    let d2 = rand_vec(N * fast::C2_OUT, 9);
+    let d2 = rand_vec(N * c3::OUT_LEN, 9);
     let mut dwt = vec![0.0; 2400];
     g.bench_function("conv2 backward dW", |b| {
-        b.iter(|| fast::conv2_backward_w(N, black_box(&x2), &d2, &mut dwt))
+        b.iter(|| c3::weight_grad(N, black_box(&x2), &d2, &mut dwt))
     });
-    let (mut dcol, mut dx2) = (vec![0.0; 15_000], vec![0.0; fast::C2_IN]);
+    let (mut dcol, mut dx2) = (vec![0.0; 15_000], vec![0.0; c3::IN_LEN]);
     g.bench_function("conv2 backward dX (gemm + col2im)", |b| {
         b.iter(|| {
             for s in 0..N {
-                fast::gemm(
+                dense::gemm(
                     150,
                     16,
                     100,
@@ -53,13 +53,13 @@ fn kernels(c: &mut Criterion) {
                     100,
                     false,
                 );
-                fast::conv2_col2im_t(&dcol, &mut dx2);
+                c3::col2im(&dcol, &mut dx2);
             }
         })
     });
     let mut a2 = vec![0.0; N * 1176];
     g.bench_function("maxpool 6@28x28", |b| {
-        b.iter(|| fast::maxpool2(N * 6, 28, 28, black_box(&d1), &mut a2))
+        b.iter(|| pool::max_forward(N * 6, 28, 28, black_box(&d1), &mut a2))
     });
     let (a4, w3, b3, d5) = (
         rand_vec(N * 400, 10),
@@ -69,11 +69,11 @@ fn kernels(c: &mut Criterion) {
     );
     let (mut y3, mut dx3, mut gw3) = (vec![0.0; N * 120], vec![0.0; N * 400], vec![0.0; 48_000]);
     g.bench_function("fc1 forward 400->120", |b| {
-        b.iter(|| fast::dense_forward(N, 400, 120, black_box(&a4), &w3, &b3, &mut y3))
+        b.iter(|| dense::forward(N, 400, 120, black_box(&a4), &w3, &b3, &mut y3))
     });
     g.bench_function("fc1 backward dW", |b| {
         b.iter(|| {
-            fast::gemm(
+            dense::gemm(
                 120,
                 N,
                 400,
@@ -90,7 +90,7 @@ fn kernels(c: &mut Criterion) {
     });
     g.bench_function("fc1 backward dX", |b| {
         b.iter(|| {
-            fast::gemm(
+            dense::gemm(
                 N,
                 120,
                 400,
@@ -105,9 +105,9 @@ fn kernels(c: &mut Criterion) {
             )
         })
     });
-    let mut t = rand_vec(N * fast::C1_OUT, 14);
+    let mut t = rand_vec(N * c1::OUT_LEN, 14);
     g.bench_function("tanh 6@28x28", |b| {
-        b.iter(|| fast::activate(black_box(&mut t), Act::Tanh))
+        b.iter(|| act::activate(black_box(&mut t), Act::Tanh))
     });
     g.finish();
 }

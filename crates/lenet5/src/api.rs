@@ -12,9 +12,9 @@
 use std::path::Path;
 
 use crate::data::image::{DynamicImage, Preprocessed, preprocess};
+use crate::error::{Error, Result};
 use crate::model::{Arch, Network, Workspace};
 use crate::train::checkpoint;
-use crate::{Error, Result};
 
 /// What the network says about one image.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,27 +75,9 @@ impl Recognition {
     }
 }
 
-/// Every layer's output for one image, in the layout of [`Workspace`]
-/// (maps row-major: `c1` is 6 maps of 28x28, and so on).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Activations {
-    /// The prepared input (32x32 classic, 28x28 modern), after normalisation.
-    pub input: Vec<f32>,
-    /// C1 / conv1: 6@28x28.
-    pub c1: Vec<f32>,
-    /// S2 / pool1: 6@14x14.
-    pub s2: Vec<f32>,
-    /// C3 / conv2: 16@10x10.
-    pub c3: Vec<f32>,
-    /// S4 / pool2: 16@5x5.
-    pub s4: Vec<f32>,
-    /// C5 / fc1: 120.
-    pub c5: Vec<f32>,
-    /// F6 / fc2: 84.
-    pub f6: Vec<f32>,
-    /// Output: 10 RBF distances or logits.
-    pub output: Vec<f32>,
-}
+/// Every layer's output for one image (see [`crate::model::Maps`]: maps row-major, `c1`
+/// is 6 maps of 28x28, and so on; `output` the RBF distances or logits).
+pub type Activations = crate::model::Maps;
 
 /// A trained network, ready to recognise digits. Cheap to share between threads
 /// (`&Model` is `Sync`; every call uses its own small workspace).
@@ -126,13 +108,6 @@ impl Model {
         Ok(self.predict(&crate::data::image::load_image(path.as_ref())?))
     }
 
-    /// A network that ships inside the library (see [`crate::bundled`]): the classic one
-    /// (`lenet5 train --preset classic-best`, 0.66 % test error) or the modern one
-    /// (`--preset modern-best`); the README has how to reproduce each byte for byte.
-    pub fn bundled(arch: Arch) -> Model {
-        crate::bundled::model(arch)
-    }
-
     /// Wraps a network.
     pub fn from_network(net: Network) -> Model {
         Model { net }
@@ -153,7 +128,7 @@ impl Model {
         (0..n)
             .map(|s| {
                 let mut outputs = [0.0f32; 10];
-                outputs.copy_from_slice(&ws.a7[s * 10..(s + 1) * 10]);
+                outputs.copy_from_slice(&ws.out.output[s * 10..(s + 1) * 10]);
                 Prediction {
                     digit: self.net.predicted(ws, s) as u8,
                     scores: self.net.scores(ws, s),
@@ -192,17 +167,7 @@ impl Model {
         let mut ws = Workspace::new(self.net.arch, 1);
         self.net.prepare_input_u8(pixels, &mut ws, 0);
         let p = self.run(&mut ws, 1).remove(0);
-        let a = Activations {
-            input: ws.a0.clone(),
-            c1: ws.a1.clone(),
-            s2: ws.a2.clone(),
-            c3: ws.a3.clone(),
-            s4: ws.a4.clone(),
-            c5: ws.a5.clone(),
-            f6: ws.a6.clone(),
-            output: ws.a7.clone(),
-        };
-        (p, a)
+        (p, ws.out)
     }
 
     /// Recognises a picture of any size: MNIST-style preprocessing (see

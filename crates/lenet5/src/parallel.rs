@@ -3,7 +3,7 @@
 //! run on the calling thread. Results never depend on which, nor on the thread count:
 //! every function returns its results in input order, and callers reduce them in order.
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// `f(piece)` for each `chunk`-sized piece of `items` (the last may be shorter), results
 /// in order.

@@ -72,6 +72,13 @@ impl Rng {
     }
 }
 
+/// `n` values uniform in [-1, 1), deterministic in `seed`: test data for the layers and
+/// kernels.
+pub fn uniform_vec(n: usize, seed: u64) -> Vec<f32> {
+    let mut r = Rng::new(seed);
+    (0..n).map(|_| r.uniform(-1.0, 1.0)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

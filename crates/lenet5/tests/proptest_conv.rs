@@ -1,9 +1,11 @@
-//! Property tests of the convolution: the fast path (im2col + GEMM: `conv_forward`,
+//! Property tests of the convolution: the general path (im2col + GEMM: `conv_forward`,
 //! `conv_backward`) equals the naive reference on random shapes, paddings and
 //! connection masks (a C3-style table), forward and backward.
 
 use lenet5::kernels::ConvShape;
-use lenet5::nn::conv::{conv_backward, conv_forward, conv_forward_naive, mask_grad};
+use lenet5::kernels::reference::conv_forward_naive;
+use lenet5::nn::Params;
+use lenet5::nn::conv::{Im2col, conv_backward, conv_forward, mask_grad};
 use proptest::prelude::*;
 
 /// A shape, weights, a 0/1 connection mask over (output, input) map pairs, bias,
@@ -118,8 +120,8 @@ proptest! {
         let s = c.s;
         let mut y = vec![f32::NAN; s.out_len()];
         let mut y_naive = vec![f32::NAN; s.out_len()];
-        let mut col = vec![f32::NAN; s.col_rows() * s.col_cols()];
-        conv_forward(&s, &c.x, &c.w, &c.b, &mut y, &mut col);
+        let p = Params { weight: &c.w[..], bias: &c.b[..] };
+        conv_forward(&s, &c.x, p, &mut y, &mut Im2col::new(&[s]));
         conv_forward_naive(&s, &c.x, &c.w, &c.b, &mut y_naive);
         for (i, (a, b)) in y.iter().zip(&y_naive).enumerate() {
             prop_assert!(close(*a, *b as f64, s.col_rows()), "y[{}]: fast {} naive {} for {:?}", i, a, b, s);
@@ -127,20 +129,18 @@ proptest! {
     }
 
     #[test]
-    fn backward_equals_naive(c in case(), recompute in any::<bool>()) {
+    fn backward_equals_naive(c in case()) {
         let s = c.s;
-        let mut col = vec![f32::NAN; s.col_rows() * s.col_cols()];
-        let mut dcol = col.clone();
-        if !recompute {
-            // conv_forward leaves im2col(x) in `col` for the backward pass.
-            let mut y = vec![0.0; s.out_len()];
-            conv_forward(&s, &c.x, &c.w, &c.b, &mut y, &mut col);
-        }
+        // The scratch starts as garbage: the backward pass must not rely on its content.
+        let mut sc = Im2col::new(&[s]);
+        sc.col.fill(f32::NAN);
+        sc.dcol.fill(f32::NAN);
         // Gradients accumulate: start from a known non-zero value.
         let mut dw = vec![0.5f32; c.w.len()];
         let mut db = vec![0.25f32; s.cout];
         let mut dx = vec![f32::NAN; s.in_len()];
-        conv_backward(&s, &c.x, &c.w, &c.dy, &mut dw, &mut db, Some(&mut dx), &mut col, &mut dcol, recompute);
+        let g = Params { weight: &mut dw[..], bias: &mut db[..] };
+        conv_backward(&s, &c.x, &c.w, &c.dy, g, Some(&mut dx), &mut sc);
         let (ndw, ndb, ndx) = naive_backward(&c);
         let n = s.col_cols();
         for (i, (a, b)) in db.iter().zip(&ndb).enumerate() {

@@ -21,7 +21,7 @@ use flate2::Compression;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// IDX type code for unsigned bytes, the only element type supported.
 pub const TYPE_U8: u8 = 0x08;

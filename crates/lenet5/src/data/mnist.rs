@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::idx::read_idx;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Base names of the four MNIST files, in the order [`find_files`] returns them:
 /// train images, train labels, test images, test labels.

@@ -13,8 +13,8 @@ use std::path::Path;
 
 use crate::Model;
 use crate::data::Dataset;
-use crate::train::checkpoint::write_atomic;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::files::write_atomic;
 
 /// Writes `model` as ONNX to `path` (atomically); `source` goes into the metadata.
 pub fn write_onnx(model: &Model, source: &str, path: &Path) -> Result<usize> {

@@ -7,7 +7,7 @@
 //! Repeated scalars are written unpacked (one key per element), which every parser
 //! accepts, whether the field was declared packed or not.
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Wire type of varint fields.
 pub const VARINT: u8 = 0;

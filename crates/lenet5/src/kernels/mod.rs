@@ -1,87 +1,73 @@
-//! The few hot loops: matrix products (through `matrixmultiply`, which picks
-//! AVX/FMA kernels at run time and falls back to portable code elsewhere),
-//! im2col / col2im for the 5x5 convolutions.
+//! The hot loops, one file per layer, written once over a vector trait and dispatched at
+//! run time to the back end the CPU has (AVX2 + FMA, or portable). Shapes are LeNet-5's;
+//! every kernel states them and asserts the slice lengths it relies on, so the unchecked
+//! vector loads inside stay in bounds. The kernels know shapes, never the model.
 //!
-//! All matrices are row-major, contiguous.
+//! | file | kernel | computes | vectorised over |
+//! |---|---|---|---|
+//! | [`c1`] | [`c1::forward`] | 1→6 maps, 5x5, 32x32 → 28x28, + bias, activation | 8 output columns |
+//! | | [`c1::weight_grad`] | dW, db of the same | 8 output columns |
+//! | | [`c1::pool_relu_weight_grad`] | max-pool + ReLU backward fused with dW (modern) | the 5 taps of a row |
+//! | [`c3`] | [`c3::forward`] | 6→16 maps, 5x5, 14x14 → 10x10, + bias, activation | 16 output channels |
+//! | | [`c3::weight_grad`] | dW of the same (dW += Xᵀ·dY, X the implicit im2col) | 16 output channels |
+//! | | [`c3::col2im`] | the input gradient from the column gradient | 10-pixel row segments |
+//! | [`dense`] | [`dense::forward`] | y = x·Wᵀ + b (C5, F6, the modern FCs) | the input dimension |
+//! | | [`dense::gemm`] | C (+)= A·B, small (FC backward, C3's column gradient) | columns of B and C |
+//! | | [`dense::sdlm_backward`] | per-pattern SDLM through a dense layer in one sweep | the input dimension |
+//! | [`pool`] | [`pool::max_forward`], [`pool::max_relu_backward`] | 2x2 max-pooling | (scalar) |
+//! | [`act`] | [`act::activate`] | ReLU / the paper's scaled tanh in place | elements |
+//! | [`update`] | [`update::sdlm`], [`update::sgd`] | optimiser updates | elements |
 //!
-//! [`fast`] holds the kernels the networks run (SIMD, dispatched at run time through
-//! [`simd`]); the `matrixmultiply` wrappers and im2col / col2im below are the simple
-//! path they are tested against.
+//! [`reference`] holds the simple path they are tested against (im2col + GEMM, the
+//! naive convolution), which the SDLM curvature pass also runs. [`simd`] holds the
+//! vector trait and its back ends.
+//!
+//! Per output element, every kernel adds its terms in one fixed order that does not
+//! depend on the tile it falls in or on the number of images: results are identical
+//! whatever the batch size, and (per back end) on every run.
 
-pub mod fast;
+/// Defines a safe kernel `pub fn $name(args) { body }` whose body is generic over the
+/// vector back end `S: Simd`: the body is compiled twice, as an AVX2 + FMA copy
+/// (`#[target_feature]`, run when [`simd::use_avx2`] says the CPU has it) and a portable
+/// copy. The body may only rely, beyond the lengths it asserts, on `S`'s instructions
+/// existing on this CPU, which the dispatch guarantees.
+macro_rules! simd_kernel {
+    ($(#[$m:meta])* pub fn $name:ident($($a:ident : $t:ty),* $(,)?) { $($body:tt)* }) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name($($a: $t),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn kernel<S: $crate::kernels::simd::Simd>($($a: $t),*) { $($body)* }
+            #[cfg(target_arch = "x86_64")]
+            {
+                if $crate::kernels::simd::use_avx2() {
+                    #[target_feature(enable = "avx2,fma")]
+                    #[allow(clippy::too_many_arguments)]
+                    unsafe fn avx2($($a: $t),*) {
+                        // SAFETY: forwarded; see the outer call.
+                        unsafe { kernel::<$crate::kernels::simd::Avx2>($($a),*) }
+                    }
+                    // SAFETY: use_avx2() checked that this CPU has AVX2 and FMA.
+                    return unsafe { avx2($($a),*) };
+                }
+            }
+            // SAFETY: the portable back end uses no special instructions.
+            unsafe { kernel::<$crate::kernels::simd::Portable>($($a),*) }
+        }
+    };
+}
+
+pub mod act;
+pub mod c1;
+pub mod c3;
+pub mod dense;
+pub mod pool;
+pub mod reference;
 pub mod simd;
+pub mod update;
 
-/// `c[m×n] (+)= a[m×k] · b[k×n]`. With `acc` false, `c` is overwritten.
-pub fn gemm_nn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    // SAFETY: the asserts above guarantee every index the kernel touches is in bounds.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            k as isize,
-            1,
-            b.as_ptr(),
-            n as isize,
-            1,
-            if acc { 1.0 } else { 0.0 },
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
-
-/// `c[m×n] (+)= a[m×k] · b[n×k]ᵀ`.
-pub fn gemm_nt(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool) {
-    assert!(a.len() >= m * k && b.len() >= n * k && c.len() >= m * n);
-    // SAFETY: bounds checked above.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            k as isize,
-            1,
-            b.as_ptr(),
-            1,
-            k as isize,
-            if acc { 1.0 } else { 0.0 },
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
-
-/// `c[m×n] (+)= a[k×m]ᵀ · b[k×n]`.
-pub fn gemm_tn(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool) {
-    assert!(a.len() >= k * m && b.len() >= k * n && c.len() >= m * n);
-    // SAFETY: bounds checked above.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            1,
-            m as isize,
-            b.as_ptr(),
-            n as isize,
-            1,
-            if acc { 1.0 } else { 0.0 },
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
+pub use act::Act;
 
 /// Shape of a square-kernel, stride-1 convolution on one image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,159 +84,73 @@ pub struct ConvShape {
 }
 
 impl ConvShape {
+    /// `maps_in`@`side`x`side` → `maps_out` maps, `k`x`k` kernel, `pad` zeros each side.
+    pub const fn new(maps_in: usize, side: usize, maps_out: usize, k: usize, pad: usize) -> Self {
+        ConvShape {
+            cin: maps_in,
+            h: side,
+            w: side,
+            cout: maps_out,
+            k,
+            pad,
+        }
+    }
     /// Output height.
-    pub fn ho(&self) -> usize {
+    pub const fn ho(&self) -> usize {
         self.h + 2 * self.pad + 1 - self.k
     }
     /// Output width.
-    pub fn wo(&self) -> usize {
+    pub const fn wo(&self) -> usize {
         self.w + 2 * self.pad + 1 - self.k
     }
     /// Rows of the im2col matrix: cin·k·k.
-    pub fn col_rows(&self) -> usize {
+    pub const fn col_rows(&self) -> usize {
         self.cin * self.k * self.k
     }
     /// Columns of the im2col matrix: ho·wo.
-    pub fn col_cols(&self) -> usize {
+    pub const fn col_cols(&self) -> usize {
         self.ho() * self.wo()
     }
     /// Input elements per image.
-    pub fn in_len(&self) -> usize {
+    pub const fn in_len(&self) -> usize {
         self.cin * self.h * self.w
     }
     /// Output elements per image.
-    pub fn out_len(&self) -> usize {
+    pub const fn out_len(&self) -> usize {
         self.cout * self.ho() * self.wo()
     }
-}
-
-/// im2col for one image: `col[(c·k+ki)·k+kj][oy·wo+ox] = x[c][oy+ki−pad][ox+kj−pad]` (0 outside).
-/// x: [cin, h, w] → col: [cin·k·k, ho·wo]
-pub fn im2col(s: &ConvShape, x: &[f32], col: &mut [f32]) {
-    let (ho, wo, k, p) = (s.ho(), s.wo(), s.k, s.pad as isize);
-    for c in 0..s.cin {
-        let xc = &x[c * s.h * s.w..(c + 1) * s.h * s.w];
-        for ki in 0..k {
-            for kj in 0..k {
-                let row = &mut col[((c * k + ki) * k + kj) * ho * wo..][..ho * wo];
-                for oy in 0..ho {
-                    let iy = oy as isize + ki as isize - p;
-                    let dst = &mut row[oy * wo..(oy + 1) * wo];
-                    if iy < 0 || iy >= s.h as isize {
-                        dst.fill(0.0);
-                        continue;
-                    }
-                    let src = &xc[iy as usize * s.w..(iy as usize + 1) * s.w];
-                    for (ox, d) in dst.iter_mut().enumerate() {
-                        let ix = ox as isize + kj as isize - p;
-                        *d = if ix >= 0 && ix < s.w as isize {
-                            src[ix as usize]
-                        } else {
-                            0.0
-                        };
-                    }
-                }
-            }
-        }
+    /// Elements of the weight tensor `[cout, cin, k, k]`.
+    pub const fn weight_len(&self) -> usize {
+        self.cout * self.cin * self.k * self.k
     }
-}
-
-/// col2im for one image, the adjoint of [`im2col`]: `dx[c][iy][ix] += Σ dcol[..]`.
-/// dcol: [cin·k·k, ho·wo] → dx: [cin, h, w] (overwritten)
-pub fn col2im(s: &ConvShape, dcol: &[f32], dx: &mut [f32]) {
-    let (ho, wo, k, p) = (s.ho(), s.wo(), s.k, s.pad as isize);
-    dx[..s.in_len()].fill(0.0);
-    for c in 0..s.cin {
-        let xc = &mut dx[c * s.h * s.w..(c + 1) * s.h * s.w];
-        for ki in 0..k {
-            for kj in 0..k {
-                let row = &dcol[((c * k + ki) * k + kj) * ho * wo..][..ho * wo];
-                for oy in 0..ho {
-                    let iy = oy as isize + ki as isize - p;
-                    if iy < 0 || iy >= s.h as isize {
-                        continue;
-                    }
-                    let dst = &mut xc[iy as usize * s.w..(iy as usize + 1) * s.w];
-                    for (ox, &g) in row[oy * wo..(oy + 1) * wo].iter().enumerate() {
-                        let ix = ox as isize + kj as isize - p;
-                        if ix >= 0 && ix < s.w as isize {
-                            dst[ix as usize] += g;
-                        }
-                    }
-                }
-            }
-        }
+    /// The weight tensor's shape `[cout, cin, k, k]`.
+    pub const fn weight_shape(&self) -> [usize; 4] {
+        [self.cout, self.cin, self.k, self.k]
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
+    //! Helpers of the kernels' tests.
 
-    fn naive(m: usize, k: usize, n: usize, a: &[f32], b: &[f32]) -> Vec<f32> {
-        let mut c = vec![0.0; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
-            }
+    pub use crate::rng::uniform_vec as rand_vec;
+
+    /// `a` and `b` agree within `tol`, relative to `b` (absolute below 1).
+    pub fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= tol * y.abs().max(1.0),
+                "{what}[{i}]: {x} vs {y}"
+            );
         }
-        c
     }
 
-    fn transpose(r: usize, c: usize, a: &[f32]) -> Vec<f32> {
-        let mut t = vec![0.0; r * c];
-        for i in 0..r {
-            for j in 0..c {
-                t[j * r + i] = a[i * c + j];
-            }
+    /// Runs `f` with the portable back end, then (when the CPU has it) with AVX2.
+    pub fn both(mut f: impl FnMut(&str)) {
+        super::simd::with_portable(true, || f("portable"));
+        if super::simd::avx2_available() {
+            super::simd::with_portable(false, || f("avx2"));
         }
-        t
-    }
-
-    #[test]
-    fn gemm_variants_match_naive() {
-        let (m, k, n) = (7, 13, 5);
-        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
-        let want = naive(m, k, n, &a, &b);
-        let mut c = vec![9.0; m * n];
-        gemm_nn(m, k, n, &a, &b, &mut c, false);
-        let close = |x: &[f32], y: &[f32]| x.iter().zip(y).all(|(p, q)| (p - q).abs() < 1e-5);
-        assert!(close(&c, &want));
-        gemm_nt(m, k, n, &a, &transpose(k, n, &b), &mut c, false);
-        assert!(close(&c, &want));
-        gemm_tn(m, k, n, &transpose(m, k, &a), &b, &mut c, false);
-        assert!(close(&c, &want));
-        gemm_nn(m, k, n, &a, &b, &mut c, true);
-        let twice: Vec<f32> = want.iter().map(|x| 2.0 * x).collect();
-        assert!(close(&c, &twice));
-    }
-
-    #[test]
-    fn col2im_is_adjoint_of_im2col() {
-        // <im2col(x), d> == <x, col2im(d)> for all x, d.
-        let s = ConvShape {
-            cin: 2,
-            h: 6,
-            w: 5,
-            cout: 1,
-            k: 3,
-            pad: 1,
-        };
-        let x: Vec<f32> = (0..s.in_len()).map(|i| (i as f32 * 0.7).sin()).collect();
-        let d: Vec<f32> = (0..s.col_rows() * s.col_cols())
-            .map(|i| (i as f32 * 0.3).cos())
-            .collect();
-        let mut col = vec![0.0; d.len()];
-        im2col(&s, &x, &mut col);
-        let mut dx = vec![0.0; x.len()];
-        col2im(&s, &d, &mut dx);
-        let lhs: f64 = col.iter().zip(&d).map(|(a, b)| (*a * *b) as f64).sum();
-        let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| (*a * *b) as f64).sum();
-        assert!((lhs - rhs).abs() < 1e-4, "{lhs} vs {rhs}");
-        // A known entry: row (c=1, ki=0, kj=0), output (0,0) reads x[1][-1][-1] = padding.
-        assert_eq!(col[(9) * 30], 0.0);
-        // row (c=0, ki=1, kj=1) at output (2,3) reads x[0][2][3].
-        assert_eq!(col[4 * 30 + 2 * 5 + 3], x[2 * 5 + 3]);
     }
 }

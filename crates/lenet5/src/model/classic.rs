@@ -1,6 +1,5 @@
-//! The paper's LeNet-5 (LeCun et al. 1998, section II.B), wired from the layers.
-//!
-//! One image through the network (shapes per image):
+//! The paper's LeNet-5 (LeCun et al. 1998, section II.B and Figure 2), wired from the
+//! layers. One image through the network (shapes per image):
 //! ```text
 //! input 32x32  (MNIST 28x28 padded by 2; background −0.1, ink 1.175)
 //! C1  conv 6@5x5          → 6@28x28   → f = 1.7159·tanh(2/3·a)
@@ -13,34 +12,38 @@
 //! ```
 
 use super::Workspace;
-use super::params::{Layout, split, split_mut};
-use crate::kernels::ConvShape;
-use crate::kernels::fast::{Act, dense_backward_sdlm, sdlm_update};
-use crate::nn::act::{tanh_backward, tanh_forward};
-use crate::nn::conv::{c1_backward, c1_forward, c2_backward, c2_forward, conv_backward, mask_grad};
-use crate::nn::linear::{linear_backward, linear_forward};
-use crate::nn::pool::{subsample_backward, subsample_forward};
-use crate::nn::rbf::{rbf_backward, rbf_forward};
+use super::params::Layout;
+use crate::kernels::Act;
+use crate::kernels::update;
+use crate::nn::Params;
+use crate::nn::act::{tanh_backward, tanh_curvature_backward, tanh_forward};
+use crate::nn::conv::{
+    Conv, c1_backward, c1_forward, c3_backward, c3_forward, conv_backward, mask_grad,
+};
+use crate::nn::linear::Dense;
+use crate::nn::pool::Pool2x2;
+use crate::nn::rbf::{GLYPH_LEN, rbf_backward, rbf_forward};
 use crate::rng::Rng;
 
-/// C1: 1 → 6 maps, 32x32 → 28x28.
-pub const C1: ConvShape = ConvShape {
-    cin: 1,
-    h: 32,
-    w: 32,
-    cout: 6,
-    k: 5,
-    pad: 0,
-};
-/// C3: 6 → 16 maps, 14x14 → 10x10 (through the connection table).
-pub const C3: ConvShape = ConvShape {
-    cin: 6,
-    h: 14,
-    w: 14,
-    cout: 16,
-    k: 5,
-    pad: 0,
-};
+// ---------------------------------------------------------------------------------
+// The layers (Figure 2). Every length below is derived from these.
+
+/// The input: a 32x32 field (the 28x28 digit padded by 2).
+pub const INPUT_SIDE: usize = 32;
+/// C1: 1 → 6 maps, 5x5, 32x32 → 28x28.
+pub const C1: Conv = Conv::new(1, INPUT_SIDE, 6, 5, 0);
+/// S2: 6 maps, 28x28 → 14x14.
+pub const S2: Pool2x2 = Pool2x2::new(C1.cout, C1.ho());
+/// C3: 6 → 16 maps, 5x5, 14x14 → 10x10, through the connection table ([`C3_TABLE`]).
+pub const C3: Conv = Conv::new(S2.maps, S2.out_side(), 16, 5, 0);
+/// S4: 16 maps, 10x10 → 5x5.
+pub const S4: Pool2x2 = Pool2x2::new(C3.cout, C3.ho());
+/// C5: 120 maps of 5x5 kernels on the 5x5 S4 maps: a full connection 400 → 120.
+pub const C5: Dense = Dense::new(S4.out_len(), 120);
+/// F6: 120 → 84 (one unit per pixel of the 7x12 output bitmaps).
+pub const F6: Dense = Dense::new(C5.outputs, GLYPH_LEN);
+/// The output: 10 Euclidean RBF units, one per digit.
+pub const CLASSES: usize = 10;
 
 /// The C3 connection table of the paper (Table I): row = S2 map, column = C3 map.
 pub const C3_TABLE: [&str; 6] = [
@@ -57,35 +60,107 @@ pub fn c3_connected(i: usize, o: usize) -> bool {
     C3_TABLE[i].as_bytes()[o] == b'X'
 }
 
-/// The table as a 0/1 mask over `c3.weight` [16, 6, 5, 5].
+/// The table as a 0/1 mask over `c3.weight` `[16, 6, 5, 5]`.
 pub fn c3_mask() -> Vec<f32> {
-    let mut m = vec![0.0; 16 * 6 * 25];
-    for o in 0..16 {
-        for i in 0..6 {
+    let per_pair = C3.k * C3.k;
+    let mut m = vec![0.0; C3.weight_len()];
+    for o in 0..C3.cout {
+        for i in 0..C3.cin {
             if c3_connected(i, o) {
-                m[(o * 6 + i) * 25..(o * 6 + i + 1) * 25].fill(1.0);
+                m[(o * C3.cin + i) * per_pair..(o * C3.cin + i + 1) * per_pair].fill(1.0);
             }
         }
     }
     m
 }
 
-/// Tensor names and shapes.
+// ---------------------------------------------------------------------------------
+// Parameters.
+
+/// Tensor names and shapes (stored as such in checkpoints; C5 keeps its convolution
+/// shape `[120, 16, 5, 5]`).
 pub fn layout() -> Layout {
     Layout::new(&[
-        ("c1.weight", &[6, 1, 5, 5]),
-        ("c1.bias", &[6]),
-        ("s2.weight", &[6]),
-        ("s2.bias", &[6]),
-        ("c3.weight", &[16, 6, 5, 5]),
-        ("c3.bias", &[16]),
-        ("s4.weight", &[16]),
-        ("s4.bias", &[16]),
-        ("c5.weight", &[120, 16, 5, 5]),
-        ("c5.bias", &[120]),
-        ("f6.weight", &[84, 120]),
-        ("f6.bias", &[84]),
+        ("c1.weight", &C1.weight_shape()),
+        ("c1.bias", &[C1.cout]),
+        ("s2.weight", &[S2.maps]),
+        ("s2.bias", &[S2.maps]),
+        ("c3.weight", &C3.weight_shape()),
+        ("c3.bias", &[C3.cout]),
+        ("s4.weight", &[S4.maps]),
+        ("s4.bias", &[S4.maps]),
+        (
+            "c5.weight",
+            &[C5.outputs, S4.maps, S4.out_side(), S4.out_side()],
+        ),
+        ("c5.bias", &[C5.outputs]),
+        ("f6.weight", &F6.weight_shape()),
+        ("f6.bias", &[F6.outputs]),
     ])
+}
+
+/// The network's parameters by layer, each a view into the flat vector (`S = &[f32]`),
+/// or gradients / step sizes laid out the same way (`S = &mut [f32]`). S2's and S4's
+/// `weight` is their trainable coefficient.
+pub struct ClassicParams<S> {
+    pub c1: Params<S>,
+    pub s2: Params<S>,
+    pub c3: Params<S>,
+    pub s4: Params<S>,
+    pub c5: Params<S>,
+    pub f6: Params<S>,
+}
+
+/// Parameters of C1, S2, C3 and S4: the first entries of the flat vector.
+pub const CONV_PARAMS: usize =
+    C1.weight_len() + C1.cout + 2 * S2.maps + C3.weight_len() + C3.cout + 2 * S4.maps;
+
+impl<'a> ClassicParams<&'a [f32]> {
+    /// Views of the flat parameter vector (laid out as [`layout`]).
+    pub fn of(flat: &'a [f32]) -> Self {
+        let (c1, rest) = Params::cut(flat, C1.weight_len(), C1.cout);
+        let (s2, rest) = Params::cut(rest, S2.maps, S2.maps);
+        let (c3, rest) = Params::cut(rest, C3.weight_len(), C3.cout);
+        let (s4, rest) = Params::cut(rest, S4.maps, S4.maps);
+        let (c5, rest) = Params::cut(rest, C5.weight_len(), C5.outputs);
+        let (f6, rest) = Params::cut(rest, F6.weight_len(), F6.outputs);
+        assert!(
+            rest.is_empty(),
+            "a classic parameter vector has no extra entries"
+        );
+        ClassicParams {
+            c1,
+            s2,
+            c3,
+            s4,
+            c5,
+            f6,
+        }
+    }
+}
+
+impl<'a> ClassicParams<&'a mut [f32]> {
+    /// Mutable views of the flat vector (or of a gradient laid out like it).
+    pub fn of_mut(flat: &'a mut [f32]) -> Self {
+        let (c1, rest) = Params::cut_mut(flat, C1.weight_len(), C1.cout);
+        let (s2, rest) = Params::cut_mut(rest, S2.maps, S2.maps);
+        let (c3, rest) = Params::cut_mut(rest, C3.weight_len(), C3.cout);
+        let (s4, rest) = Params::cut_mut(rest, S4.maps, S4.maps);
+        let (c5, rest) = Params::cut_mut(rest, C5.weight_len(), C5.outputs);
+        let (f6, rest) = Params::cut_mut(rest, F6.weight_len(), F6.outputs);
+        assert!(
+            rest.is_empty(),
+            "a classic parameter vector has no extra entries"
+        );
+        ClassicParams {
+            c1,
+            s2,
+            c3,
+            s4,
+            c5,
+            f6,
+        }
+    }
 }
 
 /// Initial weights are uniform in ±INIT_RANGE/√F, F the fan-in of the unit: standard
@@ -108,20 +183,21 @@ pub fn init(seed: u64) -> Vec<f32> {
     let l = layout();
     let mut p = vec![0.0; l.total()];
     let mut rng = Rng::derive(seed, &[0x1417]);
+    let taps = C3.k * C3.k;
     let fan_in: [(&str, usize); 6] = [
-        ("c1.weight", 25),
+        ("c1.weight", C1.k * C1.k),
         ("s2.weight", 4),
         ("c3.weight", 0), // per map, from the table
         ("s4.weight", 4),
-        ("c5.weight", 400),
-        ("f6.weight", 120),
+        ("c5.weight", C5.inputs),
+        ("f6.weight", F6.inputs),
     ];
     for (name, f) in fan_in {
         let t = l.get(name).expect("layout has it");
         for (k, v) in p[t.range()].iter_mut().enumerate() {
             let f = if name == "c3.weight" {
-                let o = k / 150;
-                25 * (0..6).filter(|&i| c3_connected(i, o)).count()
+                let o = k / (C3.cin * taps);
+                taps * (0..C3.cin).filter(|&i| c3_connected(i, o)).count()
             } else {
                 f
             };
@@ -137,86 +213,80 @@ pub fn init(seed: u64) -> Vec<f32> {
     p
 }
 
-/// Forward for the `n` images in `ws.a0` ([n, 32·32]); leaves every layer's output
-/// in the workspace and the RBF distances in `ws.a7` ([n, 10]).
-pub fn forward(p: &[f32], centres: &[f32], ws: &mut Workspace, n: usize) {
-    let [c1w, c1b, s2w, s2b, c3w, c3b, s4w, s4b, c5w, c5b, f6w, f6b] = split(p, ws.lens12);
-    // C1: [n,32,32] → f(conv + b) → [n,6,28,28]
-    c1_forward(
-        n,
-        32,
-        0,
-        &ws.a0,
-        c1w,
-        c1b,
-        &mut ws.xp,
-        &mut ws.a1,
-        Act::Tanh,
-    );
-    for s in 0..n {
-        subsample_forward(
-            6,
-            28,
-            28,
-            &ws.a1[s * 4704..],
-            s2w,
-            s2b,
-            &mut ws.a2[s * 1176..],
-        );
+/// Input normalisation: 28x28 pixels in `[0, 1]` (0 = background) → the 32x32 field with
+/// background −0.1 and full ink 1.175, as in the paper. `out: [32·32]`
+pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
+    let (side, pad) = (28, (INPUT_SIDE - 28) / 2);
+    out[..INPUT_SIDE * INPUT_SIDE].fill(-0.1);
+    for y in 0..side {
+        for x in 0..side {
+            out[(y + pad) * INPUT_SIDE + x + pad] = -0.1 + 1.275 * pixels[y * side + x];
+        }
     }
-    tanh_forward(&mut ws.a2[..n * 1176]);
-    // C3: [n,6,14,14] → f(conv + b) → [n,16,10,10] (absent connections have weight 0)
-    c2_forward(n, &ws.a2, c3w, c3b, &mut ws.a3, &mut ws.c2, Act::Tanh);
-    for s in 0..n {
-        subsample_forward(
-            16,
-            10,
-            10,
-            &ws.a3[s * 1600..],
-            s4w,
-            s4b,
-            &mut ws.a4[s * 400..],
-        );
-    }
-    tanh_forward(&mut ws.a4[..n * 400]);
-    linear_forward(n, 400, 120, &ws.a4, c5w, c5b, &mut ws.a5);
-    tanh_forward(&mut ws.a5[..n * 120]);
-    linear_forward(n, 120, 84, &ws.a5, f6w, f6b, &mut ws.a6);
-    tanh_forward(&mut ws.a6[..n * 84]);
-    rbf_forward(n, &ws.a6, centres, &mut ws.a7);
 }
 
-/// Backward from `ws.d7` = dE/d(distances) [n, 10]; accumulates into `g` (laid out
-/// like the parameters). Needs the activations left by [`forward`].
+// ---------------------------------------------------------------------------------
+// Forward and backward. `ws.out` holds every layer's output, `ws.grad` its gradient.
+
+/// Forward for the `n` images in `ws.out.input` (`[n, 32·32]`); leaves every layer's
+/// output in `ws.out` and the RBF distances in `ws.out.output` (`[n, 10]`).
+pub fn forward(p: &ClassicParams<&[f32]>, centres: &[f32], ws: &mut Workspace, n: usize) {
+    let Workspace {
+        out: a,
+        c1_padded,
+        c3_scratch,
+        ..
+    } = ws;
+    // C1: [n,32,32] → f(conv 5x5 + b) → [n,6,28,28]
+    c1_forward(&C1, n, &a.input, p.c1, c1_padded, &mut a.c1, Act::Tanh);
+    // S2: → f(coef · Σ 2x2 + b) → [n,6,14,14]
+    S2.subsample_forward(n, &a.c1, p.s2, &mut a.s2);
+    tanh_forward(&mut a.s2[..n * S2.out_len()]);
+    // C3: → f(conv 5x5 + b) → [n,16,10,10]   (absent connections have weight 0)
+    c3_forward(n, &a.s2, p.c3, &mut a.c3, c3_scratch, Act::Tanh);
+    // S4: → f(coef · Σ 2x2 + b) → [n,16,5,5]
+    S4.subsample_forward(n, &a.c3, p.s4, &mut a.s4);
+    tanh_forward(&mut a.s4[..n * S4.out_len()]);
+    // C5: [n,400] → f(full + b) → [n,120]
+    C5.forward(n, &a.s4, p.c5, &mut a.c5);
+    tanh_forward(&mut a.c5[..n * C5.outputs]);
+    // F6: → f(full + b) → [n,84]
+    F6.forward(n, &a.c5, p.f6, &mut a.f6);
+    tanh_forward(&mut a.f6[..n * F6.outputs]);
+    // RBF: → squared distances to the 10 bitmaps → [n,10]
+    rbf_forward(n, &a.f6, centres, &mut a.output);
+}
+
+/// Backward from `ws.grad.output` = dE/d(distances) `[n, 10]`; accumulates into `g`.
+/// Needs the activations left by [`forward`].
 pub fn backward(
-    p: &[f32],
+    p: &ClassicParams<&[f32]>,
     centres: &[f32],
     mask: &[f32],
     ws: &mut Workspace,
     n: usize,
-    g: &mut [f32],
+    g: ClassicParams<&mut [f32]>,
 ) {
-    let [_, _, _, _, _, _, _, _, c5w, _, f6w, _] = split(p, ws.lens12);
-    let [_, _, _, _, _, _, _, _, gc5w, gc5b, gf6w, gf6b] = split_mut(g, ws.lens12);
     backward_rbf(centres, ws, n);
     let Workspace {
-        a4, a5, d4, d5, d6, ..
+        out: a, grad: d, ..
     } = ws;
-    // F6: [n,120] → [n,84];  C5 (a full connection here): [n,400] → [n,120]
-    linear_backward(n, 120, 84, a5, f6w, d6, gf6w, gf6b, Some(d5));
-    tanh_backward(&a5[..n * 120], &mut d5[..n * 120], false);
-    linear_backward(n, 400, 120, a4, c5w, d5, gc5w, gc5b, Some(d4));
-    tanh_backward(&a4[..n * 400], &mut d4[..n * 400], false);
-    let conv = conv_params(ws);
-    backward_convs(p, mask, ws, n, &mut g[..conv]);
+    // F6: [n,120] → [n,84]
+    F6.backward(n, &a.c5, p.f6.weight, &d.f6, g.f6, Some(&mut d.c5));
+    tanh_backward(&a.c5[..n * C5.outputs], &mut d.c5[..n * C5.outputs]);
+    // C5 (a full connection here): [n,400] → [n,120]
+    C5.backward(n, &a.s4, p.c5.weight, &d.c5, g.c5, Some(&mut d.s4));
+    tanh_backward(&a.s4[..n * S4.out_len()], &mut d.s4[..n * S4.out_len()]);
+    backward_convs(p, mask, ws, n, [g.c1, g.s2, g.c3, g.s4]);
 }
 
 /// The paper's per-pattern SDLM update for the image whose forward pass is in `ws`
 /// (n = 1): `p −= step ⊙ ∂E/∂p`. F6 and C5 (58,000 of the 60,000 parameters) are
 /// updated as their gradients appear, in one sweep over their weights
-/// ([`dense_backward_sdlm`]); the conv layers' gradients go through the start of `g`.
-/// Bit-identical to [`backward`] into a zeroed `g` followed by
-/// [`crate::kernels::fast::sdlm_update`] (a test checks it), at half the memory traffic.
+/// ([`Dense::sdlm_backward`]); the conv layers' gradients go through the start of the
+/// scratch `g` (at least [`CONV_PARAMS`] long). Bit-identical to [`backward`] into a
+/// zeroed gradient followed by [`update::sdlm`] (a test checks it), at half the memory
+/// traffic.
 pub fn sdlm_step(
     p: &mut [f32],
     step: &[f32],
@@ -227,163 +297,131 @@ pub fn sdlm_step(
 ) {
     backward_rbf(centres, ws, 1);
     {
-        let [_, _, _, _, _, _, _, _, c5w, c5b, f6w, f6b] = split_mut(p, ws.lens12);
-        let [_, _, _, _, _, _, _, _, sc5w, sc5b, sf6w, sf6b] = split(step, ws.lens12);
+        let pm = ClassicParams::of_mut(p);
+        let st = ClassicParams::of(step);
         let Workspace {
-            a4, a5, d4, d5, d6, ..
+            out: a, grad: d, ..
         } = ws;
-        dense_backward_sdlm(120, 84, a5, d6, f6w, f6b, sf6w, sf6b, d5);
-        tanh_backward(&a5[..120], &mut d5[..120], false);
-        dense_backward_sdlm(400, 120, a4, d5, c5w, c5b, sc5w, sc5b, d4);
-        tanh_backward(&a4[..400], &mut d4[..400], false);
+        F6.sdlm_backward(&a.c5, &d.f6, pm.f6, st.f6, &mut d.c5);
+        tanh_backward(&a.c5[..C5.outputs], &mut d.c5[..C5.outputs]);
+        C5.sdlm_backward(&a.s4, &d.c5, pm.c5, st.c5, &mut d.s4);
+        tanh_backward(&a.s4[..S4.out_len()], &mut d.s4[..S4.out_len()]);
     }
-    let conv = conv_params(ws);
-    let g = &mut g[..conv];
+    let g = &mut g[..CONV_PARAMS];
     g.fill(0.0);
-    backward_convs(p, mask, ws, 1, g);
-    sdlm_update(&mut p[..conv], g, &step[..conv]);
+    let gc = conv_grads(g);
+    backward_convs(&ClassicParams::of(p), mask, ws, 1, gc);
+    update::sdlm(&mut p[..CONV_PARAMS], g, &step[..CONV_PARAMS]);
 }
 
-/// `ws.d7` → `ws.d6`: through the RBF and F6's squashing function.
+/// The gradients of C1, S2, C3 and S4, cut from the start of `g` ([`CONV_PARAMS`] long).
+fn conv_grads(g: &mut [f32]) -> [Params<&mut [f32]>; 4] {
+    let (c1, rest) = Params::cut_mut(g, C1.weight_len(), C1.cout);
+    let (s2, rest) = Params::cut_mut(rest, S2.maps, S2.maps);
+    let (c3, rest) = Params::cut_mut(rest, C3.weight_len(), C3.cout);
+    let (s4, _) = Params::cut_mut(rest, S4.maps, S4.maps);
+    [c1, s2, c3, s4]
+}
+
+/// `ws.grad.output` → `ws.grad.f6`: through the RBF and F6's squashing function.
 fn backward_rbf(centres: &[f32], ws: &mut Workspace, n: usize) {
-    let Workspace { a6, d6, d7, .. } = ws;
-    rbf_backward(n, a6, centres, d7, d6);
-    tanh_backward(&a6[..n * 84], &mut d6[..n * 84], false);
+    let Workspace {
+        out: a, grad: d, ..
+    } = ws;
+    rbf_backward(n, &a.f6, centres, &d.output, &mut d.f6);
+    tanh_backward(&a.f6[..n * F6.outputs], &mut d.f6[..n * F6.outputs]);
 }
 
-/// `ws.d4` (dE/d S4 outputs, after the squashing) → gradients of S4, C3, S2 and C1
-/// into `g` ([`conv_params`] entries, laid out like the start of the parameters).
-fn backward_convs(p: &[f32], mask: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
-    let [_, _, s2w, _, c3w, _, s4w, _] = split(p, conv_lens(ws));
-    let [gc1w, gc1b, gs2w, gs2b, gc3w, gc3b, gs4w, gs4b] = split_mut(g, conv_lens(ws));
+/// `ws.grad.s4` (dE/d S4 outputs, after the squashing) → the gradients of C1, S2, C3
+/// and S4 (`g`, in that order).
+fn backward_convs(
+    p: &ClassicParams<&[f32]>,
+    mask: &[f32],
+    ws: &mut Workspace,
+    n: usize,
+    g: [Params<&mut [f32]>; 4],
+) {
+    let [gc1, gs2, mut gc3, gs4] = g;
     let Workspace {
-        a1,
-        a2,
-        a3,
-        d1,
-        d2,
-        d3,
-        d4,
-        xp,
-        c2,
+        out: a,
+        grad: d,
+        c1_padded,
+        c3_scratch,
         ..
     } = ws;
-    for s in 0..n {
-        subsample_backward(
-            16,
-            10,
-            10,
-            &a3[s * 1600..],
-            s4w,
-            &d4[s * 400..],
-            gs4w,
-            gs4b,
-            Some(&mut d3[s * 1600..]),
-            false,
-        );
-    }
-    tanh_backward(&a3[..n * 1600], &mut d3[..n * 1600], false);
-    c2_backward(n, a2, c3w, d3, gc3w, gc3b, Some(d2), c2);
-    mask_grad(gc3w, mask);
-    tanh_backward(&a2[..n * 1176], &mut d2[..n * 1176], false);
-    for s in 0..n {
-        subsample_backward(
-            6,
-            28,
-            28,
-            &a1[s * 4704..],
-            s2w,
-            &d2[s * 1176..],
-            gs2w,
-            gs2b,
-            Some(&mut d1[s * 4704..]),
-            false,
-        );
-    }
-    tanh_backward(&a1[..n * 4704], &mut d1[..n * 4704], false);
-    c1_backward(n, xp, d1, gc1w, gc1b);
-}
-
-/// The lengths of the first eight tensors (C1 … S4).
-fn conv_lens(ws: &Workspace) -> [usize; 8] {
-    std::array::from_fn(|i| ws.lens12[i])
-}
-
-/// Parameters of C1, S2, C3 and S4: the first entries of the layout.
-fn conv_params(ws: &Workspace) -> usize {
-    conv_lens(ws).iter().sum()
+    // S4: [n,16,5,5] → [n,16,10,10]
+    S4.subsample_backward(n, &a.c3, p.s4.weight, &d.s4, gs4, Some(&mut d.c3));
+    tanh_backward(&a.c3[..n * C3.out_len()], &mut d.c3[..n * C3.out_len()]);
+    // C3: → [n,6,14,14]; absent connections get no gradient
+    c3_backward(
+        n,
+        &a.s2,
+        p.c3.weight,
+        &d.c3,
+        gc3.reborrow(),
+        Some(&mut d.s2),
+        c3_scratch,
+    );
+    mask_grad(gc3.weight, mask);
+    tanh_backward(&a.s2[..n * S2.out_len()], &mut d.s2[..n * S2.out_len()]);
+    // S2: → [n,6,28,28]
+    S2.subsample_backward(n, &a.c1, p.s2.weight, &d.s2, gs2, Some(&mut d.c1));
+    tanh_backward(&a.c1[..n * C1.out_len()], &mut d.c1[..n * C1.out_len()]);
+    // C1: the weights' gradient only (the input needs none)
+    c1_backward(n, c1_padded, &d.c1, gc1);
 }
 
 /// The diagonal Gauss-Newton second derivatives of the MAP loss with respect to every
 /// parameter, for the single image whose forward pass is in `ws` (n = 1), accumulated
-/// into `h`. The same backward pass with every weight, input and activation
-/// derivative squared (LeCun et al. 1998, appendix C); at the output, ∂²E/∂x² = 2 for
-/// each F6 unit (the y_D term of eq. 9 is a sum of squares of (x_j − w_Dj)).
+/// into `h` (laid out like the parameters). The same backward pass with every weight,
+/// input and activation derivative squared (LeCun et al. 1998, appendix C); at the
+/// output, ∂²E/∂x² = 2 for each F6 unit (the y_D term of eq. 9 is a sum of squares of
+/// (x_j − w_Dj)).
 pub fn hessian_diag(p: &[f32], mask: &[f32], ws: &mut Workspace, h: &mut [f32]) {
     let sq = |v: &[f32]| v.iter().map(|x| x * x).collect::<Vec<f32>>();
-    let [_, _, s2w, _, c3w, _, s4w, _, c5w, _, f6w, _] = split(p, ws.lens12);
-    let (c3w2, c5w2, f6w2) = (sq(c3w), sq(c5w), sq(f6w));
-    let [
-        hc1w,
-        hc1b,
-        hs2w,
-        hs2b,
-        hc3w,
-        hc3b,
-        hs4w,
-        hs4b,
-        hc5w,
-        hc5b,
-        hf6w,
-        hf6b,
-    ] = split_mut(h, ws.lens12);
+    let p = ClassicParams::of(p);
+    let (c3w2, c5w2, f6w2) = (sq(p.c3.weight), sq(p.c5.weight), sq(p.f6.weight));
+    let ClassicParams {
+        c1: hc1,
+        s2: hs2,
+        c3: mut hc3,
+        s4: hs4,
+        c5: hc5,
+        f6: hf6,
+    } = ClassicParams::of_mut(h);
     let Workspace {
-        a0,
-        a1,
-        a2,
-        a3,
-        a4,
-        a5,
-        a6,
-        d1,
-        d2,
-        d3,
-        d4,
-        d5,
-        d6,
-        col,
-        dcol,
+        out: a,
+        grad: d,
+        im2col,
         ..
     } = ws;
-    let (a0s, a2s, a4s, a5s) = (
-        sq(&a0[..1024]),
-        sq(&a2[..1176]),
-        sq(&a4[..400]),
-        sq(&a5[..120]),
+    let (input2, s2_2, s4_2, c5_2) = (
+        sq(&a.input[..C1.in_len()]),
+        sq(&a.s2[..S2.out_len()]),
+        sq(&a.s4[..S4.out_len()]),
+        sq(&a.c5[..C5.outputs]),
     );
-    d6[..84].fill(2.0);
-    tanh_backward(&a6[..84], &mut d6[..84], true);
-    linear_backward(1, 120, 84, &a5s, &f6w2, d6, hf6w, hf6b, Some(d5));
-    tanh_backward(&a5[..120], &mut d5[..120], true);
-    linear_backward(1, 400, 120, &a4s, &c5w2, d5, hc5w, hc5b, Some(d4));
-    tanh_backward(&a4[..400], &mut d4[..400], true);
-    subsample_backward(16, 10, 10, a3, s4w, d4, hs4w, hs4b, Some(d3), true);
-    tanh_backward(&a3[..1600], &mut d3[..1600], true);
-    conv_backward(&C3, &a2s, &c3w2, d3, hc3w, hc3b, Some(d2), col, dcol, true);
-    mask_grad(hc3w, mask);
-    tanh_backward(&a2[..1176], &mut d2[..1176], true);
-    subsample_backward(6, 28, 28, a1, s2w, d2, hs2w, hs2b, Some(d1), true);
-    tanh_backward(&a1[..4704], &mut d1[..4704], true);
-    conv_backward(&C1, &a0s, &[], d1, hc1w, hc1b, None, col, dcol, true);
-}
-
-/// Input normalisation: 28x28 bytes (0 = background) → 32x32 with background −0.1
-/// and full ink 1.175, as in the paper. `out: [1024]`
-pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
-    out[..1024].fill(-0.1);
-    for y in 0..28 {
-        for x in 0..28 {
-            out[(y + 2) * 32 + x + 2] = -0.1 + 1.275 * pixels[y * 28 + x];
-        }
-    }
+    // F6: ∂²E/∂(F6 output)² = 2, through the squashing function.
+    d.f6[..F6.outputs].fill(2.0);
+    tanh_curvature_backward(&a.f6[..F6.outputs], &mut d.f6[..F6.outputs]);
+    F6.backward(1, &c5_2, &f6w2, &d.f6, hf6, Some(&mut d.c5));
+    tanh_curvature_backward(&a.c5[..C5.outputs], &mut d.c5[..C5.outputs]);
+    C5.backward(1, &s4_2, &c5w2, &d.c5, hc5, Some(&mut d.s4));
+    tanh_curvature_backward(&a.s4[..S4.out_len()], &mut d.s4[..S4.out_len()]);
+    S4.subsample_curvature(&a.c3, p.s4.weight, &d.s4, hs4, Some(&mut d.c3));
+    tanh_curvature_backward(&a.c3[..C3.out_len()], &mut d.c3[..C3.out_len()]);
+    conv_backward(
+        &C3,
+        &s2_2,
+        &c3w2,
+        &d.c3,
+        hc3.reborrow(),
+        Some(&mut d.s2),
+        im2col,
+    );
+    mask_grad(hc3.weight, mask);
+    tanh_curvature_backward(&a.s2[..S2.out_len()], &mut d.s2[..S2.out_len()]);
+    S2.subsample_curvature(&a.c1, p.s2.weight, &d.s2, hs2, Some(&mut d.c1));
+    tanh_curvature_backward(&a.c1[..C1.out_len()], &mut d.c1[..C1.out_len()]);
+    conv_backward(&C1, &input2, &[], &d.c1, hc1, None, im2col);
 }

@@ -1,17 +1,23 @@
 //! The two networks, their parameters and a reusable workspace.
 //!
-//! [`Network`] owns the flat parameter vector; [`Workspace`] owns every activation and
-//! gradient buffer for up to `cap` images, allocated once and reused, so the training
-//! loop never allocates.
+//! - [`classic`]: the paper's LeNet-5 (Figure 2), [`modern`]: the ReLU / max-pool /
+//!   softmax variant: each declares its layers, names its parameters
+//!   ([`classic::ClassicParams`], [`modern::ModernParams`]) and wires forward and backward;
+//! - [`Network`] owns the flat parameter vector (what optimisers and checkpoints see);
+//! - [`Workspace`] owns every layer's output and gradient ([`Maps`]) for up to `cap`
+//!   images, allocated once and reused, so the training loop never allocates;
+//! - [`summary`]: per-layer shapes, parameters and connections, computed.
 
 pub mod classic;
 pub mod modern;
 pub mod params;
 pub mod summary;
 
-use crate::nn::conv::{C2Scratch, c1_scratch_len};
+use crate::nn::conv::{C3Scratch, Im2col, c1_padded_len};
 use crate::nn::loss::{map_loss, softmax, softmax_ce};
 use crate::nn::rbf;
+use classic::ClassicParams;
+use modern::ModernParams;
 use params::Layout;
 
 /// Which LeNet-5.
@@ -50,9 +56,38 @@ impl Arch {
     }
     /// Floats in one prepared input image: 32·32 (classic) or 28·28 (modern).
     pub fn input_len(self) -> usize {
+        self.map_lens()[0]
+    }
+    /// Floats per image of each buffer of [`Maps`], input to output, from the layer
+    /// definitions.
+    pub fn map_lens(self) -> [usize; 8] {
         match self {
-            Arch::Classic => 1024,
-            Arch::Modern => 784,
+            Arch::Classic => {
+                use classic::*;
+                [
+                    INPUT_SIDE * INPUT_SIDE,
+                    C1.out_len(),
+                    S2.out_len(),
+                    C3.out_len(),
+                    S4.out_len(),
+                    C5.outputs,
+                    F6.outputs,
+                    CLASSES,
+                ]
+            }
+            Arch::Modern => {
+                use modern::*;
+                [
+                    INPUT_SIDE * INPUT_SIDE,
+                    CONV1.out_len(),
+                    POOL1.out_len(),
+                    CONV2.out_len(),
+                    POOL2.out_len(),
+                    FC1.outputs,
+                    FC2.outputs,
+                    FC3.outputs,
+                ]
+            }
         }
     }
 }
@@ -63,73 +98,81 @@ impl std::fmt::Display for Arch {
     }
 }
 
-/// Every buffer one forward + backward pass needs, for up to `cap` images.
-/// `aK` is the output of stage K (after its activation), `dK` its gradient:
-/// a0 input, a1 C1, a2 S2, a3 C3, a4 S4, a5 C5, a6 F6, a7 output (10).
+/// One buffer per layer, for up to `cap` images, named after the paper's layers (for the
+/// modern network: `c1` = conv1 + ReLU, `s2` = pool1, `c3` = conv2 + ReLU, `s4` = pool2,
+/// `c5` = fc1 + ReLU, `f6` = fc2 + ReLU, `output` = fc3's logits). Image `s` of a layer
+/// is `buffer[s·len .. (s+1)·len]`, `len` the layer's output length.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Maps {
+    /// The prepared input: `[cap][32·32]` (classic) or `[cap][28·28]` (modern).
+    pub input: Vec<f32>,
+    /// `[cap][6][28][28]`
+    pub c1: Vec<f32>,
+    /// `[cap][6][14][14]`
+    pub s2: Vec<f32>,
+    /// `[cap][16][10][10]`
+    pub c3: Vec<f32>,
+    /// `[cap][16][5][5]`
+    pub s4: Vec<f32>,
+    /// `[cap][120]`
+    pub c5: Vec<f32>,
+    /// `[cap][84]`
+    pub f6: Vec<f32>,
+    /// `[cap][10]`: RBF distances (classic) or logits (modern).
+    pub output: Vec<f32>,
+}
+
+impl Maps {
+    /// Zeroed buffers for `cap` images of `arch`.
+    fn new(arch: Arch, cap: usize) -> Maps {
+        let [input, c1, s2, c3, s4, c5, f6, output] = arch.map_lens();
+        let v = |len: usize| vec![0.0f32; cap * len];
+        Maps {
+            input: v(input),
+            c1: v(c1),
+            s2: v(s2),
+            c3: v(c3),
+            s4: v(s4),
+            c5: v(c5),
+            f6: v(f6),
+            output: v(output),
+        }
+    }
+}
+
+/// Every buffer one forward + backward pass needs, for up to `cap` images, allocated
+/// once and reused: the training loop never allocates.
 pub struct Workspace {
     /// The network it is laid out for.
     pub arch: Arch,
     /// Images this workspace can hold.
     pub cap: usize,
-    pub a0: Vec<f32>,
-    pub a1: Vec<f32>,
-    pub a2: Vec<f32>,
-    pub a3: Vec<f32>,
-    pub a4: Vec<f32>,
-    pub a5: Vec<f32>,
-    pub a6: Vec<f32>,
-    pub a7: Vec<f32>,
-    pub d1: Vec<f32>,
-    pub d2: Vec<f32>,
-    pub d3: Vec<f32>,
-    pub d4: Vec<f32>,
-    pub d5: Vec<f32>,
-    pub d6: Vec<f32>,
-    pub d7: Vec<f32>,
-    /// im2col scratch and its gradient for the reference conv path (the SDLM
-    /// curvature pass): `[cin·25, ho·wo]`, the larger of the two convs.
-    pub col: Vec<f32>,
-    pub dcol: Vec<f32>,
-    /// The padded C1 input of every image: `[cap][XP_LEN]` (kept for C1's backward pass).
-    pub xp: Vec<f32>,
-    /// Scratch of the C3 / conv2 layer.
-    pub c2: C2Scratch,
-    pub(crate) lens12: [usize; 12],
-    pub(crate) lens10: [usize; 10],
+    /// Each layer's output (after its activation).
+    pub out: Maps,
+    /// dE/d(each layer's output); `grad.input` is never formed.
+    pub grad: Maps,
+    /// C1's padded input of every image, kept for its backward pass.
+    pub c1_padded: Vec<f32>,
+    /// Scratch of the C3 layer.
+    pub c3_scratch: C3Scratch,
+    /// im2col scratch of the reference convolution (the SDLM curvature pass).
+    pub im2col: Im2col,
 }
 
 impl Workspace {
     /// Buffers for `cap` images of `arch`.
     pub fn new(arch: Arch, cap: usize) -> Self {
-        let v = |k: usize| vec![0.0f32; cap * k];
-        let (lens12, lens10) = match arch {
-            Arch::Classic => (classic::layout().lens(), [0; 10]),
-            Arch::Modern => ([0; 12], modern::layout().lens()),
-        };
         Workspace {
             arch,
             cap,
-            a0: v(arch.input_len()),
-            a1: v(6 * 28 * 28),
-            a2: v(6 * 14 * 14),
-            a3: v(16 * 10 * 10),
-            a4: v(400),
-            a5: v(120),
-            a6: v(84),
-            a7: v(10),
-            d1: v(6 * 28 * 28),
-            d2: v(6 * 14 * 14),
-            d3: v(16 * 10 * 10),
-            d4: v(400),
-            d5: v(120),
-            d6: v(84),
-            d7: v(10),
-            col: vec![0.0; 25 * 784],
-            dcol: vec![0.0; 25 * 784],
-            xp: vec![0.0; c1_scratch_len(cap)],
-            c2: C2Scratch::new(cap),
-            lens12,
-            lens10,
+            out: Maps::new(arch, cap),
+            grad: Maps::new(arch, cap),
+            c1_padded: vec![0.0; c1_padded_len(cap)],
+            c3_scratch: C3Scratch::new(cap),
+            im2col: match arch {
+                Arch::Classic => Im2col::new(&[classic::C1, classic::C3]),
+                Arch::Modern => Im2col::new(&[]),
+            },
         }
     }
 }
@@ -174,7 +217,7 @@ impl Network {
     /// Writes image `s` of the workspace's input from 784 pixels in `[0, 1]`.
     pub fn prepare_input(&self, pixels: &[f32], ws: &mut Workspace, s: usize) {
         let len = self.arch.input_len();
-        let out = &mut ws.a0[s * len..(s + 1) * len];
+        let out = &mut ws.out.input[s * len..(s + 1) * len];
         match self.arch {
             Arch::Classic => classic::prepare_input(pixels, out),
             Arch::Modern => modern::prepare_input(pixels, out),
@@ -190,22 +233,25 @@ impl Network {
         self.prepare_input(&f, ws, s);
     }
 
-    /// Forward pass for the first `n` images of `ws.a0`; outputs in `ws.a7`.
+    /// Forward pass for the first `n` images of `ws.out.input`; outputs in
+    /// `ws.out.output`.
     pub fn forward(&self, ws: &mut Workspace, n: usize) {
-        assert!(n <= ws.cap);
+        assert!(n <= ws.cap && ws.arch == self.arch);
         match self.arch {
-            Arch::Classic => classic::forward(&self.params, &self.centres, ws, n),
-            Arch::Modern => modern::forward(&self.params, ws, n),
+            Arch::Classic => {
+                classic::forward(&ClassicParams::of(&self.params), &self.centres, ws, n)
+            }
+            Arch::Modern => modern::forward(&ModernParams::of(&self.params), ws, n),
         }
     }
 
     /// Loss of each of the `n` outputs against `labels`, writing `scale · dE/doutput`
-    /// into `ws.d7`. Returns (sum of losses, number of correct predictions).
+    /// into `ws.grad.output`. Returns (sum of losses, number of correct predictions).
     pub fn loss(&self, ws: &mut Workspace, labels: &[u8], scale: f32) -> (f64, usize) {
         let (mut total, mut correct) = (0.0f64, 0);
         for (s, &label) in labels.iter().enumerate() {
-            let y = &ws.a7[s * 10..(s + 1) * 10];
-            let d = &mut ws.d7[s * 10..(s + 1) * 10];
+            let y = &ws.out.output[s * 10..(s + 1) * 10];
+            let d = &mut ws.grad.output[s * 10..(s + 1) * 10];
             let e = match self.arch {
                 Arch::Classic => map_loss(y, label as usize, d),
                 Arch::Modern => softmax_ce(y, label as usize, d),
@@ -219,13 +265,24 @@ impl Network {
         (total, correct)
     }
 
-    /// Backward pass from `ws.d7`, accumulating parameter gradients into `grads`.
+    /// Backward pass from `ws.grad.output`, accumulating parameter gradients into
+    /// `grads` (laid out like the parameters).
     pub fn backward(&self, ws: &mut Workspace, n: usize, grads: &mut [f32]) {
         match self.arch {
-            Arch::Classic => {
-                classic::backward(&self.params, &self.centres, &self.mask, ws, n, grads)
-            }
-            Arch::Modern => modern::backward(&self.params, ws, n, grads),
+            Arch::Classic => classic::backward(
+                &ClassicParams::of(&self.params),
+                &self.centres,
+                &self.mask,
+                ws,
+                n,
+                ClassicParams::of_mut(grads),
+            ),
+            Arch::Modern => modern::backward(
+                &ModernParams::of(&self.params),
+                ws,
+                n,
+                ModernParams::of_mut(grads),
+            ),
         }
     }
 
@@ -241,7 +298,7 @@ impl Network {
     /// The predicted digit of image `s` after [`Network::forward`]: the nearest RBF
     /// centre (classic) or the largest logit (modern).
     pub fn predicted(&self, ws: &Workspace, s: usize) -> usize {
-        let y = &ws.a7[s * 10..(s + 1) * 10];
+        let y = &ws.out.output[s * 10..(s + 1) * 10];
         let better = |a: f32, b: f32| match self.arch {
             Arch::Classic => a < b,
             Arch::Modern => a > b,
@@ -252,7 +309,7 @@ impl Network {
     /// Class probabilities of image `s`: softmax of the logits (modern) or of the
     /// negated distances (classic, the posterior that eq. 9 trains).
     pub fn scores(&self, ws: &Workspace, s: usize) -> [f32; 10] {
-        let y = &ws.a7[s * 10..(s + 1) * 10];
+        let y = &ws.out.output[s * 10..(s + 1) * 10];
         let mut z = [0.0f32; 10];
         for (o, &v) in z.iter_mut().zip(y) {
             *o = if self.arch == Arch::Classic { -v } else { v };

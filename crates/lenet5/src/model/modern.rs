@@ -1,6 +1,7 @@
-//! The "modern" LeNet-5 of the seed exercise: ReLU, max-pooling, softmax.
-//!
-//! One image through the network (shapes per image):
+//! The "modern" LeNet-5 of the seed exercise: ReLU, max-pooling, softmax. The same
+//! shapes as the paper's network, so the workspace names its outputs after the paper's
+//! layers (`c1` holds conv1's output, `s2` pool1's, and so on). One image (shapes per
+//! image):
 //! ```text
 //! input 28x28  (pixels/255, then (x − 0.1307)/0.3081)
 //! conv1 6@5x5, pad 2  → 6@28x28  → ReLU → max-pool → 6@14x14
@@ -9,33 +10,34 @@
 //! ```
 
 use super::Workspace;
-use super::params::{Layout, split, split_mut};
-use crate::kernels::ConvShape;
-use crate::kernels::fast::Act;
-use crate::kernels::fast::{maxpool2, maxpool2_relu_backward, pool1_relu_conv1_backward_w};
+use super::params::Layout;
+use crate::kernels::Act;
+use crate::nn::Params;
 use crate::nn::act::{relu_backward, relu_forward};
-use crate::nn::conv::{c1_forward, c2_backward, c2_forward};
-use crate::nn::linear::{linear_backward, linear_forward};
+use crate::nn::conv::{Conv, c1_forward, c1_pool_relu_backward, c3_backward, c3_forward};
+use crate::nn::linear::Dense;
+use crate::nn::pool::Pool2x2;
 use crate::rng::Rng;
 
-/// conv1: 1 → 6 maps, 28x28 → 28x28 ('same' padding).
-pub const CONV1: ConvShape = ConvShape {
-    cin: 1,
-    h: 28,
-    w: 28,
-    cout: 6,
-    k: 5,
-    pad: 2,
-};
-/// conv2: 6 → 16 maps, 14x14 → 10x10.
-pub const CONV2: ConvShape = ConvShape {
-    cin: 6,
-    h: 14,
-    w: 14,
-    cout: 16,
-    k: 5,
-    pad: 0,
-};
+// ---------------------------------------------------------------------------------
+// The layers. Every length below is derived from these.
+
+/// The input side: MNIST's 28x28.
+pub const INPUT_SIDE: usize = 28;
+/// conv1: 1 → 6 maps, 5x5, 28x28 → 28x28 ('same' padding).
+pub const CONV1: Conv = Conv::new(1, INPUT_SIDE, 6, 5, 2);
+/// pool1: 6 maps, 28x28 → 14x14.
+pub const POOL1: Pool2x2 = Pool2x2::new(CONV1.cout, CONV1.ho());
+/// conv2: 6 → 16 maps, 5x5, 14x14 → 10x10.
+pub const CONV2: Conv = Conv::new(POOL1.maps, POOL1.out_side(), 16, 5, 0);
+/// pool2: 16 maps, 10x10 → 5x5.
+pub const POOL2: Pool2x2 = Pool2x2::new(CONV2.cout, CONV2.ho());
+/// fc1: 400 → 120.
+pub const FC1: Dense = Dense::new(POOL2.out_len(), 120);
+/// fc2: 120 → 84.
+pub const FC2: Dense = Dense::new(FC1.outputs, 84);
+/// fc3: 84 → 10 logits.
+pub const FC3: Dense = Dense::new(FC2.outputs, 10);
 
 /// MNIST mean and standard deviation of the pixel values in [0, 1].
 pub const MEAN: f32 = 0.1307;
@@ -45,17 +47,71 @@ pub const STD: f32 = 0.3081;
 /// Tensor names and shapes (as a PyTorch `LeNet` module would name them).
 pub fn layout() -> Layout {
     Layout::new(&[
-        ("conv1.weight", &[6, 1, 5, 5]),
-        ("conv1.bias", &[6]),
-        ("conv2.weight", &[16, 6, 5, 5]),
-        ("conv2.bias", &[16]),
-        ("fc1.weight", &[120, 400]),
-        ("fc1.bias", &[120]),
-        ("fc2.weight", &[84, 120]),
-        ("fc2.bias", &[84]),
-        ("fc3.weight", &[10, 84]),
-        ("fc3.bias", &[10]),
+        ("conv1.weight", &CONV1.weight_shape()),
+        ("conv1.bias", &[CONV1.cout]),
+        ("conv2.weight", &CONV2.weight_shape()),
+        ("conv2.bias", &[CONV2.cout]),
+        ("fc1.weight", &FC1.weight_shape()),
+        ("fc1.bias", &[FC1.outputs]),
+        ("fc2.weight", &FC2.weight_shape()),
+        ("fc2.bias", &[FC2.outputs]),
+        ("fc3.weight", &FC3.weight_shape()),
+        ("fc3.bias", &[FC3.outputs]),
     ])
+}
+
+/// The network's parameters by layer, each a view into the flat vector (or a gradient
+/// laid out the same way).
+pub struct ModernParams<S> {
+    pub conv1: Params<S>,
+    pub conv2: Params<S>,
+    pub fc1: Params<S>,
+    pub fc2: Params<S>,
+    pub fc3: Params<S>,
+}
+
+impl<'a> ModernParams<&'a [f32]> {
+    /// Views of the flat parameter vector (laid out as [`layout`]).
+    pub fn of(flat: &'a [f32]) -> Self {
+        let (conv1, rest) = Params::cut(flat, CONV1.weight_len(), CONV1.cout);
+        let (conv2, rest) = Params::cut(rest, CONV2.weight_len(), CONV2.cout);
+        let (fc1, rest) = Params::cut(rest, FC1.weight_len(), FC1.outputs);
+        let (fc2, rest) = Params::cut(rest, FC2.weight_len(), FC2.outputs);
+        let (fc3, rest) = Params::cut(rest, FC3.weight_len(), FC3.outputs);
+        assert!(
+            rest.is_empty(),
+            "a modern parameter vector has no extra entries"
+        );
+        ModernParams {
+            conv1,
+            conv2,
+            fc1,
+            fc2,
+            fc3,
+        }
+    }
+}
+
+impl<'a> ModernParams<&'a mut [f32]> {
+    /// Mutable views of the flat vector (or of a gradient laid out like it).
+    pub fn of_mut(flat: &'a mut [f32]) -> Self {
+        let (conv1, rest) = Params::cut_mut(flat, CONV1.weight_len(), CONV1.cout);
+        let (conv2, rest) = Params::cut_mut(rest, CONV2.weight_len(), CONV2.cout);
+        let (fc1, rest) = Params::cut_mut(rest, FC1.weight_len(), FC1.outputs);
+        let (fc2, rest) = Params::cut_mut(rest, FC2.weight_len(), FC2.outputs);
+        let (fc3, rest) = Params::cut_mut(rest, FC3.weight_len(), FC3.outputs);
+        assert!(
+            rest.is_empty(),
+            "a modern parameter vector has no extra entries"
+        );
+        ModernParams {
+            conv1,
+            conv2,
+            fc1,
+            fc2,
+            fc3,
+        }
+    }
 }
 
 /// He initialisation: weights N(0, 2/fan_in), biases 0.
@@ -64,11 +120,11 @@ pub fn init(seed: u64) -> Vec<f32> {
     let mut p = vec![0.0; l.total()];
     let mut rng = Rng::derive(seed, &[0x40de]);
     for (name, fan_in) in [
-        ("conv1.weight", 25),
-        ("conv2.weight", 150),
-        ("fc1.weight", 400),
-        ("fc2.weight", 120),
-        ("fc3.weight", 84),
+        ("conv1.weight", CONV1.col_rows()),
+        ("conv2.weight", CONV2.col_rows()),
+        ("fc1.weight", FC1.inputs),
+        ("fc2.weight", FC2.inputs),
+        ("fc3.weight", FC3.inputs),
     ] {
         let std = (2.0 / fan_in as f32).sqrt();
         let t = l.get(name).expect("layout has it");
@@ -79,57 +135,76 @@ pub fn init(seed: u64) -> Vec<f32> {
     p
 }
 
-/// Forward for the `n` images in `ws.a0` ([n, 784]); logits in `ws.a7` ([n, 10]).
-pub fn forward(p: &[f32], ws: &mut Workspace, n: usize) {
-    let [w1, b1, w2, b2, w3, b3, w4, b4, w5, b5] = split(p, ws.lens10);
-    // [n,784] → pad 2 → conv1 + ReLU → [n,6,28,28]
-    c1_forward(n, 28, 2, &ws.a0, w1, b1, &mut ws.xp, &mut ws.a1, Act::Relu);
-    maxpool2(n * 6, 28, 28, &ws.a1, &mut ws.a2);
-    // [n,6,14,14] → conv2 + ReLU → [n,16,10,10]
-    c2_forward(n, &ws.a2, w2, b2, &mut ws.a3, &mut ws.c2, Act::Relu);
-    maxpool2(n * 16, 10, 10, &ws.a3, &mut ws.a4);
-    linear_forward(n, 400, 120, &ws.a4, w3, b3, &mut ws.a5);
-    relu_forward(&mut ws.a5[..n * 120]);
-    linear_forward(n, 120, 84, &ws.a5, w4, b4, &mut ws.a6);
-    relu_forward(&mut ws.a6[..n * 84]);
-    linear_forward(n, 84, 10, &ws.a6, w5, b5, &mut ws.a7);
-}
-
-/// Backward from `ws.d7` = dE/dlogits [n, 10]; accumulates into `g`.
-pub fn backward(p: &[f32], ws: &mut Workspace, n: usize, g: &mut [f32]) {
-    let [_, _, w2, _, w3, _, w4, _, w5, _] = split(p, ws.lens10);
-    let [gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4, gw5, gb5] = split_mut(g, ws.lens10);
-    let Workspace {
-        a1,
-        a2,
-        a3,
-        a5,
-        a6,
-        d2,
-        d3,
-        d4,
-        d5,
-        d6,
-        d7,
-        xp,
-        c2,
-        a4,
-        ..
-    } = ws;
-    linear_backward(n, 84, 10, a6, w5, d7, gw5, gb5, Some(d6));
-    relu_backward(&a6[..n * 84], &mut d6[..n * 84]);
-    linear_backward(n, 120, 84, a5, w4, d6, gw4, gb4, Some(d5));
-    relu_backward(&a5[..n * 120], &mut d5[..n * 120]);
-    linear_backward(n, 400, 120, a4, w3, d5, gw3, gb3, Some(d4));
-    maxpool2_relu_backward(n * 16, 10, 10, a3, a4, d4, d3);
-    c2_backward(n, a2, w2, d3, gw2, gb2, Some(d2), c2);
-    // max-pool + ReLU + conv1 dW in one sparse pass (d1 is never formed)
-    pool1_relu_conv1_backward_w(n, a1, a2, d2, xp, gw1, gb1);
-}
-
-/// Input normalisation: pixels in `[0, 1]` → `(x − mean)/std`. `out: [784]`
+/// Input normalisation: pixels in `[0, 1]` → `(x − mean)/std`. `out: [28·28]`
 pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
-    for (o, &p) in out[..784].iter_mut().zip(pixels) {
+    for (o, &p) in out[..INPUT_SIDE * INPUT_SIDE].iter_mut().zip(pixels) {
         *o = (p - MEAN) / STD;
     }
+}
+
+/// Forward for the `n` images in `ws.out.input` (`[n, 784]`); logits in `ws.out.output`
+/// (`[n, 10]`).
+pub fn forward(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
+    let Workspace {
+        out: a,
+        c1_padded,
+        c3_scratch,
+        ..
+    } = ws;
+    // conv1: [n,28,28] → pad 2 → conv 5x5 + b → ReLU → [n,6,28,28]; pool1 → [n,6,14,14]
+    c1_forward(
+        &CONV1,
+        n,
+        &a.input,
+        p.conv1,
+        c1_padded,
+        &mut a.c1,
+        Act::Relu,
+    );
+    POOL1.max_forward(n, &a.c1, &mut a.s2);
+    // conv2: → conv 5x5 + b → ReLU → [n,16,10,10]; pool2 → [n,16,5,5]
+    c3_forward(n, &a.s2, p.conv2, &mut a.c3, c3_scratch, Act::Relu);
+    POOL2.max_forward(n, &a.c3, &mut a.s4);
+    // fc1: [n,400] → ReLU → [n,120];  fc2: → ReLU → [n,84];  fc3: → [n,10] logits
+    FC1.forward(n, &a.s4, p.fc1, &mut a.c5);
+    relu_forward(&mut a.c5[..n * FC1.outputs]);
+    FC2.forward(n, &a.c5, p.fc2, &mut a.f6);
+    relu_forward(&mut a.f6[..n * FC2.outputs]);
+    FC3.forward(n, &a.f6, p.fc3, &mut a.output);
+}
+
+/// Backward from `ws.grad.output` = dE/dlogits `[n, 10]`; accumulates into `g`.
+pub fn backward(
+    p: &ModernParams<&[f32]>,
+    ws: &mut Workspace,
+    n: usize,
+    g: ModernParams<&mut [f32]>,
+) {
+    let Workspace {
+        out: a,
+        grad: d,
+        c1_padded,
+        c3_scratch,
+        ..
+    } = ws;
+    // fc3, fc2, fc1 (each through the ReLU before it)
+    FC3.backward(n, &a.f6, p.fc3.weight, &d.output, g.fc3, Some(&mut d.f6));
+    relu_backward(&a.f6[..n * FC2.outputs], &mut d.f6[..n * FC2.outputs]);
+    FC2.backward(n, &a.c5, p.fc2.weight, &d.f6, g.fc2, Some(&mut d.c5));
+    relu_backward(&a.c5[..n * FC1.outputs], &mut d.c5[..n * FC1.outputs]);
+    FC1.backward(n, &a.s4, p.fc1.weight, &d.c5, g.fc1, Some(&mut d.s4));
+    // pool2 + ReLU → conv2 → [n,6,14,14]
+    POOL2.max_relu_backward(n, &a.c3, &a.s4, &d.s4, &mut d.c3);
+    c3_backward(
+        n,
+        &a.s2,
+        p.conv2.weight,
+        &d.c3,
+        g.conv2,
+        Some(&mut d.s2),
+        c3_scratch,
+    );
+    // pool1 + ReLU + conv1's weights in one sparse pass (conv1's output gradient is
+    // never formed)
+    c1_pool_relu_backward(n, &a.c1, &a.s2, &d.s2, c1_padded, g.conv1);
 }

@@ -1,6 +1,7 @@
 //! Parameter buffers: one flat `Vec<f32>` per network, cut into named tensors whose
 //! names and shapes follow PyTorch's conventions (`c1.weight` `[6,1,5,5]`, ...).
-//! Optimisers and checkpoints see the flat vector; layers see the named slices.
+//! Optimisers and checkpoints see the flat vector; the networks cut it into named views
+//! ([`super::classic::ClassicParams`], [`super::modern::ModernParams`]).
 
 /// One named tensor inside the flat parameter vector.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,29 +61,4 @@ impl Layout {
     pub fn get(&self, name: &str) -> Option<&TensorInfo> {
         self.tensors.iter().find(|t| t.name == name)
     }
-    /// The element counts, in order (to cut the flat vector with [`split`]).
-    pub fn lens<const N: usize>(&self) -> [usize; N] {
-        assert_eq!(self.tensors.len(), N);
-        std::array::from_fn(|i| self.tensors[i].len())
-    }
-}
-
-/// Cuts `p` into N consecutive slices of the given lengths.
-pub fn split<const N: usize>(mut p: &[f32], lens: [usize; N]) -> [&[f32]; N] {
-    std::array::from_fn(|i| {
-        let (a, b) = p.split_at(lens[i]);
-        p = b;
-        a
-    })
-}
-
-/// Cuts `p` into N consecutive mutable slices of the given lengths.
-pub fn split_mut<const N: usize>(mut p: &mut [f32], lens: [usize; N]) -> [&mut [f32]; N] {
-    let mut out: [Option<&mut [f32]>; N] = std::array::from_fn(|_| None);
-    for (i, o) in out.iter_mut().enumerate() {
-        let (a, b) = std::mem::take(&mut p).split_at_mut(lens[i]);
-        *o = Some(a);
-        p = b;
-    }
-    out.map(|o| o.expect("filled above"))
 }

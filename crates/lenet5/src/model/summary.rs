@@ -2,7 +2,6 @@
 //! layer shapes and the C3 table (never typed in).
 
 use super::Arch;
-use super::classic::c3_connected;
 
 /// One row of the summary.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,15 +20,15 @@ pub struct LayerSummary {
     pub connections: usize,
 }
 
-/// A 5x5 convolution whose map `o` reads `inputs(o)` input maps.
+/// A `k`x`k` convolution with `cout` output maps of `hw`x`hw`, whose map `o` reads
+/// `inputs(o)` input maps.
 fn conv(
     name: &'static str,
     kind: &'static str,
-    cout: usize,
-    hw: usize,
+    (cout, hw, k): (usize, usize, usize),
     inputs: impl Fn(usize) -> usize,
 ) -> LayerSummary {
-    let per_map = |o: usize| 25 * inputs(o) + 1;
+    let per_map = |o: usize| k * k * inputs(o) + 1;
     LayerSummary {
         name,
         kind,
@@ -67,36 +66,60 @@ fn full(name: &'static str, kind: &'static str, din: usize, dout: usize) -> Laye
     }
 }
 
-/// The summary of `arch`, input to output.
+/// The summary of `arch`, input to output, from the layer definitions.
 pub fn summary(arch: Arch) -> Vec<LayerSummary> {
     match arch {
-        Arch::Classic => vec![
-            conv("C1", "conv 5x5, tanh", 6, 28, |_| 1),
-            pool("S2", true, 6, 14),
-            conv("C3", "conv 5x5 (table), tanh", 16, 10, |o| {
-                (0..6).filter(|&i| c3_connected(i, o)).count()
-            }),
-            pool("S4", true, 16, 5),
-            conv("C5", "conv 5x5 (full), tanh", 120, 1, |_| 16),
-            full("F6", "full, tanh", 120, 84),
-            LayerSummary {
-                name: "OUTPUT",
-                kind: "Euclidean RBF (fixed 7x12 bitmaps)",
-                output: (10, 1, 1),
-                params: 0,
-                fixed: 10 * 84,
-                connections: 10 * 84,
-            },
-        ],
-        Arch::Modern => vec![
-            conv("conv1", "conv 5x5 pad 2, ReLU", 6, 28, |_| 1),
-            pool("pool1", false, 6, 14),
-            conv("conv2", "conv 5x5, ReLU", 16, 10, |_| 6),
-            pool("pool2", false, 16, 5),
-            full("fc1", "full, ReLU", 400, 120),
-            full("fc2", "full, ReLU", 120, 84),
-            full("fc3", "full, softmax", 84, 10),
-        ],
+        Arch::Classic => {
+            use super::classic::*;
+            vec![
+                conv("C1", "conv 5x5, tanh", (C1.cout, C1.ho(), C1.k), |_| C1.cin),
+                pool("S2", true, S2.maps, S2.out_side()),
+                conv(
+                    "C3",
+                    "conv 5x5 (table), tanh",
+                    (C3.cout, C3.ho(), C3.k),
+                    |o| (0..C3.cin).filter(|&i| c3_connected(i, o)).count(),
+                ),
+                pool("S4", true, S4.maps, S4.out_side()),
+                conv(
+                    "C5",
+                    "conv 5x5 (full), tanh",
+                    (C5.outputs, 1, S4.out_side()),
+                    |_| S4.maps,
+                ),
+                full("F6", "full, tanh", F6.inputs, F6.outputs),
+                LayerSummary {
+                    name: "OUTPUT",
+                    kind: "Euclidean RBF (fixed 7x12 bitmaps)",
+                    output: (CLASSES, 1, 1),
+                    params: 0,
+                    fixed: CLASSES * F6.outputs,
+                    connections: CLASSES * F6.outputs,
+                },
+            ]
+        }
+        Arch::Modern => {
+            use super::modern::*;
+            vec![
+                conv(
+                    "conv1",
+                    "conv 5x5 pad 2, ReLU",
+                    (CONV1.cout, CONV1.ho(), CONV1.k),
+                    |_| CONV1.cin,
+                ),
+                pool("pool1", false, POOL1.maps, POOL1.out_side()),
+                conv(
+                    "conv2",
+                    "conv 5x5, ReLU",
+                    (CONV2.cout, CONV2.ho(), CONV2.k),
+                    |_| CONV2.cin,
+                ),
+                pool("pool2", false, POOL2.maps, POOL2.out_side()),
+                full("fc1", "full, ReLU", FC1.inputs, FC1.outputs),
+                full("fc2", "full, ReLU", FC2.inputs, FC2.outputs),
+                full("fc3", "full, softmax", FC3.inputs, FC3.outputs),
+            ]
+        }
     }
 }
 
@@ -120,10 +143,11 @@ fn thousands(n: usize) -> String {
 /// The summary as a text table.
 pub fn render(arch: Arch) -> String {
     let rows = summary(arch);
-    let input = match arch {
-        Arch::Classic => "1@32x32",
-        Arch::Modern => "1@28x28",
+    let side = match arch {
+        Arch::Classic => super::classic::INPUT_SIDE,
+        Arch::Modern => super::modern::INPUT_SIDE,
     };
+    let input = format!("1@{side}x{side}");
     let mut s = format!("LeNet-5 ({arch}), input {input}\n");
     s += &format!(
         "{:<7} {:<36} {:>10} {:>12} {:>12}\n",

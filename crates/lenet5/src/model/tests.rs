@@ -71,11 +71,11 @@ fn check_network(arch: Arch) {
     net.loss(&mut ws, &labels, 1.0);
     let mut g = vec![0.0; net.params.len()];
     net.backward(&mut ws, n, &mut g);
-    let input = ws.a0.clone();
+    let input = ws.out.input.clone();
     let loss_at = |p: &[f32]| {
         let m = Network::from_params(arch, p.to_vec());
         let mut w = Workspace::new(arch, n);
-        w.a0.copy_from_slice(&input);
+        w.out.input.copy_from_slice(&input);
         m.forward(&mut w, n);
         m.loss(&mut w, &labels, 1.0).0
     };
@@ -168,7 +168,7 @@ fn classic_curvature_is_positive_where_connected() {
     // F6 bias curvature is exactly 2·f'(a)² (the output term).
     let t = Arch::Classic.layout().get("f6.bias").unwrap().clone();
     for (j, v) in h[t.range()].iter().enumerate() {
-        let f = crate::nn::act::tanh_deriv_from_output(ws.a6[j]);
+        let f = crate::nn::act::tanh_deriv_from_output(ws.out.f6[j]);
         assert!((v - 2.0 * f * f).abs() < 1e-5);
     }
 }
@@ -182,15 +182,17 @@ fn same_seed_same_weights_and_predictions_are_batch_independent() {
         let mut ws = Workspace::new(arch, 4);
         random_inputs(&net, &mut ws, 4);
         net.forward(&mut ws, 4);
-        let batch = ws.a7.clone();
+        let batch = ws.out.output.clone();
         for s in 0..4 {
             let mut one = Workspace::new(arch, 1);
             let l = arch.input_len();
-            one.a0.copy_from_slice(&ws.a0[s * l..(s + 1) * l]);
+            one.out
+                .input
+                .copy_from_slice(&ws.out.input[s * l..(s + 1) * l]);
             net.forward(&mut one, 1);
             for k in 0..10 {
                 assert!(
-                    (one.a7[k] - batch[s * 10 + k]).abs()
+                    (one.out.output[k] - batch[s * 10 + k]).abs()
                         <= 1e-5 * batch[s * 10 + k].abs().max(1.0)
                 );
             }
@@ -223,7 +225,7 @@ fn fused_sdlm_step_equals_backward_then_update() {
         fused.sdlm_step(&mut ws_f, &step, &mut g_f);
         g_p.fill(0.0);
         plain.backward(&mut ws_p, 1, &mut g_p);
-        crate::kernels::fast::sdlm_update(&mut plain.params, &g_p, &step);
+        crate::kernels::update::sdlm(&mut plain.params, &g_p, &step);
         let same = fused
             .params
             .iter()
@@ -233,9 +235,10 @@ fn fused_sdlm_step_equals_backward_then_update() {
         assert_ne!(fused.params, Network::new(Arch::Classic, 3).params);
     }
     // The conv layers are the first tensors of the layout, as sdlm_step assumes.
-    let lens: [usize; 12] = Arch::Classic.layout().lens();
+    let layout = Arch::Classic.layout();
     assert_eq!(
-        lens[..8].iter().sum::<usize>(),
-        150 + 6 + 6 + 6 + 2400 + 16 + 16 + 16
+        layout.get("c5.weight").unwrap().offset,
+        classic::CONV_PARAMS
     );
+    assert_eq!(classic::CONV_PARAMS, 150 + 6 + 6 + 6 + 2400 + 16 + 16 + 16);
 }

@@ -1,15 +1,11 @@
 //! Activations, applied in place. Their backward passes use the *output* y, so the
 //! pre-activation never needs to be stored.
 
-use crate::kernels::fast::{Act, activate};
-
-/// Amplitude A of the paper's squashing function f(a) = A·tanh(S·a).
-pub const TANH_A: f32 = 1.7159;
-/// Slope S of the squashing function.
-pub const TANH_S: f32 = 2.0 / 3.0;
+use crate::kernels::act::{Act, activate};
+pub use crate::kernels::act::{TANH_A, TANH_S};
 
 /// y = A·tanh(S·a), in place (a rational approximation of tanh, within a few ulp:
-/// see [`crate::kernels::simd::scaled_tanh`]).
+/// see [`crate::kernels::act::scaled_tanh`]).
 pub fn tanh_forward(a: &mut [f32]) {
     activate(a, Act::Tanh);
 }
@@ -20,11 +16,19 @@ pub fn tanh_deriv_from_output(y: f32) -> f32 {
     (TANH_S / TANH_A) * (TANH_A * TANH_A - y * y)
 }
 
-/// d ← d · f'(a), with y = f(a). With `square`, d ← d · f'(a)² (Gauss-Newton diagonal).
-pub fn tanh_backward(y: &[f32], d: &mut [f32], square: bool) {
+/// d ← d · f'(a), with y = f(a).
+pub fn tanh_backward(y: &[f32], d: &mut [f32]) {
+    for (g, &y) in d.iter_mut().zip(y) {
+        *g *= tanh_deriv_from_output(y);
+    }
+}
+
+/// d ← d · f'(a)², with y = f(a): the curvature (Gauss-Newton diagonal) through the
+/// squashing function.
+pub fn tanh_curvature_backward(y: &[f32], d: &mut [f32]) {
     for (g, &y) in d.iter_mut().zip(y) {
         let f = tanh_deriv_from_output(y);
-        *g *= if square { f * f } else { f };
+        *g *= f * f;
     }
 }
 
@@ -58,6 +62,18 @@ mod tests {
     }
 
     #[test]
+    fn curvature_is_the_squared_derivative() {
+        let y = rand_vec(9, 3);
+        let (mut d, mut c) = (vec![2.0; 9], vec![2.0; 9]);
+        tanh_backward(&y, &mut d);
+        tanh_curvature_backward(&y, &mut c);
+        for ((d, c), y) in d.iter().zip(&c).zip(&y) {
+            let f = tanh_deriv_from_output(*y);
+            assert_eq!((*d, *c), (2.0 * f, 2.0 * (f * f)));
+        }
+    }
+
+    #[test]
     fn gradients() {
         let a: Vec<f32> = rand_vec(20, 1).iter().map(|v| v * 2.0).collect();
         let r = rand_vec(20, 2);
@@ -69,7 +85,7 @@ mod tests {
         let mut y = a.clone();
         tanh_forward(&mut y);
         let mut d = r.clone();
-        tanh_backward(&y, &mut d, false);
+        tanh_backward(&y, &mut d);
         check_grad("tanh", &a, &d, loss_t);
 
         // Keep ReLU inputs away from the kink so the finite difference is exact.

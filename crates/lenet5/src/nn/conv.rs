@@ -6,52 +6,81 @@
 //!
 //! Two paths:
 //! - the networks run the specialised layers [`c1_forward`] / [`c1_backward`] (1→6 maps
-//!   on 32x32, direct convolution) and [`c2_forward`] / [`c2_backward`] (6→16 maps on
-//!   14x14, implicit GEMM over the 16 output channels), on a whole chunk of images,
-//!   through the SIMD kernels of [`crate::kernels::fast`];
+//!   on 32x32, direct convolution) and [`c3_forward`] / [`c3_backward`] (6→16 maps on
+//!   14x14, implicit GEMM over the 16 output maps), on `n` images at a time, through the
+//!   SIMD kernels [`crate::kernels::c1`] and [`crate::kernels::c3`];
 //! - [`conv_forward`] / [`conv_backward`] handle any shape, one image at a time, through
 //!   im2col + GEMM (`y[cout, ho·wo] = w[cout, cin·k·k] · col[cin·k·k, ho·wo] + b`): the
-//!   reference the fast layers are tested against.
+//!   reference the fast layers are tested against, and the SDLM curvature pass.
 
-use crate::kernels::fast::{
-    self, Act, C1_OUT, C2_IN, C2_OUT, XP_LEN, conv1_backward_w, conv1_forward, conv2_backward_w,
-    conv2_col2im_t, conv2_forward, gemm,
-};
-use crate::kernels::{ConvShape, col2im, gemm_nn, gemm_nt, gemm_tn, im2col};
+use super::Params;
+use crate::kernels::reference::{col2im, gemm_nn, gemm_nt, gemm_tn, im2col};
+use crate::kernels::{Act, c1, c3, dense};
+
+pub use crate::kernels::ConvShape as Conv;
 
 // ---------------------------------------------------------------------------------
-// The layers the networks run: n images at a time.
+// C1: the first layer of both networks, n images at a time.
 
-/// C1 / conv1 forward: pads every input into `xp` (kept for the backward pass), then
-/// y = act(conv5x5(x) + b). `side` is 32 (classic, `pad` 0) or 28 (modern, `pad` 2).
-/// x: `[n][side·side]`, w: `[6][1][5][5]`, b: `[6]` → xp: `[n][XP_LEN]`, y: `[n][6][28][28]`
-#[allow(clippy::too_many_arguments)]
+/// Floats of the padded-input scratch of [`c1_forward`] for `n` images.
+pub fn c1_padded_len(n: usize) -> usize {
+    n * c1::PADDED_LEN
+}
+
+/// C1 forward for `n` images (classic: 32x32 inputs, no padding; modern: 28x28 padded
+/// by 2): pads every input into `padded` (kept for the backward pass), then
+/// `y = act(conv5x5(x) + b)`.
+/// x: `[n][side][side]`, p: `[6][1][5][5]`, `[6]` → padded: `[n][PADDED_LEN]`, y: `[n][6][28][28]`
 pub fn c1_forward(
+    layer: &Conv,
     n: usize,
-    side: usize,
-    pad: usize,
     x: &[f32],
-    w: &[f32],
-    b: &[f32],
-    xp: &mut [f32],
+    p: Params<&[f32]>,
+    padded: &mut [f32],
     y: &mut [f32],
     act: Act,
 ) {
+    assert_eq!((layer.cin, layer.cout, layer.k, layer.ho()), (1, 6, 5, 28));
+    let side = layer.h;
     for s in 0..n {
-        fast::pad_input(&x[s * side * side..], side, pad, 0.0, &mut xp[s * XP_LEN..]);
+        c1::pad_input(
+            &x[s * side * side..],
+            side,
+            layer.pad,
+            0.0,
+            &mut padded[s * c1::PADDED_LEN..],
+        );
     }
-    conv1_forward(n, xp, w, b, y, act);
+    c1::forward(n, padded, p.weight, p.bias, y, act);
 }
 
-/// C1 / conv1 backward (the input gets no gradient): dw += Σ dy ⋆ xp, db += Σ dy.
-/// xp: `[n][XP_LEN]` (from [`c1_forward`]), dy: `[n][6][28][28]` → dw: `[6][25]`, db: `[6]`
-pub fn c1_backward(n: usize, xp: &[f32], dy: &[f32], dw: &mut [f32], db: &mut [f32]) {
-    conv1_backward_w(n, xp, dy, dw, db);
+/// C1 backward (the input gets no gradient): `g.weight += Σ dy ⋆ padded`, `g.bias += Σ dy`.
+/// padded: `[n][PADDED_LEN]` (from [`c1_forward`]), dy: `[n][6][28][28]`
+pub fn c1_backward(n: usize, padded: &[f32], dy: &[f32], g: Params<&mut [f32]>) {
+    c1::weight_grad(n, padded, dy, g.weight, g.bias);
 }
 
-/// Scratch of the conv2 layer: transposed weights, position-major activations and
-/// gradients, the per-image column gradient.
-pub struct C2Scratch {
+/// The modern network's C1 backward from the gradient of its pooled output, in one sparse
+/// pass: max-pool backward, ReLU backward and C1's weight gradient
+/// ([`c1::pool_relu_weight_grad`]; the gradient of C1's output is never formed).
+/// y: `[n][6][28][28]` (C1 + ReLU), pooled, d_pooled: `[n][6][14][14]`, padded: `[n][PADDED_LEN]`
+pub fn c1_pool_relu_backward(
+    n: usize,
+    y: &[f32],
+    pooled: &[f32],
+    d_pooled: &[f32],
+    padded: &[f32],
+    g: Params<&mut [f32]>,
+) {
+    c1::pool_relu_weight_grad(n, y, pooled, d_pooled, padded, g.weight, g.bias);
+}
+
+// ---------------------------------------------------------------------------------
+// C3: 6 → 16 maps on 14x14, n images at a time.
+
+/// Scratch of the C3 layer: transposed weights, position-major outputs and gradients,
+/// one image's column gradient.
+pub struct C3Scratch {
     /// Weights as `[150][16]` (tap-major), refreshed by every forward / backward call.
     pub wt: Vec<f32>,
     /// Transposed weight-gradient accumulator `[150][16]`.
@@ -60,148 +89,159 @@ pub struct C2Scratch {
     pub y_hwc: Vec<f32>,
     /// Output gradients, position-major: `[n][100][16]`.
     pub dy_hwc: Vec<f32>,
-    /// Column gradient of one image: `[100][150]`.
+    /// Column gradient of one image: `[150][100]`.
     pub dcol: Vec<f32>,
 }
 
-impl C2Scratch {
+impl C3Scratch {
     /// Scratch for `cap` images.
     pub fn new(cap: usize) -> Self {
-        C2Scratch {
-            wt: vec![0.0; 2400],
-            dwt: vec![0.0; 2400],
-            y_hwc: vec![0.0; cap * C2_OUT],
-            dy_hwc: vec![0.0; cap * C2_OUT],
-            dcol: vec![0.0; 100 * 150],
+        let w = c3::TAPS_PER_OUTPUT * c3::MAPS_OUT;
+        C3Scratch {
+            wt: vec![0.0; w],
+            dwt: vec![0.0; w],
+            y_hwc: vec![0.0; cap * c3::OUT_LEN],
+            dy_hwc: vec![0.0; cap * c3::OUT_LEN],
+            dcol: vec![0.0; c3::TAPS_PER_OUTPUT * c3::POSITIONS],
         }
     }
 }
 
-/// `wt[k][o]` = `w[o][k]` for the `[16][150]` conv2 weights.
+/// `wt[k][o]` = `w[o][k]` for the `[16][150]` C3 weights.
 fn transpose_w(w: &[f32], wt: &mut [f32]) {
-    for (o, row) in w[..2400].chunks_exact(150).enumerate() {
+    let w = &w[..c3::MAPS_OUT * c3::TAPS_PER_OUTPUT];
+    for (o, row) in w.chunks_exact(c3::TAPS_PER_OUTPUT).enumerate() {
         for (k, v) in row.iter().enumerate() {
-            wt[k * 16 + o] = *v;
+            wt[k * c3::MAPS_OUT + o] = *v;
         }
     }
 }
 
-/// C3 / conv2 forward: y = act(conv5x5(x) + b), also kept position-major in `sc.y_hwc`.
-/// x: `[n][6][14][14]`, w: `[16][6][5][5]`, b: `[16]` → y: `[n][16][10][10]`
-pub fn c2_forward(
+/// C3 forward: `y = act(conv5x5(x) + b)`, also kept position-major in `sc.y_hwc`.
+/// x: `[n][6][14][14]`, p: `[16][6][5][5]`, `[16]` → y: `[n][16][10][10]`
+pub fn c3_forward(
     n: usize,
     x: &[f32],
-    w: &[f32],
-    b: &[f32],
+    p: Params<&[f32]>,
     y: &mut [f32],
-    sc: &mut C2Scratch,
+    sc: &mut C3Scratch,
     act: Act,
 ) {
-    transpose_w(w, &mut sc.wt);
-    conv2_forward(n, x, &sc.wt, b, y, &mut sc.y_hwc, act);
+    transpose_w(p.weight, &mut sc.wt);
+    c3::forward(n, x, &sc.wt, p.bias, y, &mut sc.y_hwc, act);
 }
 
-/// C3 / conv2 backward: dw += Σ dy ⋆ x, db += Σ dy, and (when given) dx = the full
-/// correlation of dy with w, as dcol = dyᵀ·w then col2im, image by image.
-/// x: `[n][6][14][14]`, w: `[16][150]`, dy: `[n][16][10][10]` → dw: `[16][150]`, db: `[16]`,
-/// dx: `[n][6][14][14]` (overwritten)
-#[allow(clippy::too_many_arguments)]
-pub fn c2_backward(
+/// C3 backward: `g.weight += Σ dy ⋆ x`, `g.bias += Σ dy`, and (when given) dx = the full
+/// correlation of dy with w, as the column gradient `wᵀ · dy` then col2im, image by image.
+/// x: `[n][6][14][14]`, w: `[16][150]`, dy: `[n][16][10][10]` → dx: `[n][6][14][14]` (overwritten)
+pub fn c3_backward(
     n: usize,
     x: &[f32],
     w: &[f32],
     dy: &[f32],
-    dw: &mut [f32],
-    db: &mut [f32],
+    g: Params<&mut [f32]>,
     dx: Option<&mut [f32]>,
-    sc: &mut C2Scratch,
+    sc: &mut C3Scratch,
 ) {
+    let (maps, taps, positions) = (c3::MAPS_OUT, c3::TAPS_PER_OUTPUT, c3::POSITIONS);
     for s in 0..n {
         let (d, h) = (
-            &dy[s * C2_OUT..(s + 1) * C2_OUT],
-            &mut sc.dy_hwc[s * C2_OUT..(s + 1) * C2_OUT],
+            &dy[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
+            &mut sc.dy_hwc[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
         );
-        for (o, row) in d.chunks_exact(100).enumerate() {
-            db[o] += row.iter().sum::<f32>();
+        for (o, row) in d.chunks_exact(positions).enumerate() {
+            g.bias[o] += row.iter().sum::<f32>();
             for (p, v) in row.iter().enumerate() {
-                h[p * 16 + o] = *v;
+                h[p * maps + o] = *v;
             }
         }
     }
     sc.dwt.fill(0.0);
-    conv2_backward_w(n, x, &sc.dy_hwc, &mut sc.dwt);
-    for (o, row) in dw[..2400].chunks_exact_mut(150).enumerate() {
-        for (k, g) in row.iter_mut().enumerate() {
-            *g += sc.dwt[k * 16 + o];
+    c3::weight_grad(n, x, &sc.dy_hwc, &mut sc.dwt);
+    for (o, row) in g.weight[..maps * taps].chunks_exact_mut(taps).enumerate() {
+        for (k, gw) in row.iter_mut().enumerate() {
+            *gw += sc.dwt[k * maps + o];
         }
     }
     if let Some(dx) = dx {
         for s in 0..n {
-            // dcol_t[k][p] = Σ_o w[o][k] · dy[o][p]   (A = wᵀ through its strides)
-            let dys = &dy[s * C2_OUT..];
-            gemm(150, 16, 100, w, 1, 150, dys, 100, &mut sc.dcol, 100, false);
-            conv2_col2im_t(&sc.dcol, &mut dx[s * C2_IN..(s + 1) * C2_IN]);
+            // dcol[k][p] = Σ_o w[o][k] · dy[o][p]   (A = wᵀ through its strides)
+            let dys = &dy[s * c3::OUT_LEN..];
+            dense::gemm(
+                taps,
+                maps,
+                positions,
+                w,
+                1,
+                taps,
+                dys,
+                positions,
+                &mut sc.dcol,
+                positions,
+                false,
+            );
+            c3::col2im(&sc.dcol, &mut dx[s * c3::IN_LEN..(s + 1) * c3::IN_LEN]);
         }
     }
 }
 
-/// Floats of [`c1_forward`]'s padded-input scratch for `cap` images.
-pub fn c1_scratch_len(cap: usize) -> usize {
-    cap * XP_LEN
-}
-
-/// Floats of one C1 output (6@28x28).
-pub const C1_LEN: usize = C1_OUT;
-
 // ---------------------------------------------------------------------------------
-// The general path: any shape, one image at a time (the reference).
+// The general path: any shape, one image at a time (the reference, and the curvature).
 
-/// Forward, one image.
-/// `x: [cin, h, w], w: [cout, cin·k·k], b: [cout] → y: [cout, ho·wo]`; col: scratch `[cin·k·k, ho·wo]`
-pub fn conv_forward(
-    s: &ConvShape,
-    x: &[f32],
-    w: &[f32],
-    b: &[f32],
-    y: &mut [f32],
-    col: &mut [f32],
-) {
-    let (m, k, n) = (s.cout, s.col_rows(), s.col_cols());
-    im2col(s, x, col);
-    for (o, row) in y[..m * n].chunks_exact_mut(n).enumerate() {
-        row.fill(b[o]);
-    }
-    gemm_nn(m, k, n, w, col, y, true);
+/// The im2col matrix of one image and its gradient, `[cin·k·k, ho·wo]` each, for the
+/// largest convolution they serve.
+pub struct Im2col {
+    pub col: Vec<f32>,
+    pub dcol: Vec<f32>,
 }
 
-/// Backward, one image. Accumulates `dw += dy · colᵀ` and `db += Σ dy`; when `dx` is
-/// given, overwrites it with `col2im(wᵀ · dy)`. `col` must hold `im2col(x)` (as left by
-/// [`conv_forward`] on the same image, or recomputed by passing `recompute = true`).
-/// `dy: [cout, ho·wo], dw: [cout, cin·k·k], db: [cout], dx: [cin, h, w]`; dcol: scratch like col
-#[allow(clippy::too_many_arguments)]
+impl Im2col {
+    /// Scratch for every shape in `layers`.
+    pub fn new(layers: &[Conv]) -> Im2col {
+        let len = layers
+            .iter()
+            .map(|s| s.col_rows() * s.col_cols())
+            .max()
+            .unwrap_or(0);
+        Im2col {
+            col: vec![0.0; len],
+            dcol: vec![0.0; len],
+        }
+    }
+}
+
+/// Forward, one image: `y = w · im2col(x) + b`.
+/// `x: [cin, h, w], p: [cout, cin·k·k], [cout] → y: [cout, ho·wo]`
+pub fn conv_forward(s: &Conv, x: &[f32], p: Params<&[f32]>, y: &mut [f32], sc: &mut Im2col) {
+    let (m, k, n) = (s.cout, s.col_rows(), s.col_cols());
+    im2col(s, x, &mut sc.col);
+    for (o, row) in y[..m * n].chunks_exact_mut(n).enumerate() {
+        row.fill(p.bias[o]);
+    }
+    gemm_nn(m, k, n, p.weight, &sc.col, y, true);
+}
+
+/// Backward, one image. Accumulates `g.weight += dy · colᵀ` and `g.bias += Σ dy`; when
+/// `dx` is given, overwrites it with `col2im(wᵀ · dy)`.
+/// `x: [cin, h, w], w: [cout, cin·k·k], dy: [cout, ho·wo] → dx: [cin, h, w]`
 pub fn conv_backward(
-    s: &ConvShape,
+    s: &Conv,
     x: &[f32],
     w: &[f32],
     dy: &[f32],
-    dw: &mut [f32],
-    db: &mut [f32],
+    g: Params<&mut [f32]>,
     dx: Option<&mut [f32]>,
-    col: &mut [f32],
-    dcol: &mut [f32],
-    recompute: bool,
+    sc: &mut Im2col,
 ) {
     let (m, k, n) = (s.cout, s.col_rows(), s.col_cols());
-    if recompute {
-        im2col(s, x, col);
-    }
+    im2col(s, x, &mut sc.col);
     for (o, row) in dy[..m * n].chunks_exact(n).enumerate() {
-        db[o] += row.iter().sum::<f32>();
+        g.bias[o] += row.iter().sum::<f32>();
     }
-    gemm_nt(m, n, k, dy, col, dw, true);
+    gemm_nt(m, n, k, dy, &sc.col, g.weight, true);
     if let Some(dx) = dx {
-        gemm_tn(k, m, n, w, dy, dcol, false);
-        col2im(s, dcol, dx);
+        gemm_tn(k, m, n, w, dy, &mut sc.dcol, false);
+        col2im(s, &sc.dcol, dx);
     }
 }
 
@@ -213,47 +253,16 @@ pub fn mask_grad(dw: &mut [f32], mask: &[f32]) {
     }
 }
 
-/// The slow, obvious convolution, used as the reference in tests.
-pub fn conv_forward_naive(s: &ConvShape, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
-    let (ho, wo, k) = (s.ho(), s.wo(), s.k);
-    for o in 0..s.cout {
-        for oy in 0..ho {
-            for ox in 0..wo {
-                let mut acc = b[o] as f64;
-                for c in 0..s.cin {
-                    for ki in 0..k {
-                        for kj in 0..k {
-                            let iy = (oy + ki) as isize - s.pad as isize;
-                            let ix = (ox + kj) as isize - s.pad as isize;
-                            if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize {
-                                continue;
-                            }
-                            let xv = x[(c * s.h + iy as usize) * s.w + ix as usize];
-                            acc += (w[((o * s.cin + c) * k + ki) * k + kj] * xv) as f64;
-                        }
-                    }
-                }
-                y[(o * ho + oy) * wo + ox] = acc as f32;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::ConvShape;
+    use crate::kernels::reference::conv_forward_naive;
     use crate::nn::gradcheck::{check_grad, rand_vec};
 
-    fn shapes() -> Vec<ConvShape> {
+    fn shapes() -> Vec<Conv> {
         vec![
-            ConvShape {
-                cin: 1,
-                h: 8,
-                w: 8,
-                cout: 2,
-                k: 5,
-                pad: 0,
-            },
+            Conv::new(1, 8, 2, 5, 0),
             ConvShape {
                 cin: 3,
                 h: 7,
@@ -262,27 +271,23 @@ mod tests {
                 k: 3,
                 pad: 1,
             },
-            ConvShape {
-                cin: 2,
-                h: 6,
-                w: 6,
-                cout: 3,
-                k: 5,
-                pad: 2,
-            },
+            Conv::new(2, 6, 3, 5, 2),
         ]
+    }
+
+    fn params<'a>(w: &'a [f32], b: &'a [f32]) -> Params<&'a [f32]> {
+        Params { weight: w, bias: b }
     }
 
     #[test]
     fn forward_matches_naive() {
         for s in shapes() {
             let x = rand_vec(s.in_len(), 1);
-            let w = rand_vec(s.cout * s.col_rows(), 2);
+            let w = rand_vec(s.weight_len(), 2);
             let b = rand_vec(s.cout, 3);
             let mut y = vec![0.0; s.out_len()];
             let mut y2 = vec![0.0; s.out_len()];
-            let mut col = vec![0.0; s.col_rows() * s.col_cols()];
-            conv_forward(&s, &x, &w, &b, &mut y, &mut col);
+            conv_forward(&s, &x, params(&w, &b), &mut y, &mut Im2col::new(&[s]));
             conv_forward_naive(&s, &x, &w, &b, &mut y2);
             for (a, b) in y.iter().zip(&y2) {
                 assert!((a - b).abs() < 1e-4, "{a} vs {b} for {s:?}");
@@ -294,7 +299,7 @@ mod tests {
     fn gradients_match_finite_differences() {
         for s in shapes() {
             let x = rand_vec(s.in_len(), 4);
-            let w = rand_vec(s.cout * s.col_rows(), 5);
+            let w = rand_vec(s.weight_len(), 5);
             let b = rand_vec(s.cout, 6);
             // Loss L = Σ r ⊙ y for a fixed random r, so dL/dy = r.
             let r = rand_vec(s.out_len(), 7);
@@ -309,27 +314,18 @@ mod tests {
             let mut dw = vec![0.0; w.len()];
             let mut db = vec![0.0; b.len()];
             let mut dx = vec![0.0; x.len()];
-            let mut col = vec![0.0; s.col_rows() * s.col_cols()];
-            let mut dcol = col.clone();
-            conv_backward(
-                &s,
-                &x,
-                &w,
-                &r,
-                &mut dw,
-                &mut db,
-                Some(&mut dx),
-                &mut col,
-                &mut dcol,
-                true,
-            );
+            let g = Params {
+                weight: &mut dw[..],
+                bias: &mut db[..],
+            };
+            conv_backward(&s, &x, &w, &r, g, Some(&mut dx), &mut Im2col::new(&[s]));
             check_grad("conv dx", &x, &dx, |v| loss(v, &w, &b));
             check_grad("conv dw", &w, &dw, |v| loss(&x, v, &b));
             check_grad("conv db", &b, &db, |v| loss(&x, &w, v));
         }
     }
 
-    /// The fast chunk layers agree with the im2col reference, forward and backward.
+    /// The fast layers agree with the im2col reference, forward and backward.
     #[test]
     fn fast_layers_match_reference() {
         use crate::kernels::simd::with_portable;
@@ -337,43 +333,47 @@ mod tests {
         for portable in [true, false] {
             with_portable(portable, || {
                 for (side, pad) in [(32usize, 0usize), (28, 2)] {
-                    let s = ConvShape {
-                        cin: 1,
-                        h: side,
-                        w: side,
-                        cout: 6,
-                        k: 5,
-                        pad,
-                    };
+                    let s = Conv::new(1, side, 6, 5, pad);
                     let x = rand_vec(n * side * side, 1);
-                    let w = rand_vec(150, 2);
-                    let b = rand_vec(6, 3);
-                    let mut xp = vec![0.0; c1_scratch_len(n)];
-                    let mut y = vec![0.0; n * C1_LEN];
-                    c1_forward(n, side, pad, &x, &w, &b, &mut xp, &mut y, Act::Identity);
-                    let dy = rand_vec(n * C1_LEN, 4);
-                    let (mut dw, mut db) = (vec![0.0; 150], vec![0.0; 6]);
-                    c1_backward(n, &xp, &dy, &mut dw, &mut db);
-                    let (mut dw0, mut db0) = (vec![0.0; 150], vec![0.0; 6]);
-                    let mut col = vec![0.0; s.col_rows() * s.col_cols()];
-                    let mut dcol = col.clone();
+                    let (w, b) = (rand_vec(s.weight_len(), 2), rand_vec(6, 3));
+                    let mut padded = vec![0.0; c1_padded_len(n)];
+                    let mut y = vec![0.0; n * s.out_len()];
+                    c1_forward(
+                        &s,
+                        n,
+                        &x,
+                        params(&w, &b),
+                        &mut padded,
+                        &mut y,
+                        Act::Identity,
+                    );
+                    let dy = rand_vec(n * s.out_len(), 4);
+                    let (mut dw, mut db) = (vec![0.0; w.len()], vec![0.0; 6]);
+                    let g = Params {
+                        weight: &mut dw[..],
+                        bias: &mut db[..],
+                    };
+                    c1_backward(n, &padded, &dy, g);
+                    let (mut dw0, mut db0) = (vec![0.0; w.len()], vec![0.0; 6]);
+                    let mut sc = Im2col::new(&[s]);
                     for i in 0..n {
-                        let mut y0 = vec![0.0; C1_LEN];
-                        conv_forward(&s, &x[i * side * side..], &w, &b, &mut y0, &mut col);
-                        for (a, b) in y[i * C1_LEN..(i + 1) * C1_LEN].iter().zip(&y0) {
+                        let mut y0 = vec![0.0; s.out_len()];
+                        conv_forward(&s, &x[i * side * side..], params(&w, &b), &mut y0, &mut sc);
+                        for (a, b) in y[i * s.out_len()..(i + 1) * s.out_len()].iter().zip(&y0) {
                             assert!((a - b).abs() < 1e-4, "c1 forward {a} vs {b}");
                         }
+                        let g0 = Params {
+                            weight: &mut dw0[..],
+                            bias: &mut db0[..],
+                        };
                         conv_backward(
                             &s,
                             &x[i * side * side..],
                             &w,
-                            &dy[i * C1_LEN..],
-                            &mut dw0,
-                            &mut db0,
+                            &dy[i * s.out_len()..],
+                            g0,
                             None,
-                            &mut col,
-                            &mut dcol,
-                            true,
+                            &mut sc,
                         );
                     }
                     for (a, b) in dw.iter().zip(&dw0).chain(db.iter().zip(&db0)) {
@@ -383,57 +383,53 @@ mod tests {
                         );
                     }
                 }
-                let s = ConvShape {
-                    cin: 6,
-                    h: 14,
-                    w: 14,
-                    cout: 16,
-                    k: 5,
-                    pad: 0,
-                };
-                let x = rand_vec(n * C2_IN, 5);
-                let w = rand_vec(2400, 6);
-                let b = rand_vec(16, 7);
-                let mut sc = C2Scratch::new(n);
-                let mut y = vec![0.0; n * C2_OUT];
-                c2_forward(n, &x, &w, &b, &mut y, &mut sc, Act::Identity);
-                let dy = rand_vec(n * C2_OUT, 8);
+                let s = Conv::new(6, 14, 16, 5, 0);
+                let x = rand_vec(n * s.in_len(), 5);
+                let (w, b) = (rand_vec(s.weight_len(), 6), rand_vec(16, 7));
+                let mut sc = C3Scratch::new(n);
+                let mut y = vec![0.0; n * s.out_len()];
+                c3_forward(n, &x, params(&w, &b), &mut y, &mut sc, Act::Identity);
+                let dy = rand_vec(n * s.out_len(), 8);
                 let (mut dw, mut db, mut dx) =
-                    (vec![0.0; 2400], vec![0.0; 16], vec![0.0; n * C2_IN]);
-                c2_backward(n, &x, &w, &dy, &mut dw, &mut db, Some(&mut dx), &mut sc);
-                let (mut dw0, mut db0) = (vec![0.0; 2400], vec![0.0; 16]);
-                let mut col = vec![0.0; s.col_rows() * s.col_cols()];
-                let mut dcol = col.clone();
+                    (vec![0.0; w.len()], vec![0.0; 16], vec![0.0; n * s.in_len()]);
+                let g = Params {
+                    weight: &mut dw[..],
+                    bias: &mut db[..],
+                };
+                c3_backward(n, &x, &w, &dy, g, Some(&mut dx), &mut sc);
+                let (mut dw0, mut db0) = (vec![0.0; w.len()], vec![0.0; 16]);
+                let mut col = Im2col::new(&[s]);
                 for i in 0..n {
-                    let mut y0 = vec![0.0; C2_OUT];
-                    conv_forward(&s, &x[i * C2_IN..], &w, &b, &mut y0, &mut col);
-                    for (a, b) in y[i * C2_OUT..(i + 1) * C2_OUT].iter().zip(&y0) {
+                    let mut y0 = vec![0.0; s.out_len()];
+                    conv_forward(&s, &x[i * s.in_len()..], params(&w, &b), &mut y0, &mut col);
+                    for (a, b) in y[i * s.out_len()..(i + 1) * s.out_len()].iter().zip(&y0) {
                         assert!(
                             (a - b).abs() < 1e-4 * b.abs().max(1.0),
-                            "c2 forward {a} vs {b}"
+                            "c3 forward {a} vs {b}"
                         );
                     }
-                    let mut dx0 = vec![0.0; C2_IN];
+                    let mut dx0 = vec![0.0; s.in_len()];
+                    let g0 = Params {
+                        weight: &mut dw0[..],
+                        bias: &mut db0[..],
+                    };
                     conv_backward(
                         &s,
-                        &x[i * C2_IN..],
+                        &x[i * s.in_len()..],
                         &w,
-                        &dy[i * C2_OUT..],
-                        &mut dw0,
-                        &mut db0,
+                        &dy[i * s.out_len()..],
+                        g0,
                         Some(&mut dx0),
                         &mut col,
-                        &mut dcol,
-                        true,
                     );
-                    for (a, b) in dx[i * C2_IN..(i + 1) * C2_IN].iter().zip(&dx0) {
-                        assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "c2 dx {a} vs {b}");
+                    for (a, b) in dx[i * s.in_len()..(i + 1) * s.in_len()].iter().zip(&dx0) {
+                        assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "c3 dx {a} vs {b}");
                     }
                 }
                 for (a, b) in dw.iter().zip(&dw0).chain(db.iter().zip(&db0)) {
                     assert!(
                         (a - b).abs() < 1e-3 * b.abs().max(1.0),
-                        "c2 backward {a} vs {b}"
+                        "c3 backward {a} vs {b}"
                     );
                 }
             });

@@ -2,13 +2,8 @@
 //! students: perturb each input by ±h, compare (L(x+h) − L(x−h)) / 2h with the
 //! analytic gradient.
 
-use crate::rng::Rng;
-
-/// Deterministic values in [-1, 1).
-pub fn rand_vec(n: usize, seed: u64) -> Vec<f32> {
-    let mut r = Rng::new(seed);
-    (0..n).map(|_| r.uniform(-1.0, 1.0)).collect()
-}
+/// Deterministic values in [-1, 1): the layers' test data.
+pub use crate::rng::uniform_vec as rand_vec;
 
 /// The largest relative error between `analytic` and the central difference of
 /// `loss` (evaluated in f64) at every coordinate of `x`.

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::fast::{sdlm_update, sgd_update};
+use crate::kernels::update;
 
 /// Which optimiser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,10 +108,10 @@ impl OptimState {
     ) {
         match self {
             // p −= step ⊙ g (vectorised; same arithmetic as the formula)
-            OptimState::Sdlm { step } => sdlm_update(params, g, step),
+            OptimState::Sdlm { step } => update::sdlm(params, g, step),
             // v ← μv + g + λp; p ← p − lr·v
             OptimState::Sgd { velocity } => {
-                sgd_update(params, g, velocity, lr, momentum, weight_decay)
+                update::sgd(params, g, velocity, lr, momentum, weight_decay)
             }
             OptimState::Adam { m, v, t } => {
                 let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);

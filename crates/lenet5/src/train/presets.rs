@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::optim::OptimKind;
 use super::schedule::Schedule;
 use crate::data::augment::{Augment, AugmentKind};
+use crate::error::{Error, Result};
 use crate::model::Arch;
-use crate::{Error, Result};
 
 /// Everything that defines a training run (stored in every checkpoint: the field order
 /// and names are part of the checkpoint format).

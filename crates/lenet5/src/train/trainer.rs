@@ -26,10 +26,10 @@ use super::optim::{OptimKind, OptimState};
 use super::presets::TrainConfig;
 use super::schedule::lr_factor;
 use crate::data::Dataset;
+use crate::error::{Error, Result};
 use crate::model::{Arch, Network, Workspace, classic};
 use crate::parallel;
 use crate::rng::Rng;
-use crate::{Error, Result};
 
 /// Images per chunk of a mini-batch: the unit of parallel work and of the reduction.
 pub const CHUNK: usize = 16;

@@ -1,0 +1,313 @@
+//! C1: 1 → 6 maps, 5x5, stride 1, on a 32x32 (padded) image → 6@28x28. The classic
+//! network's input is 32x32; the modern one pads its 28x28 by 2 ('same'): both run the
+//! same kernels on the same padded layout.
+
+use super::act::{Act, act_v};
+
+/// Floats of one padded C1 input: 32 rows of 32, plus 8 of slack so the last
+/// output vector of a row may read 4 columns past the row (into the next row, or the
+/// slack) for the 4 output columns it discards.
+pub const PADDED_LEN: usize = 32 * 32 + 8;
+/// Floats of one C1 output: 6 maps of 28x28.
+pub const OUT_LEN: usize = 6 * 28 * 28;
+
+/// Floats of one max-pooled C1 output (the modern network's pool1): 6 maps of 14x14.
+pub const POOLED_LEN: usize = 6 * 14 * 14;
+
+/// Copies one image into the padded C1 layout: `src` is `side`x`side`, placed at
+/// offset (`pad`, `pad`) of a 32x32 field of `background`. dst: `[PADDED_LEN]`
+pub fn pad_input(src: &[f32], side: usize, pad: usize, background: f32, dst: &mut [f32]) {
+    assert!(side + 2 * pad == 32 && src.len() >= side * side && dst.len() >= PADDED_LEN);
+    if pad > 0 {
+        dst[..PADDED_LEN].fill(background);
+    } else {
+        dst[32 * 32..PADDED_LEN].fill(background);
+    }
+    for (y, row) in src[..side * side].chunks_exact(side).enumerate() {
+        dst[(y + pad) * 32 + pad..][..side].copy_from_slice(row);
+    }
+}
+
+simd_kernel! {
+    /// `y[s][c][oy][ox]` = act(`b[c]` + Σ_{ki,kj} `w[c][ki][kj]` · `xp[s][oy+ki][ox+kj]`)
+    /// xp: `[n][PADDED_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][28][28]`
+    pub fn forward(
+        n: usize,
+        xp: &[f32],
+        w: &[f32],
+        b: &[f32],
+        y: &mut [f32],
+        act: Act,
+    ) {
+        assert!(xp.len() >= n * PADDED_LEN && w.len() >= 150 && b.len() >= 6 && y.len() >= n * OUT_LEN);
+        // SAFETY: loads read xp[s·PADDED_LEN + (oy+ki)·32 + ox0 + kj + 0..16] with oy+ki ≤ 31 and
+        // ox0 + kj + 15 ≤ 16 + 4 + 15 = 35, i.e. below s·PADDED_LEN + 31·32 + 36 ≤ (s+1)·PADDED_LEN;
+        // stores write y[s·OUT_LEN + c·784 + oy·28 + ox0 + 0..16] with ox0 + 16 ≤ 28 for ox0 = 0
+        // and 12 floats (8 + part 4) for ox0 = 16: all inside image s. Weights: c·25+t < 150.
+        unsafe {
+            let wp = w.as_ptr();
+            for s in 0..n {
+                let x = xp.as_ptr().add(s * PADDED_LEN);
+                let out = y.as_mut_ptr().add(s * OUT_LEN);
+                for oy in 0..28 {
+                    for ox0 in [0usize, 16] {
+                        let mut acc = [[S::zero(); 2]; 6];
+                        for (c, a) in acc.iter_mut().enumerate() {
+                            *a = [S::splat(b[c]); 2];
+                        }
+                        for ki in 0..5 {
+                            let row = x.add((oy + ki) * 32 + ox0);
+                            for kj in 0..5 {
+                                let x0 = S::load(row.add(kj));
+                                let x1 = S::load(row.add(kj + 8));
+                                for (c, a) in acc.iter_mut().enumerate() {
+                                    let wv = S::splat(*wp.add(c * 25 + ki * 5 + kj));
+                                    a[0] = S::fma(x0, wv, a[0]);
+                                    a[1] = S::fma(x1, wv, a[1]);
+                                }
+                            }
+                        }
+                        for (c, a) in acc.iter().enumerate() {
+                            let o = out.add(c * 784 + oy * 28 + ox0);
+                            S::store(o, act_v::<S>(act, a[0]));
+                            if ox0 == 0 {
+                                S::store(o.add(8), act_v::<S>(act, a[1]));
+                            } else {
+                                S::store_part(o.add(8), act_v::<S>(act, a[1]), 4);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// `dw[c][ki][kj]` += Σ_{s,oy,ox} `dy[s][c][oy][ox]` · `xp[s][oy+ki][ox+kj]`;  `db[c]` += Σ `dy[s][c]`
+    /// xp: `[n][PADDED_LEN]`, dy: `[n][6][28][28]` → dw: `[6][25]`, db: `[6]` (accumulated)
+    pub fn weight_grad(
+        n: usize,
+        xp: &[f32],
+        dy: &[f32],
+        dw: &mut [f32],
+        db: &mut [f32],
+    ) {
+        #![allow(clippy::needless_range_loop)] // kj indexes the accumulators and the x offset
+        assert!(xp.len() >= n * PADDED_LEN && dy.len() >= n * OUT_LEN && dw.len() >= 150 && db.len() >= 6);
+        // SAFETY: dy loads read dy[s·OUT_LEN + c·784 + oy·28 + 8v + 0..8] (v < 3) or
+        // + 24 + 0..4 (v = 3, partial): inside image s. xp loads read
+        // xp[s·PADDED_LEN + (oy+ki)·32 + 8v + kj + 0..8] ≤ 31·32 + 24 + 4 + 7 = 1027 < PADDED_LEN. The
+        // 4 lanes of the last x vector past column 27 meet zero lanes of dy, adding 0.
+        unsafe {
+            // Lane partial sums for (ki, channel pair) blocks: [5][3][2 channels][5 kj].
+            let mut part = [[[[S::zero(); 5]; 2]; 3]; 5];
+            let mut dbv = [S::zero(); 6];
+            for s in 0..n {
+                let x = xp.as_ptr().add(s * PADDED_LEN);
+                let d = dy.as_ptr().add(s * OUT_LEN);
+                for (ki, pk) in part.iter_mut().enumerate() {
+                    for (cp, acc) in pk.iter_mut().enumerate() {
+                        let (d0p, d1p) = (d.add(2 * cp * 784), d.add((2 * cp + 1) * 784));
+                        for oy in 0..28 {
+                            let row = x.add((oy + ki) * 32);
+                            for v in 0..4 {
+                                let (d0, d1) = if v < 3 {
+                                    (
+                                        S::load(d0p.add(oy * 28 + 8 * v)),
+                                        S::load(d1p.add(oy * 28 + 8 * v)),
+                                    )
+                                } else {
+                                    (
+                                        S::load_part(d0p.add(oy * 28 + 24), 4),
+                                        S::load_part(d1p.add(oy * 28 + 24), 4),
+                                    )
+                                };
+                                for kj in 0..5 {
+                                    let xv = S::load(row.add(8 * v + kj));
+                                    acc[0][kj] = S::fma(d0, xv, acc[0][kj]);
+                                    acc[1][kj] = S::fma(d1, xv, acc[1][kj]);
+                                }
+                            }
+                        }
+                    }
+                }
+                for (c, a) in dbv.iter_mut().enumerate() {
+                    let dc = d.add(c * 784);
+                    for i in 0..98 {
+                        *a = S::add(*a, S::load(dc.add(8 * i)));
+                    }
+                }
+            }
+            for (ki, pk) in part.iter().enumerate() {
+                for (cp, acc) in pk.iter().enumerate() {
+                    for (h, a) in acc.iter().enumerate() {
+                        for (kj, v) in a.iter().enumerate() {
+                            dw[(2 * cp + h) * 25 + ki * 5 + kj] += S::hsum(*v);
+                        }
+                    }
+                }
+            }
+            for (c, a) in dbv.iter().enumerate() {
+                db[c] += S::hsum(*a);
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// The modern network's first-layer backward in one sparse pass: max-pool backward
+    /// (each 2x2 block's gradient goes to its first maximal element), ReLU backward (only
+    /// where that maximum is > 0) and conv1's weight gradient, which therefore needs only
+    /// the ≤ 1 in 4 conv1 outputs that receive a gradient:
+    /// `dw[c][ki][kj]` += Σ g · `xp[s][y+ki][x+kj]`, `db[c]` += Σ g over those outputs (y, x).
+    /// a1: `[n][6][28][28]` (conv1 + ReLU), a2: `[n][6][14][14]` (pooled), d2: `[n][6][14][14]`,
+    /// xp: `[n][PADDED_LEN]` → dw: `[6][25]`, db: `[6]` (accumulated)
+    pub fn pool_relu_weight_grad(
+        n: usize,
+        a1: &[f32],
+        a2: &[f32],
+        d2: &[f32],
+        xp: &[f32],
+        dw: &mut [f32],
+        db: &mut [f32],
+    ) {
+        assert!(a1.len() >= n * OUT_LEN && a2.len() >= n * POOLED_LEN && d2.len() >= n * POOLED_LEN);
+        assert!(xp.len() >= n * PADDED_LEN && dw.len() >= 150 && db.len() >= 6);
+        for c in 0..6 {
+            // SAFETY: arithmetic only until the loads below.
+            let mut acc = unsafe { [S::zero(); 5] };
+            let mut gsum = 0.0f32;
+            for s in 0..n {
+                let x1 = &a1[s * OUT_LEN + c * 784..][..784];
+                let base = (s * 6 + c) * 196;
+                let (m2, g2) = (&a2[base..base + 196], &d2[base..base + 196]);
+                for (q, (&m, &g)) in m2.iter().zip(g2).enumerate() {
+                    if m <= 0.0 {
+                        continue;
+                    }
+                    let (y, x) = (2 * (q / 14), 2 * (q % 14));
+                    let (y, x) = if x1[y * 28 + x] == m {
+                        (y, x)
+                    } else if x1[y * 28 + x + 1] == m {
+                        (y, x + 1)
+                    } else if x1[(y + 1) * 28 + x] == m {
+                        (y + 1, x)
+                    } else {
+                        (y + 1, x + 1)
+                    };
+                    gsum += g;
+                    // SAFETY: y ≤ 27, x ≤ 27: the loads read xp[s·PADDED_LEN + (y+ki)·32 + x + 0..8]
+                    // ≤ 31·32 + 34 < PADDED_LEN; lanes 5..7 (past the 5x5 window) are discarded.
+                    unsafe {
+                        let gv = S::splat(g);
+                        let w = xp.as_ptr().add(s * PADDED_LEN + y * 32 + x);
+                        for (ki, a) in acc.iter_mut().enumerate() {
+                            *a = S::fma(gv, S::load(w.add(ki * 32)), *a);
+                        }
+                    }
+                }
+            }
+            for (ki, a) in acc.iter().enumerate() {
+                let mut t = [0.0f32; 8];
+                // SAFETY: t holds 8 floats.
+                unsafe { S::store(t.as_mut_ptr(), *a) };
+                for kj in 0..5 {
+                    dw[c * 25 + ki * 5 + kj] += t[kj];
+                }
+            }
+            db[c] += gsum;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::ConvShape;
+    use crate::kernels::pool::{max_forward, max_relu_backward};
+    use crate::kernels::reference::conv_forward_naive;
+    use crate::kernels::testing::{both, close, rand_vec};
+
+    #[test]
+    fn forward_and_weight_grad_match_the_naive_reference() {
+        let n = 3;
+        for pad in [0usize, 2] {
+            let side = 32 - 2 * pad;
+            let s = ConvShape {
+                cin: 1,
+                h: side,
+                w: side,
+                cout: 6,
+                k: 5,
+                pad,
+            };
+            let x = rand_vec(n * side * side, 11);
+            let w = rand_vec(150, 12);
+            let b = rand_vec(6, 13);
+            let mut xp = vec![0.0; n * PADDED_LEN];
+            for i in 0..n {
+                pad_input(
+                    &x[i * side * side..],
+                    side,
+                    pad,
+                    0.0,
+                    &mut xp[i * PADDED_LEN..],
+                );
+            }
+            let mut want = vec![0.0; n * OUT_LEN];
+            for i in 0..n {
+                conv_forward_naive(&s, &x[i * side * side..], &w, &b, &mut want[i * OUT_LEN..]);
+            }
+            both(|name| {
+                let mut y = vec![f32::NAN; n * OUT_LEN];
+                forward(n, &xp, &w, &b, &mut y, Act::Identity);
+                close(&y, &want, 1e-5, name);
+                // Weight gradient against the naive one: dw[c][t] = Σ dy · x(window).
+                let dy = rand_vec(n * OUT_LEN, 14);
+                let (mut dw, mut db) = (vec![0.5; 150], vec![0.5; 6]);
+                weight_grad(n, &xp, &dy, &mut dw, &mut db);
+                let (mut dw0, mut db0) = (vec![0.5f64; 150], vec![0.5f64; 6]);
+                for i in 0..n {
+                    for c in 0..6 {
+                        for p in 0..784 {
+                            let g = dy[i * OUT_LEN + c * 784 + p] as f64;
+                            db0[c] += g;
+                            for t in 0..25 {
+                                let xv =
+                                    xp[i * PADDED_LEN + (p / 28 + t / 5) * 32 + p % 28 + t % 5];
+                                dw0[c * 25 + t] += g * xv as f64;
+                            }
+                        }
+                    }
+                }
+                let f = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<_>>();
+                close(&dw, &f(dw0.clone()), 1e-4, name);
+                close(&db, &f(db0.clone()), 1e-4, name);
+            });
+        }
+    }
+
+    #[test]
+    fn fused_pool_relu_weight_grad_matches_the_unfused_path() {
+        let n = 2;
+        let xp = rand_vec(n * PADDED_LEN, 71);
+        let w = rand_vec(150, 72);
+        let b = rand_vec(6, 73);
+        let d2 = rand_vec(n * POOLED_LEN, 74);
+        both(|name| {
+            let mut a1 = vec![0.0; n * OUT_LEN];
+            forward(n, &xp, &w, &b, &mut a1, Act::Relu);
+            let mut a2 = vec![0.0; n * POOLED_LEN];
+            max_forward(n * 6, 28, 28, &a1, &mut a2);
+            let mut d1 = vec![0.0; n * OUT_LEN];
+            max_relu_backward(n * 6, 28, 28, &a1, &a2, &d2, &mut d1);
+            let (mut dw0, mut db0) = (vec![0.5; 150], vec![0.5; 6]);
+            weight_grad(n, &xp, &d1, &mut dw0, &mut db0);
+            let (mut dw, mut db) = (vec![0.5; 150], vec![0.5; 6]);
+            pool_relu_weight_grad(n, &a1, &a2, &d2, &xp, &mut dw, &mut db);
+            close(&dw, &dw0, 1e-4, name);
+            close(&db, &db0, 1e-4, name);
+        });
+    }
+}

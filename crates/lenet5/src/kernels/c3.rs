@@ -1,0 +1,301 @@
+//! C3: 6 → 16 maps, 5x5, stride 1, 14x14 → 10x10 (the modern network's conv2 has the
+//! same shape), as an implicit GEMM:
+//! Y[p][o] = Σ_k X[p][k] · W[k][o] with p = oy·10+ox (100 positions), k = (c, ki, kj)
+//! (150 taps), X[p][k] = x[c][oy+ki][ox+kj] read straight from the CHW input (no
+//! im2col copy), and the 16 output channels in two 8-lane vectors. The classic C3's
+//! connection table is a 0/1 mask on the weights: absent connections are computed with
+//! weight 0.
+
+use super::act::{Act, act_v};
+use super::simd::Simd;
+
+// Y[p][o] = Σ_k X[p][k] · W[k][o] with p = oy·10+ox (100 positions), k = (c, ki, kj)
+// (150 taps), X[p][k] = x[c][oy+ki][ox+kj] read straight from the CHW input (no
+// im2col copy), and the 16 output channels in two 8-lane vectors.
+
+/// Output maps, taps per output (6 input maps × 5x5) and output positions (10x10).
+pub const MAPS_OUT: usize = 16;
+/// See [`MAPS_OUT`].
+pub const TAPS_PER_OUTPUT: usize = 6 * 25;
+/// See [`MAPS_OUT`].
+pub const POSITIONS: usize = 10 * 10;
+/// Floats of one C3 input (6@14x14) and output (16@10x10).
+pub const IN_LEN: usize = 6 * 14 * 14;
+/// See [`IN_LEN`].
+pub const OUT_LEN: usize = 16 * 10 * 10;
+
+/// Offset of tap k = (c, ki, kj) from the top-left input pixel of a window.
+const fn tap_offsets() -> [u32; 150] {
+    let mut t = [0u32; 150];
+    let mut k = 0;
+    while k < 150 {
+        let (c, ki, kj) = (k / 25, (k / 5) % 5, k % 5);
+        t[k] = (c * 196 + ki * 14 + kj) as u32;
+        k += 1;
+    }
+    t
+}
+pub(crate) static TAPS: [u32; 150] = tap_offsets();
+
+/// Top-left input pixel of the window of output position p.
+#[inline(always)]
+pub(crate) fn window(p: usize) -> usize {
+    (p / 10) * 14 + p % 10
+}
+
+/// One tile of MR output positions × 16 channels.
+#[inline(always)]
+unsafe fn tile<S: Simd, const MR: usize>(
+    x: *const f32,
+    wt: *const f32,
+    b: &[f32],
+    p0: usize,
+    out_hwc: *mut f32,
+    out_chw: *mut f32,
+    act: Act,
+) {
+    // SAFETY: (caller) x points at one 6@14x14 image, wt at [150][16], out_hwc at
+    // [100][16], out_chw at [16][100]; window(p) + TAPS[k] ≤ 9·14 + 9 + 5·196 + 4·14 + 4
+    // = 1175 < IN_LEN.
+    unsafe {
+        let mut acc = [[S::load(b.as_ptr()), S::load(b.as_ptr().add(8))]; MR];
+        let xb: [*const f32; MR] = std::array::from_fn(|j| x.add(window(p0 + j)));
+        for (k, &off) in TAPS.iter().enumerate() {
+            let w0 = S::load(wt.add(16 * k));
+            let w1 = S::load(wt.add(16 * k + 8));
+            for j in 0..MR {
+                let xv = S::splat(*xb[j].add(off as usize));
+                acc[j][0] = S::fma(xv, w0, acc[j][0]);
+                acc[j][1] = S::fma(xv, w1, acc[j][1]);
+            }
+        }
+        for (j, a) in acc.iter().enumerate() {
+            let p = p0 + j;
+            let (v0, v1) = (act_v::<S>(act, a[0]), act_v::<S>(act, a[1]));
+            S::store(out_hwc.add(16 * p), v0);
+            S::store(out_hwc.add(16 * p + 8), v1);
+            let mut t = [0.0f32; 16];
+            S::store(t.as_mut_ptr(), v0);
+            S::store(t.as_mut_ptr().add(8), v1);
+            for (o, v) in t.iter().enumerate() {
+                *out_chw.add(o * 100 + p) = *v;
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// `y[s][o][p]` = act(`b[o]` + Σ_k `x[s][window(p) + tap(k)]` · `wt[k][o]`), also stored
+    /// position-major in `y_hwc[s][p][o]` (what the backward pass reads).
+    /// x: `[n][6][14][14]`, wt: `[150][16]` (transposed weights), b: `[16]`
+    /// → y: `[n][16][10][10]`, y_hwc: `[n][100][16]`
+    pub fn forward(
+        n: usize,
+        x: &[f32],
+        wt: &[f32],
+        b: &[f32],
+        y: &mut [f32],
+        y_hwc: &mut [f32],
+        act: Act,
+    ) {
+        assert!(x.len() >= n * IN_LEN && wt.len() >= 2400 && b.len() >= 16);
+        assert!(y.len() >= n * OUT_LEN && y_hwc.len() >= n * OUT_LEN);
+        for s in 0..n {
+            // SAFETY: image s of every buffer is in bounds (asserted above); positions
+            // p0..p0+MR ≤ 100.
+            unsafe {
+                let (xs, ys, hs) = (
+                    x.as_ptr().add(s * IN_LEN),
+                    y.as_mut_ptr().add(s * OUT_LEN),
+                    y_hwc.as_mut_ptr().add(s * OUT_LEN),
+                );
+                for t in 0..16 {
+                    tile::<S, 6>(xs, wt.as_ptr(), b, 6 * t, hs, ys, act);
+                }
+                tile::<S, 4>(xs, wt.as_ptr(), b, 96, hs, ys, act);
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// `dwt[k][o]` += Σ_{s,p} `x[s][window(p) + tap(k)]` · `dy_hwc[s][p][o]`
+    /// x: `[n][6][14][14]`, dy_hwc: `[n][100][16]` → dwt: `[150][16]` (accumulated; transposed dW)
+    pub fn weight_grad(n: usize, x: &[f32], dy_hwc: &[f32], dwt: &mut [f32]) {
+        assert!(x.len() >= n * IN_LEN && dy_hwc.len() >= n * OUT_LEN && dwt.len() >= 2400);
+        // SAFETY: as in `tile`: window(p) + TAPS[k] < IN_LEN; dy_hwc[s][p][0..16] and
+        // dwt[k][0..16] with k < 150 are in bounds.
+        unsafe {
+            let dwp = dwt.as_mut_ptr();
+            for kt in 0..25 {
+                let k0 = 6 * kt;
+                let mut acc: [[S::V; 2]; 6] = std::array::from_fn(|j| {
+                    [
+                        S::load(dwp.add(16 * (k0 + j))),
+                        S::load(dwp.add(16 * (k0 + j) + 8)),
+                    ]
+                });
+                let off: [usize; 6] = std::array::from_fn(|j| TAPS[k0 + j] as usize);
+                for s in 0..n {
+                    let xs = x.as_ptr().add(s * IN_LEN);
+                    let mut d = dy_hwc.as_ptr().add(s * OUT_LEN);
+                    for oy in 0..10 {
+                        // The 6 taps of this tile, for the window at (oy, 0), then moving right.
+                        let mut xw: [*const f32; 6] = std::array::from_fn(|j| xs.add(oy * 14 + off[j]));
+                        for _ox in 0..10 {
+                            let d0 = S::load(d);
+                            let d1 = S::load(d.add(8));
+                            for j in 0..6 {
+                                let xv = S::splat(*xw[j]);
+                                acc[j][0] = S::fma(xv, d0, acc[j][0]);
+                                acc[j][1] = S::fma(xv, d1, acc[j][1]);
+                                xw[j] = xw[j].add(1);
+                            }
+                            d = d.add(16);
+                        }
+                    }
+                }
+                for (j, a) in acc.iter().enumerate() {
+                    S::store(dwp.add(16 * (k0 + j)), a[0]);
+                    S::store(dwp.add(16 * (k0 + j) + 8), a[1]);
+                }
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// col2im for conv2 from the tap-major column gradient, one image:
+    /// `dx[c][oy+ki][ox+kj]` = Σ `dcol_t[(c, ki, kj)][oy·10 + ox]`, as 1,500 row segments of 10.
+    /// dcol_t: `[150][100]` → dx: `[6][14][14]` (overwritten)
+    pub fn col2im(dcol_t: &[f32], dx: &mut [f32]) {
+        assert!(dcol_t.len() >= 150 * 100 && dx.len() >= IN_LEN);
+        dx[..IN_LEN].fill(0.0);
+        // SAFETY: k < 150, oy < 10: source k·100 + oy·10 + 0..10 < 15,000; destination
+        // TAPS[k] + oy·14 + 0..10 ≤ 5·196 − 1 + 4·14 + 4 + 9·14 + 9 < IN_LEN... precisely
+        // c·196 + (ki+oy)·14 + kj + 9 ≤ c·196 + 13·14 + 13 < (c+1)·196.
+        unsafe {
+            let (src, dst) = (dcol_t.as_ptr(), dx.as_mut_ptr());
+            for (k, &off) in TAPS.iter().enumerate() {
+                for oy in 0..10 {
+                    let (a, d) = (src.add(k * 100 + oy * 10), dst.add(off as usize + oy * 14));
+                    S::store(d, S::add(S::load(d), S::load(a)));
+                    *d.add(8) += *a.add(8);
+                    *d.add(9) += *a.add(9);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::ConvShape;
+    use crate::kernels::reference::conv_forward_naive;
+    use crate::kernels::testing::{both, close, rand_vec};
+
+    /// col2im for conv2, one image: `dx[c][oy+ki][ox+kj]` = Σ `dcol[p][(c, ki, kj)]`.
+    /// dcol: `[100][150]` → dx: `[6][14][14]` (overwritten)
+    pub fn col2im_position_major(dcol: &[f32], dx: &mut [f32]) {
+        assert!(dcol.len() >= 100 * 150 && dx.len() >= IN_LEN);
+        dx[..IN_LEN].fill(0.0);
+        for p in 0..100 {
+            let w = window(p);
+            let row = &dcol[p * 150..(p + 1) * 150];
+            for (ck, run) in row.chunks_exact(5).enumerate() {
+                // ck = c·5 + ki: 5 consecutive kj land on 5 consecutive input columns.
+                let at = w + (ck / 5) * 196 + (ck % 5) * 14;
+                for (d, g) in dx[at..at + 5].iter_mut().zip(run) {
+                    *d += g;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn forward_and_weight_grad_match_the_naive_reference() {
+        let n = 2;
+        let s = ConvShape {
+            cin: 6,
+            h: 14,
+            w: 14,
+            cout: 16,
+            k: 5,
+            pad: 0,
+        };
+        let x = rand_vec(n * IN_LEN, 21);
+        let w = rand_vec(2400, 22);
+        let b = rand_vec(16, 23);
+        let mut wt = vec![0.0; 2400];
+        for o in 0..16 {
+            for k in 0..150 {
+                wt[k * 16 + o] = w[o * 150 + k];
+            }
+        }
+        let mut want = vec![0.0; n * OUT_LEN];
+        for i in 0..n {
+            conv_forward_naive(&s, &x[i * IN_LEN..], &w, &b, &mut want[i * OUT_LEN..]);
+        }
+        both(|name| {
+            let (mut y, mut yh) = (vec![0.0; n * OUT_LEN], vec![0.0; n * OUT_LEN]);
+            forward(n, &x, &wt, &b, &mut y, &mut yh, Act::Identity);
+            close(&y, &want, 1e-5, name);
+            for i in 0..n {
+                for p in 0..100 {
+                    for o in 0..16 {
+                        assert_eq!(yh[i * OUT_LEN + p * 16 + o], y[i * OUT_LEN + o * 100 + p]);
+                    }
+                }
+            }
+            // dW against the obvious sum.
+            let dyh = rand_vec(n * OUT_LEN, 24);
+            let mut dwt = vec![0.25; 2400];
+            weight_grad(n, &x, &dyh, &mut dwt);
+            for k in 0..150 {
+                for o in 0..16 {
+                    let mut g = 0.25f64;
+                    for i in 0..n {
+                        for p in 0..100 {
+                            g += x[i * IN_LEN + window(p) + TAPS[k] as usize] as f64
+                                * dyh[i * OUT_LEN + p * 16 + o] as f64;
+                        }
+                    }
+                    assert!(
+                        (dwt[k * 16 + o] as f64 - g).abs() < 1e-4 * g.abs().max(1.0),
+                        "{name} dW"
+                    );
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn col2im_matches_the_reference() {
+        let s = ConvShape {
+            cin: 6,
+            h: 14,
+            w: 14,
+            cout: 16,
+            k: 5,
+            pad: 0,
+        };
+        let d = rand_vec(100 * 150, 41);
+        // The reference col2im takes [150][100]; ours [100][150].
+        let mut dt = vec![0.0; d.len()];
+        for p in 0..100 {
+            for k in 0..150 {
+                dt[k * 100 + p] = d[p * 150 + k];
+            }
+        }
+        let (mut a, mut b) = (vec![1.0; IN_LEN], vec![2.0; IN_LEN]);
+        col2im_position_major(&d, &mut a);
+        crate::kernels::reference::col2im(&s, &dt, &mut b);
+        close(&a, &b, 1e-6, "col2im");
+        both(|name| {
+            let mut c = vec![3.0; IN_LEN];
+            col2im(&dt, &mut c);
+            close(&c, &b, 1e-6, name);
+        });
+    }
+}
