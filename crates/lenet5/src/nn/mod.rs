@@ -33,7 +33,7 @@ pub struct Params<S> {
     pub bias: S,
 }
 
-impl<'a> Params<&'a mut [f32]> {
+impl Params<&mut [f32]> {
     /// The same tensors, borrowed again (to pass them on and use them afterwards).
     pub fn reborrow(&mut self) -> Params<&mut [f32]> {
         Params {
