@@ -1,6 +1,10 @@
 //! The command line: every subcommand and flag, and nothing else. Defaults that belong to
 //! the engine (training recipes, optimiser settings) are not repeated here: an option
 //! left out is `None` and the engine's table decides ([`lenet5::train::presets`]).
+//!
+//! The doc comments below are clap's `--help` text, written for a terminal (`[N,1,28,28]`,
+//! `<arch>`), not for rustdoc.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -34,7 +34,7 @@ pub fn download(dir: &Path, mirrors: &[String]) -> Result<()> {
 }
 
 /// Downloads each file of `files` that is missing from `dir` (in any spelling
-/// [`find_files`] accepts), creating `dir` if needed.
+/// [`mnist::find_files`] accepts), creating `dir` if needed.
 ///
 /// For each file the mirrors are tried in order (empty `mirrors` = [`DEFAULT_MIRRORS`]);
 /// the URL is the mirror, a `/` if it lacks one, and `NAME.gz`. The body streams to

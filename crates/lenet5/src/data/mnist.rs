@@ -13,8 +13,7 @@
 //!
 //! each either raw or gzipped (`.gz`), and also under the dotted spelling some copies use
 //! (`train-images.idx3-ubyte`). [`mnist_files`] gives each file's published SHA-256
-//! (of the `.gz` and of its content), which a download must match ([`sha256_hex`],
-//! [`gunzip_sha256`]).
+//! (of the `.gz` and of its content), which a download must match.
 //!
 //! Images stay as `u8` (47 MB for the training set); conversion to floats and
 //! normalisation belong to the model's input stage.

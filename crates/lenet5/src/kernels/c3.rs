@@ -1,7 +1,7 @@
 //! C3: 6 → 16 maps, 5x5, stride 1, 14x14 → 10x10 (the modern network's conv2 has the
 //! same shape), as an implicit GEMM:
-//! Y[p][o] = Σ_k X[p][k] · W[k][o] with p = oy·10+ox (100 positions), k = (c, ki, kj)
-//! (150 taps), X[p][k] = x[c][oy+ki][ox+kj] read straight from the CHW input (no
+//! `Y[p][o] = Σ_k X[p][k] · W[k][o]` with p = oy·10+ox (100 positions), k = (c, ki, kj)
+//! (150 taps), `X[p][k] = x[c][oy+ki][ox+kj]` read straight from the CHW input (no
 //! im2col copy), and the 16 output channels in two 8-lane vectors. The classic C3's
 //! connection table is a 0/1 mask on the weights: absent connections are computed with
 //! weight 0.

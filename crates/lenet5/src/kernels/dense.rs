@@ -185,7 +185,7 @@ simd_kernel! {
     /// `dx[i] = Σ_o dy[o]·W[o][i]` with W before the update, then
     /// `W[o][i] −= step[o][i]·(dy[o]·x[i])` and `b[o] −= step_b[o]·dy[o]`.
     /// The same operations in the same order as [`gemm`] (dx, then the weight gradient
-    /// into a zeroed buffer) followed by [`sdlm_update`], so bit-identical to them, without
+    /// into a zeroed buffer) followed by [`super::update::sdlm`], so bit-identical to them, without
     /// the gradient buffer: three sweeps over the 48,000 C5 weights instead of six.
     /// x: `[din]`, dy: `[dout]`, w, step_w: `[dout][din]`, b, step_b: `[dout]` → dx: `[din]`;
     /// din a multiple of 8.

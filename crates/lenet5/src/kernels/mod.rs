@@ -18,7 +18,7 @@
 //! | [`act`] | [`act::activate`] | ReLU / the paper's scaled tanh in place | elements |
 //! | [`update`] | [`update::sdlm`], [`update::sgd`] | optimiser updates | elements |
 //!
-//! [`reference`] holds the simple path they are tested against (im2col + GEMM, the
+//! [`reference`](mod@reference) holds the simple path they are tested against (im2col + GEMM, the
 //! naive convolution), which the SDLM curvature pass also runs. [`simd`] holds the
 //! vector trait and its back ends.
 //!

@@ -3,7 +3,7 @@
 use super::Simd;
 
 /// The AVX2 + FMA back end (x86-64). Only reachable through `simd_kernel!` after
-/// the run-time check, or from tests that check [`avx2_available`] first.
+/// the run-time check, or from tests that check [`super::avx2_available`] first.
 #[derive(Clone, Copy, Debug)]
 pub struct Avx2;
 

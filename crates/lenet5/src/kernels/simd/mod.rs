@@ -7,7 +7,7 @@
 //!   add, rounded twice, so its results differ from the AVX2 path in the last bits.
 //!
 //! Kernels are written once, generic over [`Simd`], and instantiated for each back end
-//! by [`simd_kernel!`](crate::simd_kernel): a `#[target_feature(enable = "avx2,fma")]`
+//! by `simd_kernel!` (in `kernels/mod.rs`): a `#[target_feature(enable = "avx2,fma")]`
 //! copy that LLVM compiles with 256-bit FMA instructions, and a portable copy.
 //!
 //! `LENET5_SIMD=portable` (read once) forces the portable path, for comparisons.
