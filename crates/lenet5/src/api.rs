@@ -236,6 +236,42 @@ impl Model {
             .try_into()
             .map_err(|_| Error::Usage(format!("expected 784 pixels (28x28), got {}", bytes.len())))
     }
+
+    // --- Float pixels (added for the Python package, crates/lenet5-python) -------------
+
+    /// Like [`Model::forward_batch_28x28`], the pixels given as floats in `[0, 1]` (white
+    /// ink 1.0 on black 0.0), fed to the same normalisation ([`Network::prepare_input`]).
+    pub fn forward_batch_f32(&self, images: &[[f32; 784]]) -> Vec<Prediction> {
+        const CHUNK: usize = 32;
+        let cap = CHUNK.min(images.len().max(1));
+        let parts = crate::parallel::map_chunks(images, CHUNK, |chunk| {
+            with_workspace(self.net.arch, cap, |ws| {
+                for (s, img) in chunk.iter().enumerate() {
+                    self.net.prepare_input(img, ws, s);
+                }
+                self.run(ws, chunk.len())
+            })
+        });
+        parts.into_iter().flatten().collect()
+    }
+
+    /// Like [`Model::explain_28x28`], the pixels given as floats in `[0, 1]`.
+    pub fn explain_f32(&self, pixels: &[f32; 784]) -> (Prediction, Activations) {
+        let mut ws = Workspace::new(self.net.arch, 1);
+        self.net.prepare_input(pixels, &mut ws, 0);
+        let p = self.run(&mut ws, 1).remove(0);
+        let a = Activations {
+            input: ws.a0,
+            c1: ws.a1,
+            s2: ws.a2,
+            c3: ws.a3,
+            s4: ws.a4,
+            c5: ws.a5,
+            f6: ws.a6,
+            output: ws.a7,
+        };
+        (p, a)
+    }
 }
 
 /// Runs `f` on this thread's workspace for `arch` holding at least `cap` images, made
