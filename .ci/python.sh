@@ -3,10 +3,12 @@
 #   1. clippy on the package's Rust code (it is not a default member of the workspace);
 #   2. a fresh virtualenv under target/, `pip install crates/lenet5-python` (maturin
 #      builds the abi3 wheel from the repository, dependencies from PyPI);
-#   3. pytest: parity with the `lenet5` command (predictions on the 10,000 test images,
+#   3. the types: the native module's stub against the module (mypy's stubtest), mypy on
+#      the Python sources;
+#   4. pytest: parity with the `lenet5` command (predictions on the 10,000 test images,
 #      one-epoch trainings byte for byte, `predict --json`), errors, the GIL, the
 #      bundled models;
-#   4. examples/lenet5.ipynb run headless (nbclient): every cell must run.
+#   5. examples/lenet5.ipynb run headless (nbclient): every cell must run.
 # About 4-5 minutes on 2 cores, most of it building the wheel. Runnable alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +30,11 @@ venv=target/python-ci
 rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q "./crates/lenet5-python[test,notebook]" nbclient ipykernel
+"$venv/bin/python" -m pip install -q "./crates/lenet5-python[test,notebook]" nbclient ipykernel mypy
 "$venv/bin/python" -c 'import lenet5, numpy; print("installed lenet5", lenet5.__version__, "numpy", numpy.__version__)'
 
+export MYPY_CACHE_DIR=target/mypy-cache
+"$venv/bin/python" -m mypy.stubtest lenet5._lenet5
+"$venv/bin/python" -m mypy crates/lenet5-python/python/lenet5
 "$venv/bin/python" -m pytest -q -p no:cacheprovider crates/lenet5-python/tests
 "$venv/bin/python" crates/lenet5-python/scripts/run_notebook.py examples/lenet5.ipynb

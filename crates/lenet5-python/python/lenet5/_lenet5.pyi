@@ -5,9 +5,11 @@ The public API wraps it: ``lenet5.Model`` (``_model.py``), ``lenet5.train``
 releases the GIL.
 """
 
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union, final
 
 import numpy as np
+
+__all__ = ["Engine", "LOW_CONFIDENCE", "Lenet5Error", "PRESETS", "__version__", "load_mnist", "train"]
 
 __version__: str
 LOW_CONFIDENCE: float
@@ -19,6 +21,7 @@ class Lenet5Error(Exception):
     """A data file, picture or checkpoint that lenet5 cannot use (corrupt, truncated,
     wrong format or shape), or a dataset that cannot be found."""
 
+@final
 class Engine:
     """A trained network and the checkpoint it came from."""
 

@@ -9,14 +9,17 @@ names L, LA, RGB, RGBA and I;16); other PIL modes are converted first.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Union
+from typing import TYPE_CHECKING, Any, Mapping, Union
 
 import numpy as np
 
 from . import _lenet5
 
-#: What ``Model.predict_image`` accepts.
-Picture = Union[str, "os.PathLike[str]", bytes, np.ndarray, Any]
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+#: What ``Model.predict_image`` accepts: a path, file bytes, a numpy array, a PIL image.
+Picture = Union[str, "os.PathLike[str]", bytes, np.ndarray, "Image"]
 
 _DIRECT_MODES = ("L", "LA", "RGB", "RGBA", "I;16")
 

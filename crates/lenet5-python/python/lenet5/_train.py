@@ -63,10 +63,11 @@ def train(
     message, e.g. ``--optim sdlm needs --arch classic``) and ``lenet5.Lenet5Error``
     when the data cannot be found or read.
     """
+    native_data: Any = data  # the folder as str, the arrays as a plain tuple
     if isinstance(data, Mnist):
-        data = tuple(data)
+        native_data = tuple(data)
     elif isinstance(data, (str, os.PathLike)):
-        data = os.fspath(data)
+        native_data = os.fspath(data)
     callback = None
     if on_epoch is not None:
         if not callable(on_epoch):
@@ -76,7 +77,7 @@ def train(
             on_epoch(EpochMetrics._from_native(d))
 
     engine = _lenet5.train(
-        data,
+        native_data,
         preset=preset,
         arch=arch,
         optim=optim,
