@@ -149,7 +149,7 @@ class Model:
 
     def __repr__(self) -> str:
         h = self.history
-        trained = f", {self.epochs} epochs" if self.epochs else ""
+        trained = f", {self.epochs} epoch{'s' if self.epochs > 1 else ''}" if self.epochs else ""
         if h:
             trained += f", test error {100 * (1 - h[-1].test_acc):.2f} %"
         return f"Model(arch={self.arch!r}{trained})"
