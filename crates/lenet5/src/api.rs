@@ -309,6 +309,22 @@ mod tests {
     }
 
     #[test]
+    fn float_pixels_give_what_the_bytes_they_come_from_give() {
+        for arch in [Arch::Classic, Arch::Modern] {
+            let m = Model::from_network(Network::new(arch, 3));
+            let bytes: Vec<[u8; 784]> = (0..40u32)
+                .map(|k| std::array::from_fn(|i| ((i as u32 * 11 + k * 29) % 256) as u8))
+                .collect();
+            let floats: Vec<[f32; 784]> = bytes
+                .iter()
+                .map(|b| b.map(|p| p as f32 * (1.0 / 255.0)))
+                .collect();
+            assert_eq!(m.forward_batch_f32(&floats), m.forward_batch_28x28(&bytes));
+            assert_eq!(m.explain_f32(&floats[7]), m.explain_28x28(&bytes[7]));
+        }
+    }
+
+    #[test]
     fn batch_equals_one_by_one_and_scores_sum_to_one() {
         for arch in [Arch::Classic, Arch::Modern] {
             let m = Model::from_network(Network::new(arch, 4));
