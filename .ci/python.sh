@@ -9,7 +9,8 @@
 #      one-epoch trainings byte for byte, `predict --json`), errors, the GIL, the
 #      bundled models;
 #   5. examples/lenet5.ipynb run headless (nbclient): every cell must run.
-# About 4-5 minutes on 2 cores, most of it building the wheel. Runnable alone.
+# Measured 7-10 minutes on a shared 2-core machine (load 10-17; 3.2 CPU-minutes, most of
+# it building the wheel), so about 5 on a quiet one. Runnable alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -33,8 +34,8 @@ python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q "./crates/lenet5-python[test,notebook]" nbclient ipykernel mypy
 "$venv/bin/python" -c 'import lenet5, numpy; print("installed lenet5", lenet5.__version__, "numpy", numpy.__version__)'
 
-export MYPY_CACHE_DIR=target/mypy-cache
-"$venv/bin/python" -m mypy.stubtest lenet5._lenet5
-"$venv/bin/python" -m mypy crates/lenet5-python/python/lenet5
+# (from target/, where mypy leaves its cache)
+(cd target && "../$venv/bin/python" -m mypy.stubtest lenet5._lenet5 &&
+  "../$venv/bin/python" -m mypy ../crates/lenet5-python/python/lenet5)
 "$venv/bin/python" -m pytest -q -p no:cacheprovider crates/lenet5-python/tests
 "$venv/bin/python" crates/lenet5-python/scripts/run_notebook.py examples/lenet5.ipynb
