@@ -201,6 +201,42 @@ impl Model {
             .try_into()
             .map_err(|_| Error::Usage(format!("expected 784 pixels (28x28), got {}", bytes.len())))
     }
+
+    // --- Float pixels (added for the Python package, crates/lenet5-python) -------------
+
+    /// Like [`Model::forward_batch_28x28`], the pixels given as floats in `[0, 1]` (white
+    /// ink 1.0 on black 0.0), fed to the same normalisation ([`Network::prepare_input`]).
+    pub fn forward_batch_f32(&self, images: &[[f32; 784]]) -> Vec<Prediction> {
+        const CHUNK: usize = 32;
+        let cap = CHUNK.min(images.len().max(1));
+        let parts = crate::parallel::map_chunks(images, CHUNK, |chunk| {
+            with_workspace(self.net.arch, cap, |ws| {
+                for (s, img) in chunk.iter().enumerate() {
+                    self.net.prepare_input(img, ws, s);
+                }
+                self.run(ws, chunk.len())
+            })
+        });
+        parts.into_iter().flatten().collect()
+    }
+
+    /// Like [`Model::explain_28x28`], the pixels given as floats in `[0, 1]`.
+    pub fn explain_f32(&self, pixels: &[f32; 784]) -> (Prediction, Activations) {
+        let mut ws = Workspace::new(self.net.arch, 1);
+        self.net.prepare_input(pixels, &mut ws, 0);
+        let p = self.run(&mut ws, 1).remove(0);
+        let a = Activations {
+            input: ws.a0,
+            c1: ws.a1,
+            s2: ws.a2,
+            c3: ws.a3,
+            s4: ws.a4,
+            c5: ws.a5,
+            f6: ws.a6,
+            output: ws.a7,
+        };
+        (p, a)
+    }
 }
 
 /// Runs `f` on this thread's workspace for `arch` holding at least `cap` images, made
@@ -235,6 +271,22 @@ mod tests {
         // A blank image is not confidently any digit, and the model runs.
         let p = m.forward_28x28(&[0u8; 784]);
         assert!(p.scores.iter().all(|s| s.is_finite()));
+    }
+
+    #[test]
+    fn float_pixels_give_what_the_bytes_they_come_from_give() {
+        for arch in [Arch::Classic, Arch::Modern] {
+            let m = Model::from_network(Network::new(arch, 3));
+            let bytes: Vec<[u8; 784]> = (0..40u32)
+                .map(|k| std::array::from_fn(|i| ((i as u32 * 11 + k * 29) % 256) as u8))
+                .collect();
+            let floats: Vec<[f32; 784]> = bytes
+                .iter()
+                .map(|b| b.map(|p| p as f32 * (1.0 / 255.0)))
+                .collect();
+            assert_eq!(m.forward_batch_f32(&floats), m.forward_batch_28x28(&bytes));
+            assert_eq!(m.explain_f32(&floats[7]), m.explain_28x28(&bytes[7]));
+        }
     }
 
     #[test]

@@ -1,0 +1,84 @@
+"""Python gives the numbers the `lenet5` command gives, bit for bit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import lenet5
+
+
+@pytest.mark.parametrize("arch", ["classic", "modern"])
+def test_predict_equals_lenet5_export_reference_on_the_10000_test_images(
+    arch, mnist, data_dir, run_cli, bundled_file, tmp_path
+):
+    ref = tmp_path / "ref"
+    run_cli(
+        "export", "--onnx", tmp_path / "m.onnx", "--reference", ref,
+        "--model", bundled_file[arch], "--data", data_dir,
+    )
+    want = {k: np.load(ref / f"{k}.npy") for k in ("outputs", "scores", "digits", "labels")}
+    assert np.array_equal(want["labels"], mnist.test_labels)
+
+    model = lenet5.Model.bundled(arch)
+    got = model.predict(mnist.test_images)
+    assert np.array_equal(got.digits, want["digits"])
+    assert np.array_equal(got.probabilities, want["scores"])  # bitwise: same floats
+    assert np.array_equal(got.outputs, want["outputs"])
+
+    # float32 pixels in [0, 1] computed as the engine does (p * (1/255) in f32): the same.
+    x = mnist.test_images.astype(np.float32) * np.float32(1 / 255)
+    assert np.array_equal(model.predict(x).outputs, want["outputs"])
+
+
+def _pictures(mnist, folder):
+    """A few test digits as the pictures people take: 4x larger, dark ink on light
+    paper or light on dark, grey and colour, PNG and JPEG; and a blank page."""
+    names = []
+    for k, i in enumerate([0, 1, 2, 3, 4, 5, 8, 18]):
+        big = np.kron(mnist.test_images[i], np.ones((4, 4), np.uint8))
+        if k % 2 == 0:
+            big = 255 - big  # dark on light
+        img = Image.fromarray(big)
+        if k % 3 == 0:
+            img = img.convert("RGB")
+        name = f"{k}-digit{mnist.test_labels[i]}.{'jpg' if k % 4 == 3 else 'png'}"
+        img.save(folder / name)
+        names.append(name)
+    Image.fromarray(np.full((50, 70), 200, np.uint8)).save(folder / "blank.png")
+    names.append("blank.png")
+    return names
+
+
+def test_predict_image_equals_lenet5_predict_json(mnist, run_cli, bundled_file, tmp_path):
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    names = _pictures(mnist, pictures)
+    lines = run_cli("predict", "--json", "--model", bundled_file["classic"], pictures).splitlines()
+    by_name = {json.loads(line)["file"].rsplit("/", 1)[-1]: json.loads(line) for line in lines}
+    assert sorted(by_name) == sorted(names)
+
+    model = lenet5.Model.bundled("classic")
+    for name in names:
+        want = by_name[name]
+        path = pictures / name
+        given = [path, str(path), path.read_bytes()]
+        if name.endswith(".png"):  # PIL decodes PNG as the engine does (JPEG decoders differ)
+            given += [Image.open(path), np.asarray(Image.open(path))]
+        for picture in given:
+            r = model.predict_image(picture)
+            assert r.digit == want["digit"], (name, type(picture))
+            assert (r.blank, r.inverted, r.low_confidence) == (
+                want["blank"], want["inverted"], want["low_confidence"]
+            )
+            if not r.blank:
+                assert np.array_equal(r.probabilities, np.float32(want["scores"]))
+                assert np.array_equal(r.outputs, np.float32(want["outputs"]))
+                assert r.confidence == np.float32(want["confidence"])
+    assert by_name["blank.png"]["digit"] is None
+    digits = [by_name[n]["digit"] for n in names[:-1]]
+    labels = [int(n.split("digit")[1][0]) for n in names[:-1]]
+    assert digits == labels
