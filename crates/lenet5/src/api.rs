@@ -149,12 +149,32 @@ impl Model {
     /// Recognises many MNIST-style images (batched, chunks spread over the rayon
     /// threads; same results as one by one).
     pub fn forward_batch_28x28(&self, images: &[[u8; 784]]) -> Vec<Prediction> {
+        self.forward_batch(images)
+    }
+
+    /// The prediction and every layer's activations for one 28x28 image.
+    pub fn explain_28x28(&self, pixels: &[u8; 784]) -> (Prediction, Activations) {
+        self.explain(pixels)
+    }
+
+    /// Like [`Model::forward_batch_28x28`], the pixels given as floats in `[0, 1]` (white
+    /// ink 1.0 on black 0.0), fed to the same normalisation ([`Network::prepare_input`]).
+    pub fn forward_batch_f32(&self, images: &[[f32; 784]]) -> Vec<Prediction> {
+        self.forward_batch(images)
+    }
+
+    /// Like [`Model::explain_28x28`], the pixels given as floats in `[0, 1]`.
+    pub fn explain_f32(&self, pixels: &[f32; 784]) -> (Prediction, Activations) {
+        self.explain(pixels)
+    }
+
+    fn forward_batch<P: Pixels>(&self, images: &[P]) -> Vec<Prediction> {
         const CHUNK: usize = 32;
         let cap = CHUNK.min(images.len().max(1));
         let parts = crate::parallel::map_chunks(images, CHUNK, |chunk| {
             with_workspace(self.net.arch, cap, |ws| {
                 for (s, img) in chunk.iter().enumerate() {
-                    self.net.prepare_input_u8(img, ws, s);
+                    img.prepare(&self.net, ws, s);
                 }
                 self.run(ws, chunk.len())
             })
@@ -162,10 +182,9 @@ impl Model {
         parts.into_iter().flatten().collect()
     }
 
-    /// The prediction and every layer's activations for one 28x28 image.
-    pub fn explain_28x28(&self, pixels: &[u8; 784]) -> (Prediction, Activations) {
+    fn explain<P: Pixels>(&self, pixels: &P) -> (Prediction, Activations) {
         let mut ws = Workspace::new(self.net.arch, 1);
-        self.net.prepare_input_u8(pixels, &mut ws, 0);
+        pixels.prepare(&self.net, &mut ws, 0);
         let p = self.run(&mut ws, 1).remove(0);
         (p, ws.out)
     }
@@ -201,41 +220,24 @@ impl Model {
             .try_into()
             .map_err(|_| Error::Usage(format!("expected 784 pixels (28x28), got {}", bytes.len())))
     }
+}
 
-    // --- Float pixels (added for the Python package, crates/lenet5-python) -------------
+/// A 28x28 image in one of the two forms the model takes: bytes (0-255) or floats in
+/// `[0, 1]`; both white ink on black.
+trait Pixels: Sync {
+    /// Writes this image into slot `s` of the workspace's input.
+    fn prepare(&self, net: &Network, ws: &mut Workspace, s: usize);
+}
 
-    /// Like [`Model::forward_batch_28x28`], the pixels given as floats in `[0, 1]` (white
-    /// ink 1.0 on black 0.0), fed to the same normalisation ([`Network::prepare_input`]).
-    pub fn forward_batch_f32(&self, images: &[[f32; 784]]) -> Vec<Prediction> {
-        const CHUNK: usize = 32;
-        let cap = CHUNK.min(images.len().max(1));
-        let parts = crate::parallel::map_chunks(images, CHUNK, |chunk| {
-            with_workspace(self.net.arch, cap, |ws| {
-                for (s, img) in chunk.iter().enumerate() {
-                    self.net.prepare_input(img, ws, s);
-                }
-                self.run(ws, chunk.len())
-            })
-        });
-        parts.into_iter().flatten().collect()
+impl Pixels for [u8; 784] {
+    fn prepare(&self, net: &Network, ws: &mut Workspace, s: usize) {
+        net.prepare_input_u8(self, ws, s);
     }
+}
 
-    /// Like [`Model::explain_28x28`], the pixels given as floats in `[0, 1]`.
-    pub fn explain_f32(&self, pixels: &[f32; 784]) -> (Prediction, Activations) {
-        let mut ws = Workspace::new(self.net.arch, 1);
-        self.net.prepare_input(pixels, &mut ws, 0);
-        let p = self.run(&mut ws, 1).remove(0);
-        let a = Activations {
-            input: ws.a0,
-            c1: ws.a1,
-            s2: ws.a2,
-            c3: ws.a3,
-            s4: ws.a4,
-            c5: ws.a5,
-            f6: ws.a6,
-            output: ws.a7,
-        };
-        (p, a)
+impl Pixels for [f32; 784] {
+    fn prepare(&self, net: &Network, ws: &mut Workspace, s: usize) {
+        net.prepare_input(self, ws, s);
     }
 }
 
