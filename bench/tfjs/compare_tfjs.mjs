@@ -6,8 +6,10 @@
 //   node compare_tfjs.mjs --site ../../target/site [--images 6400] [--backends wasm,cpu]
 //     [--chromium /usr/bin/chromium]
 //
-// TensorFlow.js's WebAssembly back end runs single-threaded here, like lenet5's page:
-// multi-threading needs a cross-origin-isolated page, which a plain static host is not.
+// Back ends of TensorFlow.js: `cpu` (JavaScript), `wasm` (its WebAssembly kernels; they
+// cannot train a convolution: no Conv2DBackpropFilter kernel), `webgl` (the default in a
+// browser with a GPU; this machine has none, so Chromium runs it on SwiftShader, its
+// software GPU on the same CPU).
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,7 +55,8 @@ const userDataDir = mkdtempSync(join(tmpdir(), 'lenet5-tfjs-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath,
   headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
+  args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage',
+    ...(backends.includes('webgl') ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : ['--disable-gpu'])],
 });
 let results;
 try {

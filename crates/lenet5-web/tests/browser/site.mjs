@@ -169,6 +169,35 @@ try {
   const err = await page.evaluate(() => document.getElementById('status').textContent);
   report({ check: 'bad upload', message: err, ok: /not a PNG, JPEG, BMP or PGM/.test(err) });
 
+  // ---------------------------------------------------------------- bad input to the engine
+  // Each is an error with a message, never a trap; the engine keeps working after them.
+  const errors = await page.evaluate(async () => {
+    const { Engine, EngineError } = await import('./engine.js');
+    const site = await (await fetch('api/model')).json();
+    const engine = await Engine.load(new URL(site.wasm, document.baseURI));
+    const net = engine.loadModel(new Uint8Array(await (await fetch(site.models[0].file)).arrayBuffer()));
+    const cases = {
+      checkpoint: () => engine.loadModel(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])),
+      dataset: () => engine.loadDataset(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 9]), new Uint8Array([0, 0, 8, 1])),
+      settings: () => engine.newTrainingRun({ arch: 'modern', epochz: 3 }),
+      arch: () => engine.newTrainingRun({ arch: 'lenet7' }),
+      rgba: () => net.recogniseRgba(new Uint8Array(10), 5, 5),
+      huge: () => net.recogniseRgba(new Uint8Array(4), 1, 100000),
+      pixels: () => net.recognisePixels(new Uint8Array(100)),
+    };
+    const out = {};
+    for (const [name, f] of Object.entries(cases)) {
+      try { f(); out[name] = 'no error'; } catch (e) { out[name] = (e instanceof EngineError ? '' : 'not an EngineError: ') + e.message; }
+    }
+    out.after = net.recognisePixels(new Uint8Array(784)).blank;
+    return out;
+  });
+  const expected = {
+    checkpoint: /bad checkpoint/, dataset: /image file|label file/, settings: /unknown setting "epochz"/,
+    arch: /classic or modern/, rgba: /5x5 RGBA pixels are 100 bytes, got 10/, huge: /at most 4096 a side/, pixels: /784 pixels/,
+  };
+  report({ check: 'engine errors', ...errors, ok: errors.after === true && Object.entries(expected).every(([k, re]) => re.test(errors[k])) });
+
   // ---------------------------------------------------------------- parity inputs
   // The first `parityCount` test digits shipped with the site, through the page's engine:
   // in one batch (outputs and scores) and one by one with every layer (a SHA-256 of all
@@ -200,28 +229,35 @@ try {
   }, parityCount);
   report({ check: 'parity', ...parity, ok: Object.keys(parity.models).length === 2 });
 
-  // Training parity: two short passes (seed 5, the first 640 shipped images), then the
-  // weights' checkpoint bytes; the Rust side trains the same natively.
+  // Training parity: two short passes (seed 5, the first 640 shipped images), twice; the
+  // weights before and after. The Rust side trains the same natively.
   const trainParity = await page.evaluate(async () => {
     const { Engine } = await import('./engine.js');
     const site = await (await fetch('api/model')).json();
     const engine = await Engine.load(new URL(site.wasm, document.baseURI));
     const bytes = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+    const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+    const sha = async (b) => hex(await crypto.subtle.digest('SHA-256', b));
     const t = site.train;
     const train = engine.loadDataset(await bytes(t.images), await bytes(t.labels));
     const test = engine.loadDataset(await bytes(t.test_images), await bytes(t.test_labels));
     const settings = { arch: 'modern', epochs: 2, seed: 5, limit: 640 };
-    const run = engine.newTrainingRun(settings);
-    const metrics = [];
-    for (let e = 0; e < 2; e++) {
-      while (!run.train(train, 200).pass_done) { /* next chunk */ }
-      metrics.push(run.endPass(test, 0));
+    const runs = [];
+    for (let k = 0; k < 2; k++) {
+      const run = engine.newTrainingRun(settings);
+      const initial = await sha(run.checkpoint());
+      const metrics = [];
+      for (let e = 0; e < 2; e++) {
+        while (!run.train(train, 200).pass_done) { /* next chunk */ }
+        metrics.push(run.endPass(test, 0));
+      }
+      const ckpt = run.checkpoint();
+      runs.push({ initial_sha256: initial, metrics, sha256: await sha(ckpt), checkpoint: hex(ckpt) });
     }
-    const ckpt = run.checkpoint();
-    const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
-    return { settings, metrics, checkpoint_len: ckpt.length, checkpoint_sha256: hex(await crypto.subtle.digest('SHA-256', ckpt)) };
+    return { settings, ...runs[0], repeat_sha256: runs[1].sha256 };
   });
-  report({ check: 'train parity', ...trainParity, ok: trainParity.checkpoint_len > 0 });
+  // The same run twice in the page gives the same bytes.
+  report({ check: 'train parity', ...trainParity, ok: trainParity.sha256 === trainParity.repeat_sha256 });
 
   // ---------------------------------------------------------------- watch it learn
   await page.fill('#train-epochs', '2');
