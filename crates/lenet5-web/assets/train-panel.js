@@ -88,9 +88,12 @@ export function setupTrainPanel(backend, { onModel }) {
       setState('running');
       status(`training: ${config.epochs} passes over ${m.train.len.toLocaleString('en')} images, batches of ${config.batch}, ${config.optim} with learning rate ${config.lr}`);
     } else if (m.type === 'progress') {
-      chart.loss.push([m.images, m.chunkLoss]);
-      chart.acc.push([m.images, m.chunkAcc]);
-      chart.draw();
+      // A pass's last chunk may hold a few images only: too noisy to plot.
+      if (m.chunkImages >= 2 * config.batch || m.seen === m.chunkImages) {
+        chart.loss.push([m.images, m.chunkLoss]);
+        chart.acc.push([m.images, m.chunkAcc]);
+        chart.draw();
+      }
       showFilters(m.filter);
       data.images = String(m.images);
       data.steps = String(Math.ceil(m.images / config.batch));

@@ -78,7 +78,7 @@ function trainChunk() {
   const chunkAcc = n > 0 ? (correct - prev.correct) / n : p.acc;
   prev = { seen: p.seen, sum, correct };
   postMessage({
-    type: 'progress', ...p, images, chunkLoss, chunkAcc,
+    type: 'progress', ...p, images, chunkImages: n, chunkLoss, chunkAcc,
     imagesPerSec: images / (trainMs / 1000), filter: run.tensor(filter),
   });
 

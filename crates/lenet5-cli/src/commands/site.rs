@@ -86,7 +86,7 @@ pub fn run(a: SiteArgs) -> Result<()> {
     let text = serde_json::to_string_pretty(&manifest).expect("JSON serialises");
     write(out, MANIFEST, text.as_bytes(), &mut sizes.page)?;
 
-    let mb = |b: u64| b as f64 / 1_048_576.0;
+    let mb = |b: u64| b as f64 / 1e6;
     println!(
         "wrote the site to {}: page, engine and {} network{}: {:.2} MB, {:.2} MB gzipped{}",
         out.display(),
