@@ -76,11 +76,15 @@ function openFile(file) {
   recognise({ file });
 }
 
+function markChosen() {
+  for (const b of $('models').querySelectorAll('button')) {
+    b.setAttribute('aria-checked', String(b.dataset.model === state.model));
+  }
+}
+
 function chooseModel(name) {
   state.model = name;
-  for (const b of $('models').querySelectorAll('button')) {
-    b.setAttribute('aria-checked', String(b.dataset.model === name));
-  }
+  markChosen();
   if (state.last) recognise(state.last);
 }
 
@@ -99,7 +103,7 @@ function showModels() {
   }
   sw.hidden = models.length < 2;
   if (!models.some((m) => m.name === state.model)) state.model = state.backend.default;
-  chooseModel(state.model);
+  markChosen();
 }
 
 async function init() {

@@ -202,9 +202,9 @@ fn check_parity(site: &Path, parity: &Value) {
                     s.iter()
                         .map(|v| v.to_bits())
                         .eq(p.scores.iter().map(|v| v.to_bits())) as usize;
-                for k in 0..10 {
-                    worst_portable = worst_portable.max((s[k] - p.scores[k]).abs());
-                    worst_default = worst_default.max((s[k] - native.scores[k]).abs());
+                for ((v, a), b) in s.iter().zip(&p.scores).zip(&native.scores) {
+                    worst_portable = worst_portable.max((v - a).abs());
+                    worst_default = worst_default.max((v - b).abs());
                 }
             }
             assert_eq!(
