@@ -263,17 +263,20 @@ fn answer(model: &Model, pre: &Preprocessed, with_activations: bool, out: &mut O
             Some(r) => (r.name, vec![r.output.0]),
             None => ("?", vec![0]),
         };
-        let table: [(&str, (&str, Vec<usize>), &[f32]); 8] = [
-            ("input", ("input", vec![1, side, side]), &a.input),
-            ("c1", layer(0), &a.c1),
-            ("s2", layer(1), &a.s2),
-            ("c3", layer(2), &a.c3),
-            ("s4", layer(3), &a.s4),
-            ("c5", layer(4), &a.c5),
-            ("f6", layer(5), &a.f6),
-            ("output", layer(6), &a.output),
+        let table: [(&str, (&str, Vec<usize>)); 8] = [
+            ("input", ("input", vec![1, side, side])),
+            ("c1", layer(0)),
+            ("s2", layer(1)),
+            ("c3", layer(2)),
+            ("s4", layer(3)),
+            ("c5", layer(4)),
+            ("f6", layer(5)),
+            ("output", layer(6)),
         ];
-        for (key, (name, shape), data) in table {
+        let data = [
+            &a.input, &a.c1, &a.s2, &a.c3, &a.s4, &a.c5, &a.f6, &a.output,
+        ];
+        for ((key, (name, shape)), data) in table.into_iter().zip(data) {
             layers.push(json!({
                 "key": key,
                 "name": name,
