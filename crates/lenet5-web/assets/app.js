@@ -108,7 +108,7 @@ function showModels() {
 
 async function init() {
   if (location.protocol === 'file:') {
-    throw new Error('browsers do not run this page from a file: serve its folder, e.g. `python3 -m http.server` in it, and open http://localhost:8000/');
+    throw new Error('browsers do not run this page from a file: serve its folder, e.g. run `python3 -m http.server` in it and open localhost:8000 in the browser');
   }
   const r = await fetch('api/model');
   if (!r.ok) throw new Error(`api/model answered ${r.status}`);
