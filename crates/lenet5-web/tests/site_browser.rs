@@ -34,7 +34,7 @@ const SIZE_BUDGET: u64 = 1_500_000;
 fn site_dir() -> PathBuf {
     std::env::var_os("LENET5_SITE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| lenet5_testkit::data::repo_root().join("target/site"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/site"))
 }
 
 fn chromium() -> Option<PathBuf> {

@@ -260,7 +260,8 @@ try {
   report({ check: 'train parity', ...trainParity, ok: trainParity.sha256 === trainParity.repeat_sha256 });
 
   // ---------------------------------------------------------------- watch it learn
-  await page.fill('#train-epochs', '2');
+  // Four passes (40,000 images): the run is still going when the test pauses it at ~300 steps.
+  await page.fill('#train-epochs', '4');
   await page.fill('#train-seed', '1');
   await page.click('#train-go');
   await page.waitForFunction(() => document.getElementById('train').dataset.state === 'running', null, { timeout: 60000 });
