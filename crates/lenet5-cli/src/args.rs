@@ -38,6 +38,8 @@ pub enum Cmd {
     Predict(PredictArgs),
     /// Web demo: draw a digit in the browser and watch LeNet-5 think.
     Serve(ServeArgs),
+    /// The web demo as a static folder (engine in WebAssembly, training in the page): see docs/site.md.
+    Site(SiteArgs),
     /// Pictures: every layer for one image, learning curves, errors, distortions, RBF glyphs.
     #[command(subcommand)]
     Draw(DrawCmd),
@@ -176,6 +178,32 @@ pub struct ServeArgs {
     /// Address to listen on (loopback only unless told otherwise).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+}
+
+#[derive(Args)]
+pub struct SiteArgs {
+    /// Folder to write the site into (created if needed; the site's files in it are replaced).
+    #[arg(value_name = "OUT_DIR")]
+    pub out: PathBuf,
+    /// The engine in WebAssembly, as `cargo build -p lenet5-web --target
+    /// wasm32-unknown-unknown --profile wasm` leaves it.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "target/wasm32-unknown-unknown/wasm/lenet5_web.wasm"
+    )]
+    pub wasm: PathBuf,
+    /// Checkpoint to ship (repeatable: one classic and/or one modern). Default as for serve.
+    #[arg(long, value_name = "FILE")]
+    pub model: Vec<PathBuf>,
+    /// MNIST training images shipped for the page to train on (0: no training panel).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub train_images: usize,
+    /// MNIST test images shipped, to measure the network trained in the page.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    pub test_images: usize,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 #[derive(Subcommand)]

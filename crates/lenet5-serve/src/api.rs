@@ -22,7 +22,7 @@ use lenet5::model::Arch;
 use lenet5::model::summary::{render, summary, trainable_params};
 use lenet5::nn::rbf::{GLYPH_H, GLYPH_W, GLYPHS};
 
-use lenet5_web::{APP_JS, INDEX_HTML, STYLE_CSS};
+use lenet5_web::{ASSETS, Asset, INDEX_HTML};
 
 /// Only this origin's own files; nothing from elsewhere.
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; \
@@ -55,10 +55,15 @@ pub fn router_with(models: Vec<ServedModel>, config: &ServeConfig) -> Router {
         model_info,
         healthz: health,
     });
-    Router::new()
-        .route("/", get(index).fallback(method_not_allowed))
-        .route("/app.js", get(app_js).fallback(method_not_allowed))
-        .route("/style.css", get(style_css).fallback(method_not_allowed))
+    // The page's files (lenet5_web::ASSETS): the page at `/`, each other file at its name.
+    let mut router = Router::new().route("/", get(index).fallback(method_not_allowed));
+    for a in ASSETS.iter().filter(|a| a.path != "index.html") {
+        router = router.route(
+            &format!("/{}", a.path),
+            get(move || page_file(a)).fallback(method_not_allowed),
+        );
+    }
+    router
         .route("/api/predict", post(predict).fallback(method_not_allowed))
         .route("/api/model", get(model).fallback(method_not_allowed))
         .route("/healthz", get(healthz).fallback(method_not_allowed))
@@ -178,12 +183,8 @@ async fn index() -> Response {
     asset("text/html; charset=utf-8", INDEX_HTML)
 }
 
-async fn app_js() -> Response {
-    asset("text/javascript; charset=utf-8", APP_JS)
-}
-
-async fn style_css() -> Response {
-    asset("text/css; charset=utf-8", STYLE_CSS)
+async fn page_file(a: &'static Asset) -> Response {
+    asset(a.content_type, a.body)
 }
 
 async fn model(State(st): State<Arc<AppState>>) -> Response {

@@ -3,6 +3,7 @@
 mod draw;
 mod eval;
 mod predict;
+mod site;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ pub fn run(cmd: Cmd) -> Result<()> {
             let models = bundled::resolve(&a.model, &current_dir()?)?;
             lenet5_serve::run(models, a.addr)
         }
+        Cmd::Site(a) => site::run(a),
         Cmd::Summary { arch } => {
             print!("{}", summary::render(arch));
             Ok(())

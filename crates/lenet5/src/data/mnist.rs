@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::idx::read_idx;
+use super::idx::{IdxArray, read_idx};
 use crate::error::{Error, Result};
 
 /// Base names of the four MNIST files, in the order [`find_files`] returns them:
@@ -128,23 +128,20 @@ pub struct Mnist {
 /// below 10.
 pub fn load_split(images: &Path, labels: &Path) -> Result<Dataset> {
     let lab = read_idx(labels)?;
-    if lab.dims.len() != 1 {
-        return Err(Error::format(
-            labels,
-            format!(
-                "expected a label file (1 dimension), found {} dimensions {:?}",
-                lab.dims.len(),
-                lab.dims
-            ),
-        ));
-    }
-    if let Some(i) = lab.data.iter().position(|&l| l >= 10) {
-        return Err(Error::format(
-            labels,
-            format!("label {i} is {}, expected 0 to 9", lab.data[i]),
-        ));
-    }
-    let img = read_idx(images)?;
+    check_labels(&lab, labels)?;
+    split_from_idx(read_idx(images)?, images, lab, labels)
+}
+
+/// One split from IDX arrays already in memory (e.g. parsed from bytes with
+/// [`super::idx::parse_idx`]), checked as [`load_split`] checks files; the paths only
+/// name the arrays in error messages.
+pub fn split_from_idx(
+    img: IdxArray,
+    images: &Path,
+    lab: IdxArray,
+    labels: &Path,
+) -> Result<Dataset> {
+    check_labels(&lab, labels)?;
     let &[count, rows, cols] = img.dims.as_slice() else {
         return Err(Error::format(
             images,
@@ -171,6 +168,27 @@ pub fn load_split(images: &Path, labels: &Path) -> Result<Dataset> {
         rows,
         cols,
     })
+}
+
+/// A label array: one dimension, every label below 10.
+fn check_labels(lab: &IdxArray, labels: &Path) -> Result<()> {
+    if lab.dims.len() != 1 {
+        return Err(Error::format(
+            labels,
+            format!(
+                "expected a label file (1 dimension), found {} dimensions {:?}",
+                lab.dims.len(),
+                lab.dims
+            ),
+        ));
+    }
+    if let Some(i) = lab.data.iter().position(|&l| l >= 10) {
+        return Err(Error::format(
+            labels,
+            format!("label {i} is {}, expected 0 to 9", lab.data[i]),
+        ));
+    }
+    Ok(())
 }
 
 /// Finds the four MNIST files in `dir`, in the order of [`FILE_NAMES`], accepting each
