@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use lenet5::model::Arch;
-use lenet5::train::{Checkpoint, checkpoint};
+use lenet5::train::{Checkpoint, EpochMetrics, checkpoint};
 use lenet5::{Activations, Model, Prediction};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -16,7 +16,6 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::arrays::{Images, array};
 use crate::errors::OrRaise;
 use crate::picture;
-use crate::train::metrics_dict;
 
 /// A trained LeNet-5 (native half of `lenet5.Model`).
 #[pyclass(module = "lenet5._lenet5", frozen)]
@@ -240,4 +239,19 @@ impl Engine {
         let img = picture::from_pixels(mode, width, height, data.to_vec())?;
         picture::recognise(py, &self.model, img)
     }
+}
+
+/// One epoch's metrics as a dict (the fields of `lenet5.EpochMetrics`).
+pub fn metrics_dict<'py>(py: Python<'py>, m: &EpochMetrics) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("epoch", m.epoch)?;
+    d.set_item("lr", m.lr)?;
+    d.set_item("train_loss", m.train_loss)?;
+    d.set_item("train_acc", m.train_acc)?;
+    d.set_item("test_loss", m.test_loss)?;
+    d.set_item("test_acc", m.test_acc)?;
+    d.set_item("test_errors", m.test_errors)?;
+    d.set_item("seconds", m.seconds)?;
+    d.set_item("images_per_sec", m.images_per_sec)?;
+    Ok(d)
 }

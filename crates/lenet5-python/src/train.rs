@@ -13,15 +13,15 @@ use std::time::Instant;
 
 use lenet5::data::Dataset;
 use lenet5::train::{
-    EpochMetrics, TrainConfig, TrainOverrides, Trainer, checkpoint, metrics_path, write_metrics_log,
+    TrainConfig, TrainOverrides, Trainer, checkpoint, metrics_path, write_metrics_log,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::PyTuple;
 
 use crate::errors::{OrRaise, to_py};
 use crate::mnist;
-use crate::model::{Engine, parse_arch};
+use crate::model::{Engine, metrics_dict, parse_arch};
 use crate::options;
 
 /// Images between two looks at Ctrl-C (whole batches; the result does not depend on it).
@@ -162,19 +162,4 @@ impl Run {
         }
         Ok(trainer)
     }
-}
-
-/// One epoch's metrics as a dict (the fields of `lenet5.EpochMetrics`).
-pub fn metrics_dict<'py>(py: Python<'py>, m: &EpochMetrics) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("epoch", m.epoch)?;
-    d.set_item("lr", m.lr)?;
-    d.set_item("train_loss", m.train_loss)?;
-    d.set_item("train_acc", m.train_acc)?;
-    d.set_item("test_loss", m.test_loss)?;
-    d.set_item("test_acc", m.test_acc)?;
-    d.set_item("test_errors", m.test_errors)?;
-    d.set_item("seconds", m.seconds)?;
-    d.set_item("images_per_sec", m.images_per_sec)?;
-    Ok(d)
 }
