@@ -89,6 +89,8 @@ pub struct C3Scratch {
     pub y_hwc: Vec<f32>,
     /// Output gradients, position-major: `[n][100][16]`.
     pub dy_hwc: Vec<f32>,
+    /// Weight-gradient accumulator of the sparse kernel, `[16][6][5][8]`.
+    pub dw_pad: Vec<f32>,
     /// Weights padded for the input gradient: `[16][6][5][8]` ([`c3::pad_weights`]).
     pub w_pad: Vec<f32>,
     /// Bit o of `live[c]`: the (o, c) kernel has a nonzero weight.
@@ -104,6 +106,7 @@ impl C3Scratch {
             dwt: vec![0.0; w],
             y_hwc: vec![0.0; cap * c3::OUT_LEN],
             dy_hwc: vec![0.0; cap * c3::OUT_LEN],
+            dw_pad: vec![0.0; c3::W_PAD_LEN],
             w_pad: vec![0.0; c3::W_PAD_LEN],
             live: [0; 6],
         }
@@ -134,6 +137,10 @@ pub fn c3_forward(
     c3::forward(n, x, &sc.wt, p.bias, y, &mut sc.y_hwc, act);
 }
 
+/// [`c3_backward`] takes the sparse weight-gradient kernel when at most 1 in
+/// `SPARSE_BELOW` output gradients is nonzero.
+const SPARSE_BELOW: usize = 3;
+
 /// C3 backward: `g.weight += Σ dy ⋆ x`, `g.bias += Σ dy`, and (when given) dx = the full
 /// correlation of dy with w ([`c3::input_grad`]: the column gradient `wᵀ · dy` and
 /// col2im's sums, over the nonzero gradients and connected map pairs only).
@@ -148,23 +155,40 @@ pub fn c3_backward(
     sc: &mut C3Scratch,
 ) {
     let (maps, taps, positions) = (c3::MAPS_OUT, c3::TAPS_PER_OUTPUT, c3::POSITIONS);
-    for s in 0..n {
-        let (d, h) = (
-            &dy[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
-            &mut sc.dy_hwc[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
-        );
-        for (o, row) in d.chunks_exact(positions).enumerate() {
-            g.bias[o] += row.iter().sum::<f32>();
-            for (p, v) in row.iter().enumerate() {
-                h[p * maps + o] = *v;
+    let dy = &dy[..n * c3::OUT_LEN];
+    for (o, row) in dy.chunks_exact(positions).enumerate() {
+        g.bias[o % maps] += row.iter().sum::<f32>();
+    }
+    // Both weight-gradient kernels add the same terms in the same order (bit-identical
+    // results); the sparse one wins when few gradients are nonzero (behind a max-pool).
+    let nonzero = dy.iter().filter(|v| **v != 0.0).count();
+    if nonzero <= dy.len() / SPARSE_BELOW {
+        sc.dw_pad.fill(0.0);
+        c3::weight_grad_sparse(n, x, dy, &mut sc.dw_pad);
+        let rows = g.weight[..maps * taps].chunks_exact_mut(5);
+        for (row, d) in rows.zip(sc.dw_pad.chunks_exact(8)) {
+            for (gw, v) in row.iter_mut().zip(d) {
+                *gw += v;
             }
         }
-    }
-    sc.dwt.fill(0.0);
-    c3::weight_grad(n, x, &sc.dy_hwc, &mut sc.dwt);
-    for (o, row) in g.weight[..maps * taps].chunks_exact_mut(taps).enumerate() {
-        for (k, gw) in row.iter_mut().enumerate() {
-            *gw += sc.dwt[k * maps + o];
+    } else {
+        for s in 0..n {
+            let (d, h) = (
+                &dy[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
+                &mut sc.dy_hwc[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
+            );
+            for (o, row) in d.chunks_exact(positions).enumerate() {
+                for (p, v) in row.iter().enumerate() {
+                    h[p * maps + o] = *v;
+                }
+            }
+        }
+        sc.dwt.fill(0.0);
+        c3::weight_grad(n, x, &sc.dy_hwc, &mut sc.dwt);
+        for (o, row) in g.weight[..maps * taps].chunks_exact_mut(taps).enumerate() {
+            for (k, gw) in row.iter_mut().enumerate() {
+                *gw += sc.dwt[k * maps + o];
+            }
         }
     }
     if let Some(dx) = dx {
