@@ -365,8 +365,7 @@ pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
     let mut y2h = vec![0.0; N * c3::OUT_LEN];
     let d2h = r(N * c3::OUT_LEN, 8);
     let w2 = r(2400, 9);
-    let mut dcol = vec![0.0; 100 * 150];
-    let mut dx2 = vec![0.0; c3::IN_LEN];
+    let mut dx2 = vec![0.0; N * c3::IN_LEN];
     let a4 = r(N * 400, 10);
     let w3 = r(48_000, 11);
     let b3 = r(120, 12);
@@ -413,28 +412,32 @@ pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
     add("conv2 backward dW", 2.0 * 240_000.0, &mut || {
         c3::weight_grad(N, &x2, &d2h, &mut dwt)
     });
+    // A max-pool's gradient: one position of every 2x2 window of every map nonzero
+    // (which one varies), as [n][16][10][10]; the sparse kernels' FLOPs are counted as
+    // the dense ones' (the work a dense kernel would do for the same result).
+    let d2_pooled: Vec<f32> = (0..N * c3::OUT_LEN)
+        .map(|i| {
+            let (o, p) = (i / 100, i % 100);
+            let (oy, ox) = (p / 10, p % 10);
+            let keep = (oy % 2) * 2 + ox % 2 == (o + oy / 2 + ox / 2) % 4;
+            if keep { d2h[i] } else { 0.0 }
+        })
+        .collect();
+    let mut dw_pad = vec![0.0; c3::W_PAD_LEN];
     add(
-        "conv2 backward dX (gemm+col2im)",
+        "conv2 backward dW (1 in 4 nonzero)",
         2.0 * 240_000.0,
-        &mut || {
-            for s in 0..N {
-                // dcol[k][p] = Σ_o w[o][k] · dy[o][p], then col2im: as the network runs it.
-                dense::gemm(
-                    150,
-                    16,
-                    100,
-                    &w2,
-                    1,
-                    150,
-                    &d2h[s * c3::OUT_LEN..],
-                    100,
-                    &mut dcol,
-                    100,
-                    false,
-                );
-                c3::col2im(&dcol, &mut dx2);
-            }
-        },
+        &mut || c3::weight_grad_sparse(N, &x2, &d2_pooled, &mut dw_pad),
+    );
+    let (mut w_pad, mut live) = (vec![0.0; c3::W_PAD_LEN], [0u16; 6]);
+    c3::pad_weights(&w2, &mut w_pad, &mut live);
+    add("conv2 backward dX (dense dY)", 2.0 * 240_000.0, &mut || {
+        c3::input_grad(N, &w_pad, &live, &d2h, &mut dx2)
+    });
+    add(
+        "conv2 backward dX (1 in 4 nonzero)",
+        2.0 * 240_000.0,
+        &mut || c3::input_grad(N, &w_pad, &live, &d2_pooled, &mut dx2),
     );
     add("fc1 forward 400→120", 2.0 * 48_000.0, &mut || {
         dense::forward(N, 400, 120, &a4, &w3, &b3, &mut y3)
