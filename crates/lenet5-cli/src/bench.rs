@@ -434,6 +434,43 @@ pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
     add("conv2 backward dX (dense dY)", 2.0 * 240_000.0, &mut || {
         c3::input_grad(N, &w_pad, &live, &d2h, &mut dx2)
     });
+    // The classic C3's table: 60 of the 96 map pairs.
+    let mut w2_table = w2.clone();
+    for (i, v) in w2_table.iter_mut().enumerate() {
+        let (o, c) = (i / 150, (i / 25) % 6);
+        if !lenet5::model::classic::c3_connected(c, o) {
+            *v = 0.0;
+        }
+    }
+    let (mut w_pad_table, mut live_table) = (vec![0.0; c3::W_PAD_LEN], [0u16; 6]);
+    c3::pad_weights(&w2_table, &mut w_pad_table, &mut live_table);
+    add("conv2 backward dX (C3 table)", 2.0 * 150_000.0, &mut || {
+        c3::input_grad(N, &w_pad_table, &live_table, &d2h, &mut dx2)
+    });
+    let mut dcol = vec![0.0; 15_000];
+    add(
+        "conv2 backward dX (before: col2im)",
+        2.0 * 240_000.0,
+        &mut || {
+            for s in 0..N {
+                // dcol[k][p] = Σ_o w[o][k] · dy[o][p], then col2im: the previous kernels.
+                dense::gemm(
+                    150,
+                    16,
+                    100,
+                    &w2,
+                    1,
+                    150,
+                    &d2h[s * c3::OUT_LEN..],
+                    100,
+                    &mut dcol,
+                    100,
+                    false,
+                );
+                c3::col2im(&dcol, &mut dx2[s * c3::IN_LEN..]);
+            }
+        },
+    );
     add(
         "conv2 backward dX (1 in 4 nonzero)",
         2.0 * 240_000.0,
