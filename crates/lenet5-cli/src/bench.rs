@@ -20,10 +20,12 @@
 //! pairs only (1,500 weights), though the kernel computes all 96 pairs. Training counts
 //! forward + backward = 3 × forward, less C1's input gradient (never computed).
 //!
-//! **Peak** = cores × clock × lanes × FMA units × 2. The clock is the `cpu MHz` of
-//! /proc/cpuinfo (the nominal clock in a VM; turbo may be higher), lanes 8 with AVX2
-//! (4 otherwise: SSE), 2 FMA units per core (true of the AMD Zen and Intel Core cores
-//! this was measured on; an assumption elsewhere).
+//! **Peak** is measured, not computed from a clock: [`measure_peak`] times the back end's
+//! FMA-throughput loop ([`lenet5::kernels::peak::fma_loop`]: 12 independent chains of
+//! 8-lane fused multiply-adds) on each thread count the workload uses, all threads at
+//! once, best of 3 runs of about 0.1 s. Every row's fraction is of the peak of its own
+//! thread count. The report names the CPU (`model name` of /proc/cpuinfo) and the back
+//! end (`LENET5_SIMD` forces one).
 
 use std::time::Instant;
 
@@ -87,21 +89,72 @@ pub struct BenchRow {
     pub peak_fraction: f64,
 }
 
-/// The machine and the peak estimate.
+/// The measured peak of `threads` threads.
+#[derive(Clone, Debug, Serialize)]
+pub struct Peak {
+    pub threads: usize,
+    /// GFLOP/s of all `threads` running the FMA loop at once.
+    pub gflops: f64,
+}
+
+/// The machine, the back end, and the measured peaks.
 #[derive(Clone, Debug, Serialize)]
 pub struct Machine {
     pub cpu: String,
     pub cores: usize,
+    /// `cpu MHz` of /proc/cpuinfo (nominal under a VM; for information only).
     pub mhz: f64,
     pub backend: String,
-    pub lanes: usize,
-    pub fma_units: usize,
-    /// Peak GFLOP/s of one core.
-    pub core_peak_gflops: f64,
+    /// The FMA loop's GFLOP/s, per thread count measured.
+    pub peaks: Vec<Peak>,
 }
 
-/// Reads the CPU model and clock from /proc/cpuinfo (Linux; defaults elsewhere).
-pub fn machine() -> Machine {
+impl Machine {
+    /// The measured peak of `threads` threads (the nearest thread count measured).
+    pub fn peak(&self, threads: usize) -> f64 {
+        self.peaks
+            .iter()
+            .min_by_key(|p| p.threads.abs_diff(threads))
+            .map_or(f64::NAN, |p| p.gflops)
+    }
+}
+
+/// Iterations of one run of the FMA loop (about 0.1 s on a 3 GHz AVX2 core).
+const PEAK_ITERS: usize = 4_000_000;
+
+/// GFLOP/s of `threads` threads running the back end's FMA loop at the same time
+/// (best of 3 runs; FLOPs as the loop counts them).
+pub fn measure_peak(threads: usize) -> f64 {
+    use lenet5::kernels::peak::{fma_loop, fma_loop_flops};
+    let threads = threads.max(1);
+    let once = || {
+        let barrier = std::sync::Barrier::new(threads + 1);
+        std::thread::scope(|sc| {
+            for _ in 0..threads {
+                sc.spawn(|| {
+                    let mut out = [0.0f32];
+                    barrier.wait();
+                    let f = std::hint::black_box::<f32>;
+                    let iters = std::hint::black_box(PEAK_ITERS);
+                    fma_loop(iters, f(0.5), f(0.999), f(0.001), &mut out);
+                    std::hint::black_box(out);
+                });
+            }
+            barrier.wait();
+            let t0 = Instant::now();
+            // The scope joins every thread before returning.
+            t0
+        })
+        .elapsed()
+        .as_secs_f64()
+    };
+    let best = (0..3).map(|_| once()).fold(f64::INFINITY, f64::min);
+    fma_loop_flops(PEAK_ITERS) * threads as f64 / best * 1e-9
+}
+
+/// Names the CPU (/proc/cpuinfo on Linux, the architecture elsewhere) and the back end,
+/// and measures the peak of each thread count in `threads`.
+pub fn machine(threads: &[usize]) -> Machine {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let field = |name: &str| {
         info.lines()
@@ -112,17 +165,22 @@ pub fn machine() -> Machine {
     let cpu = field("model name").unwrap_or_else(|| std::env::consts::ARCH.to_string());
     let mhz = field("cpu MHz")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2000.0);
-    let lanes = if simd::use_avx2() { 8 } else { 4 };
-    let fma_units = 2;
+        .unwrap_or(f64::NAN);
+    let mut ts: Vec<usize> = threads.iter().map(|&t| t.max(1)).collect();
+    ts.sort_unstable();
+    ts.dedup();
     Machine {
         cpu,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         mhz,
         backend: simd::backend_name().to_string(),
-        lanes,
-        fma_units,
-        core_peak_gflops: mhz * 1e-3 * (lanes * fma_units * 2) as f64,
+        peaks: ts
+            .into_iter()
+            .map(|threads| Peak {
+                threads,
+                gflops: measure_peak(threads),
+            })
+            .collect(),
     }
 }
 
@@ -193,13 +251,27 @@ fn row(
         seconds,
         images_per_sec: ips,
         gflops,
-        peak_fraction: gflops / (m.core_peak_gflops * threads as f64),
+        peak_fraction: gflops / m.peak(threads),
     }
 }
 
-/// Runs the workload; calls `report` after every measurement.
-pub fn run(cfg: &BenchConfig, mut report: impl FnMut(&BenchRow)) -> lenet5::Result<Vec<BenchRow>> {
-    let m = machine();
+/// The thread counts `cfg`'s rows run on (batch-1 inference runs on one thread).
+pub fn thread_counts(cfg: &BenchConfig) -> Vec<usize> {
+    let one = cfg.kernels || cfg.infer_batches.contains(&1);
+    let mut t = vec![cfg.threads];
+    if one {
+        t.push(1);
+    }
+    t
+}
+
+/// Runs the workload on machine `m` (from [`machine`] of [`thread_counts`]); calls
+/// `report` after every measurement.
+pub fn run(
+    cfg: &BenchConfig,
+    m: &Machine,
+    mut report: impl FnMut(&BenchRow),
+) -> lenet5::Result<Vec<BenchRow>> {
     let mut rows = vec![];
     let train = synthetic(cfg.train_images.max(1));
     let test = synthetic(16);
@@ -222,7 +294,7 @@ pub fn run(cfg: &BenchConfig, mut report: impl FnMut(&BenchRow)) -> lenet5::Resu
                 train.len(),
                 secs,
                 flops_per_image(arch, true),
-                &m,
+                m,
             );
             report(&r);
             rows.push(r);
@@ -260,14 +332,14 @@ pub fn run(cfg: &BenchConfig, mut report: impl FnMut(&BenchRow)) -> lenet5::Resu
                 imgs.len(),
                 secs,
                 flops_per_image(arch, false),
-                &m,
+                m,
             );
             report(&r);
             rows.push(r);
         }
     }
     if cfg.kernels {
-        for r in kernel_rows(&m) {
+        for r in kernel_rows(m) {
             report(&r);
             rows.push(r);
         }
@@ -293,8 +365,7 @@ pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
     let mut y2h = vec![0.0; N * c3::OUT_LEN];
     let d2h = r(N * c3::OUT_LEN, 8);
     let w2 = r(2400, 9);
-    let mut dcol = vec![0.0; 100 * 150];
-    let mut dx2 = vec![0.0; c3::IN_LEN];
+    let mut dx2 = vec![0.0; N * c3::IN_LEN];
     let a4 = r(N * 400, 10);
     let w3 = r(48_000, 11);
     let b3 = r(120, 12);
@@ -341,12 +412,48 @@ pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
     add("conv2 backward dW", 2.0 * 240_000.0, &mut || {
         c3::weight_grad(N, &x2, &d2h, &mut dwt)
     });
+    // A max-pool's gradient: one position of every 2x2 window of every map nonzero
+    // (which one varies), as [n][16][10][10]; the sparse kernels' FLOPs are counted as
+    // the dense ones' (the work a dense kernel would do for the same result).
+    let d2_pooled: Vec<f32> = (0..N * c3::OUT_LEN)
+        .map(|i| {
+            let (o, p) = (i / 100, i % 100);
+            let (oy, ox) = (p / 10, p % 10);
+            let keep = (oy % 2) * 2 + ox % 2 == (o + oy / 2 + ox / 2) % 4;
+            if keep { d2h[i] } else { 0.0 }
+        })
+        .collect();
+    let mut dw_pad = vec![0.0; c3::W_PAD_LEN];
     add(
-        "conv2 backward dX (gemm+col2im)",
+        "conv2 backward dW (1 in 4 nonzero)",
+        2.0 * 240_000.0,
+        &mut || c3::weight_grad_sparse(N, &x2, &d2_pooled, &mut dw_pad),
+    );
+    let (mut w_pad, mut live) = (vec![0.0; c3::W_PAD_LEN], [0u16; 6]);
+    c3::pad_weights(&w2, &mut w_pad, &mut live);
+    add("conv2 backward dX (dense dY)", 2.0 * 240_000.0, &mut || {
+        c3::input_grad(N, &w_pad, &live, &d2h, &mut dx2)
+    });
+    // The classic C3's table: 60 of the 96 map pairs.
+    let mut w2_table = w2.clone();
+    for (i, v) in w2_table.iter_mut().enumerate() {
+        let (o, c) = (i / 150, (i / 25) % 6);
+        if !lenet5::model::classic::c3_connected(c, o) {
+            *v = 0.0;
+        }
+    }
+    let (mut w_pad_table, mut live_table) = (vec![0.0; c3::W_PAD_LEN], [0u16; 6]);
+    c3::pad_weights(&w2_table, &mut w_pad_table, &mut live_table);
+    add("conv2 backward dX (C3 table)", 2.0 * 150_000.0, &mut || {
+        c3::input_grad(N, &w_pad_table, &live_table, &d2h, &mut dx2)
+    });
+    let mut dcol = vec![0.0; 15_000];
+    add(
+        "conv2 backward dX (before: col2im)",
         2.0 * 240_000.0,
         &mut || {
             for s in 0..N {
-                // dcol[k][p] = Σ_o w[o][k] · dy[o][p], then col2im: as the network runs it.
+                // dcol[k][p] = Σ_o w[o][k] · dy[o][p], then col2im: the previous kernels.
                 dense::gemm(
                     150,
                     16,
@@ -360,9 +467,14 @@ pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
                     100,
                     false,
                 );
-                c3::col2im(&dcol, &mut dx2);
+                c3::col2im(&dcol, &mut dx2[s * c3::IN_LEN..]);
             }
         },
+    );
+    add(
+        "conv2 backward dX (1 in 4 nonzero)",
+        2.0 * 240_000.0,
+        &mut || c3::input_grad(N, &w_pad, &live, &d2_pooled, &mut dx2),
     );
     add("fc1 forward 400→120", 2.0 * 48_000.0, &mut || {
         dense::forward(N, 400, 120, &a4, &w3, &b3, &mut y3)
@@ -381,9 +493,18 @@ pub fn kernel_rows(m: &Machine) -> Vec<BenchRow> {
 
 /// The rows as an aligned text table.
 pub fn render(rows: &[BenchRow], m: &Machine) -> String {
+    let peaks: Vec<String> = m
+        .peaks
+        .iter()
+        .map(|p| format!("{:.1} GFLOP/s on {} thread(s)", p.gflops, p.threads))
+        .collect();
     let mut s = format!(
-        "machine: {} ({} cores, {:.0} MHz), kernels: {}, peak estimate {:.1} GFLOP/s per core ({} lanes x {} FMA units x 2 x clock)\n",
-        m.cpu, m.cores, m.mhz, m.backend, m.core_peak_gflops, m.lanes, m.fma_units
+        "machine: {} ({} cores, {:.0} MHz nominal), kernels: {}\nmeasured peak (FMA loop): {}; % peak is of the row's thread count\n",
+        m.cpu,
+        m.cores,
+        m.mhz,
+        m.backend,
+        peaks.join(", ")
     );
     s += &format!(
         "{:<7} {:<34} {:>6} {:>7} {:>8} {:>10} {:>8} {:>7}\n",
@@ -421,7 +542,7 @@ mod tests {
     }
 
     #[test]
-    fn tiny_bench_runs() {
+    fn tiny_bench_runs_and_reports_against_the_measured_peak() {
         let cfg = BenchConfig {
             threads: 2,
             train_images: 64,
@@ -431,12 +552,52 @@ mod tests {
             infer_batches: vec![1, 8],
             kernels: false,
         };
-        let rows = run(&cfg, |_| {}).unwrap();
-        assert_eq!(rows.len(), 8);
-        assert!(
-            rows.iter()
-                .all(|r| r.images_per_sec > 0.0 && r.gflops > 0.0)
+        let m = machine(&thread_counts(&cfg));
+        assert_eq!(
+            m.peaks.iter().map(|p| p.threads).collect::<Vec<_>>(),
+            [1, 2]
         );
-        assert!(render(&rows, &machine()).contains("images/s"));
+        assert!(
+            m.peaks
+                .iter()
+                .all(|p| p.gflops.is_finite() && p.gflops > 0.0)
+        );
+        assert_eq!(m.backend, simd::backend_name());
+        let rows = run(&cfg, &m, |_| {}).unwrap();
+        assert_eq!(rows.len(), 8);
+        for r in &rows {
+            assert!(r.images_per_sec > 0.0 && r.gflops > 0.0);
+            // Each row against the peak of its own thread count.
+            let t = if r.mode == "infer" && r.batch == 1 {
+                1
+            } else {
+                2
+            };
+            assert_eq!(r.threads, t);
+            assert_eq!(r.peak_fraction, r.gflops / m.peak(t));
+        }
+        let text = render(&rows, &m);
+        for want in [
+            "images/s",
+            "% peak",
+            m.backend.as_str(),
+            m.cpu.as_str(),
+            "measured peak",
+        ] {
+            assert!(text.contains(want), "the report lacks {want:?}:\n{text}");
+        }
+        let json = serde_json::to_value(&m).unwrap();
+        for field in ["cpu", "backend", "peaks"] {
+            assert!(json.get(field).is_some(), "machine JSON lacks {field}");
+        }
+    }
+
+    #[test]
+    fn the_peak_is_measured_per_thread_count() {
+        let m = machine(&[1]);
+        assert_eq!(m.peaks.len(), 1);
+        // The nearest thread count measured answers for the others.
+        assert_eq!(m.peak(4), m.peaks[0].gflops);
+        assert_eq!(thread_counts(&BenchConfig::default()).last(), Some(&1));
     }
 }

@@ -57,6 +57,12 @@ fn kernels(c: &mut Criterion) {
             }
         })
     });
+    let (mut w_pad, mut live) = (vec![0.0; c3::W_PAD_LEN], [0u16; 6]);
+    c3::pad_weights(&w2, &mut w_pad, &mut live);
+    let mut dx2n = vec![0.0; N * c3::IN_LEN];
+    g.bench_function("conv2 backward dX (input_grad, dense dY)", |b| {
+        b.iter(|| c3::input_grad(N, &w_pad, &live, black_box(&d2), &mut dx2n))
+    });
     let mut a2 = vec![0.0; N * 1176];
     g.bench_function("maxpool 6@28x28", |b| {
         b.iter(|| pool::max_forward(N * 6, 28, 28, black_box(&d1), &mut a2))

@@ -104,9 +104,9 @@ fn bench(a: BenchArgs) -> Result<()> {
         },
         kernels: !a.no_kernels && part("kernels"),
     };
-    let m = crate::bench::machine();
+    let m = crate::bench::machine(&crate::bench::thread_counts(&cfg));
     let json = a.json;
-    let rows = crate::bench::run(&cfg, |r| {
+    let rows = crate::bench::run(&cfg, &m, |r| {
         if !json {
             eprintln!(
                 "{} {} batch {}: {:.0} images/s",

@@ -165,7 +165,157 @@ simd_kernel! {
 }
 
 simd_kernel! {
-    /// col2im for conv2 from the tap-major column gradient, one image:
+    /// The weight gradient of [`weight_grad`] from sparse output gradients:
+    /// `dw_pad[o][c][ki][kj]` += Σ_{s,p} `x[s][c][oy+ki][ox+kj]` · `dy[s][o][p]`, the sum over
+    /// images then positions ascending as there, the terms with `dy = 0` skipped (a product
+    /// equal to ±0 leaves a sum that starts at +0 unchanged), so bit-identical to it.
+    /// Vectorised over the 5 taps of a kernel row (lanes 5..8 of `dw_pad` hold garbage):
+    /// for the max-pooled modern network, where 3 in 4 (or more, after ReLU) gradients are 0.
+    /// x: `[n][6][14][14]`, dy: `[n][16][10][10]` → dw_pad: `[16][6][5][8]` (accumulated)
+    pub fn weight_grad_sparse(n: usize, x: &[f32], dy: &[f32], dw_pad: &mut [f32]) {
+        assert!(x.len() >= n * IN_LEN && dy.len() >= n * OUT_LEN && dw_pad.len() >= W_PAD_LEN);
+        // The nonzero gradients of one map: (window offset, value), positions ascending.
+        let mut list = [(0usize, 0.0f32); POSITIONS];
+        for s in 0..n {
+            let xs = &x[s * IN_LEN..];
+            for o in 0..MAPS_OUT {
+                let mut len = 0;
+                for (p, &g) in dy[s * OUT_LEN + o * POSITIONS..][..POSITIONS].iter().enumerate() {
+                    if g != 0.0 {
+                        list[len] = (window(p), g);
+                        len += 1;
+                    }
+                }
+                if len == 0 {
+                    continue;
+                }
+                // Two input maps (10 kernel rows) at a time, in registers.
+                for c0 in (0..6).step_by(2) {
+                    // SAFETY: dw_pad[o][c][ki][0..8] < W_PAD_LEN; x reads at
+                    // c·196 + window(p) + ki·14 + 0..8, 8 lanes when inside `xs` (lanes 5..8
+                    // only feed lanes 5..8 of dw_pad, which nobody reads), else 5.
+                    unsafe {
+                        let d = dw_pad.as_mut_ptr().add(o * 240 + c0 * 40);
+                        let mut acc: [S::V; 10] = std::array::from_fn(|r| S::load(d.add(8 * r)));
+                        for &(at, g) in &list[..len] {
+                            let gv = S::splat(g);
+                            for (r, a) in acc.iter_mut().enumerate() {
+                                let off = (c0 + r / 5) * 196 + at + (r % 5) * 14;
+                                let xp = xs.as_ptr().add(off);
+                                let xv = if off + 8 <= xs.len() {
+                                    S::load(xp)
+                                } else {
+                                    S::load_part(xp, 5)
+                                };
+                                *a = S::fma(xv, gv, *a);
+                            }
+                        }
+                        for (r, a) in acc.iter().enumerate() {
+                            S::store(d.add(8 * r), *a);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Floats of the padded weights of [`input_grad`]: `[16][6][5][8]`, each 5-tap kernel row
+/// padded to a vector with three zeros.
+pub const W_PAD_LEN: usize = 16 * 6 * 5 * 8;
+
+/// The `[16][6][5][5]` weights as [`input_grad`] reads them: `w_pad[o][c][ki][0..5]` =
+/// `w[o][c][ki][..]`, lanes 5..8 zero; and `live[c]`, bit o set when the (o, c) kernel
+/// has a nonzero weight (the classic C3's table leaves 36 of the 96 pairs at exactly 0).
+pub fn pad_weights(w: &[f32], w_pad: &mut [f32], live: &mut [u16; 6]) {
+    assert!(w.len() >= 2400 && w_pad.len() >= W_PAD_LEN);
+    w_pad[..W_PAD_LEN].fill(0.0);
+    *live = [0; 6];
+    for (row, (src, dst)) in w
+        .chunks_exact(5)
+        .zip(w_pad.chunks_exact_mut(8))
+        .take(480)
+        .enumerate()
+    {
+        dst[..5].copy_from_slice(src);
+        let (o, c) = (row / 30, (row / 5) % 6);
+        if src.iter().any(|&v| v != 0.0) {
+            live[c] |= 1 << o;
+        }
+    }
+}
+
+simd_kernel! {
+    /// C3's input gradient, without a column buffer or a col2im pass:
+    /// `dx[s][c][oy+ki][ox+kj]` = Σ over (ki, kj) ascending of
+    /// (Σ over o ascending of `w[o][c][ki][kj]` · `dy[s][o][oy][ox]`), each inner sum
+    /// rounded on its own: the same operations in the same order as the column gradient
+    /// [`super::dense::gemm`] (`dcol = wᵀ·dy`, o ascending, from 0) followed by
+    /// [`col2im`] (taps ascending), so bit-identical to them.
+    ///
+    /// Sparse: an output position's column is built from the (o, dy) pairs with
+    /// `dy ≠ 0` and `live[c]` bit o set only (behind a max-pool, 3 of 4 positions of
+    /// every map get no gradient; the classic C3 connects 60 of 96 pairs). A skipped
+    /// term is a product equal to ±0, which leaves a sum that starts at +0 unchanged.
+    /// Positions run from the last to the first: for one input pixel, descending
+    /// positions are ascending taps, the order of [`col2im`].
+    /// w_pad, live: from [`pad_weights`]; dy: `[n][16][10][10]` → dx: `[n][6][14][14]` (overwritten)
+    pub fn input_grad(n: usize, w_pad: &[f32], live: &[u16; 6], dy: &[f32], dx: &mut [f32]) {
+        assert!(w_pad.len() >= W_PAD_LEN && dy.len() >= n * OUT_LEN && dx.len() >= n * IN_LEN);
+        // One image's gradient, with 8 floats of slack: a kernel row's 3 padding lanes
+        // (adding +0) may run past the last pixel.
+        let mut acc_dx = [0.0f32; IN_LEN + 8];
+        for s in 0..n {
+            acc_dx.fill(0.0);
+            let dys = &dy[s * OUT_LEN..(s + 1) * OUT_LEN];
+            for p in (0..POSITIONS).rev() {
+                let mut g = [0.0f32; MAPS_OUT];
+                let mut nz = 0u16;
+                for (o, v) in g.iter_mut().enumerate() {
+                    *v = dys[o * POSITIONS + p];
+                    if *v != 0.0 {
+                        nz |= 1 << o;
+                    }
+                }
+                if nz == 0 {
+                    continue;
+                }
+                let at = window(p);
+                for (c, &lv) in live.iter().enumerate() {
+                    let mut m = nz & lv;
+                    if m == 0 {
+                        continue;
+                    }
+                    // SAFETY: w_pad[o][c][ki][0..8] with o < 16, c < 6, ki < 5 is inside
+                    // W_PAD_LEN; the destination c·196 + window(p) + ki·14 + 0..8 ≤
+                    // 5·196 + 9·14 + 9 + 4·14 + 7 = 1178 < IN_LEN + 8.
+                    unsafe {
+                        let mut acc = [S::zero(); 5];
+                        while m != 0 {
+                            let o = m.trailing_zeros() as usize;
+                            m &= m - 1;
+                            let gv = S::splat(g[o]);
+                            let wp = w_pad.as_ptr().add((o * 6 + c) * 40);
+                            for (ki, a) in acc.iter_mut().enumerate() {
+                                *a = S::fma(S::load(wp.add(ki * 8)), gv, *a);
+                            }
+                        }
+                        let d = acc_dx.as_mut_ptr().add(c * 196 + at);
+                        for (ki, a) in acc.iter().enumerate() {
+                            let q = d.add(ki * 14);
+                            S::store(q, S::add(S::load(q), *a));
+                        }
+                    }
+                }
+            }
+            dx[s * IN_LEN..(s + 1) * IN_LEN].copy_from_slice(&acc_dx[..IN_LEN]);
+        }
+    }
+}
+
+simd_kernel! {
+    /// col2im for conv2 from the tap-major column gradient, one image (the dense
+    /// formulation [`input_grad`] replaces; kept as its bit-exact reference):
     /// `dx[c][oy+ki][ox+kj]` = Σ `dcol_t[(c, ki, kj)][oy·10 + ox]`, as 1,500 row segments of 10.
     /// dcol_t: `[150][100]` → dx: `[6][14][14]` (overwritten)
     pub fn col2im(dcol_t: &[f32], dx: &mut [f32]) {
@@ -265,6 +415,105 @@ mod tests {
                         (dwt[k * 16 + o] as f64 - g).abs() < 1e-4 * g.abs().max(1.0),
                         "{name} dW"
                     );
+                }
+            }
+        });
+    }
+
+    /// The dense formulation: the column gradient by GEMM, then col2im.
+    fn input_grad_dense(n: usize, w: &[f32], dy: &[f32], dx: &mut [f32]) {
+        let mut dcol = vec![0.0; 15_000];
+        for s in 0..n {
+            crate::kernels::dense::gemm(
+                150,
+                16,
+                100,
+                w,
+                1,
+                150,
+                &dy[s * OUT_LEN..],
+                100,
+                &mut dcol,
+                100,
+                false,
+            );
+            col2im(&dcol, &mut dx[s * IN_LEN..]);
+        }
+    }
+
+    #[test]
+    fn sparse_input_grad_is_bit_identical_to_gemm_and_col2im() {
+        let n = 3;
+        let mut w = rand_vec(2400, 51);
+        // The classic table's shape of sparsity: some (o, c) kernels all zero.
+        for o in 0..16 {
+            for c in 0..6 {
+                if (o + 2 * c) % 3 == 0 {
+                    w[o * 150 + c * 25..o * 150 + c * 25 + 25].fill(0.0);
+                }
+            }
+        }
+        let mut dy = rand_vec(n * OUT_LEN, 52);
+        // A max-pool's: one position of each 2x2 window keeps its gradient, some none;
+        // image 2 dense.
+        for (i, v) in dy[..2 * OUT_LEN].iter_mut().enumerate() {
+            let (o, p) = ((i / 100) % 16, i % 100);
+            let (oy, ox) = (p / 10, p % 10);
+            let keep = (oy % 2) * 2 + ox % 2 == (o + oy / 2 + ox / 2) % 5;
+            if !keep {
+                *v = 0.0;
+            }
+        }
+        let (mut w_pad, mut live) = (vec![0.0; W_PAD_LEN], [0u16; 6]);
+        pad_weights(&w, &mut w_pad, &mut live);
+        assert_eq!(live.iter().map(|l| l.count_ones()).sum::<u32>(), 96 - 32);
+        both(|name| {
+            let (mut want, mut got) = (vec![1.0; n * IN_LEN], vec![2.0; n * IN_LEN]);
+            input_grad_dense(n, &w, &dy, &mut want);
+            input_grad(n, &w_pad, &live, &dy, &mut got);
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "{name} dx[{i}]: {a} vs {b}");
+            }
+        });
+    }
+
+    #[test]
+    fn sparse_weight_grad_is_bit_identical_to_the_dense_one() {
+        let n = 3;
+        let x = rand_vec(n * IN_LEN, 61);
+        let mut dy = rand_vec(n * OUT_LEN, 62);
+        for (i, v) in dy.iter_mut().enumerate() {
+            if i % 7 != 0 && i % 4 != 1 {
+                *v = 0.0;
+            }
+        }
+        let start = rand_vec(2400, 63);
+        both(|name| {
+            // Dense: position-major gradients, [150][16] accumulator from `start`.
+            let mut dyh = vec![0.0; n * OUT_LEN];
+            for s in 0..n {
+                for o in 0..16 {
+                    for p in 0..100 {
+                        dyh[s * OUT_LEN + p * 16 + o] = dy[s * OUT_LEN + o * 100 + p];
+                    }
+                }
+            }
+            let mut dwt = vec![0.0; 2400];
+            for o in 0..16 {
+                for k in 0..150 {
+                    dwt[k * 16 + o] = start[o * 150 + k];
+                }
+            }
+            weight_grad(n, &x, &dyh, &mut dwt);
+            let mut dw_pad = vec![0.0; W_PAD_LEN];
+            for (r, row) in dw_pad.chunks_exact_mut(8).enumerate() {
+                row[..5].copy_from_slice(&start[r * 5..r * 5 + 5]);
+            }
+            weight_grad_sparse(n, &x, &dy, &mut dw_pad);
+            for o in 0..16 {
+                for k in 0..150 {
+                    let (a, b) = (dw_pad[o * 240 + (k / 5) * 8 + k % 5], dwt[k * 16 + o]);
+                    assert_eq!(a.to_bits(), b.to_bits(), "{name} dW[{o}][{k}]: {a} vs {b}");
                 }
             }
         });

@@ -17,6 +17,7 @@
 //! | [`pool`] | [`pool::max_forward`], [`pool::max_relu_backward`] | 2x2 max-pooling | (scalar) |
 //! | [`act`] | [`act::activate`] | ReLU / the paper's scaled tanh in place | elements |
 //! | [`update`] | [`update::sdlm`], [`update::sgd`] | optimiser updates | elements |
+//! | [`peak`] | [`peak::fma_loop`] | independent FMAs only: the back end's measured peak | 12 chains |
 //!
 //! [`reference`](mod@reference) holds the simple path they are tested against (im2col + GEMM, the
 //! naive convolution), which the SDLM curvature pass also runs. [`simd`] holds the
@@ -62,6 +63,7 @@ pub mod act;
 pub mod c1;
 pub mod c3;
 pub mod dense;
+pub mod peak;
 pub mod pool;
 pub mod reference;
 pub mod simd;

@@ -15,7 +15,7 @@
 
 use super::Params;
 use crate::kernels::reference::{col2im, gemm_nn, gemm_nt, gemm_tn, im2col};
-use crate::kernels::{Act, c1, c3, dense};
+use crate::kernels::{Act, c1, c3};
 
 pub use crate::kernels::ConvShape as Conv;
 
@@ -78,8 +78,8 @@ pub fn c1_pool_relu_backward(
 // ---------------------------------------------------------------------------------
 // C3: 6 → 16 maps on 14x14, n images at a time.
 
-/// Scratch of the C3 layer: transposed weights, position-major outputs and gradients,
-/// one image's column gradient.
+/// Scratch of the C3 layer: transposed and padded weights, position-major outputs and
+/// gradients.
 pub struct C3Scratch {
     /// Weights as `[150][16]` (tap-major), refreshed by every forward / backward call.
     pub wt: Vec<f32>,
@@ -89,8 +89,12 @@ pub struct C3Scratch {
     pub y_hwc: Vec<f32>,
     /// Output gradients, position-major: `[n][100][16]`.
     pub dy_hwc: Vec<f32>,
-    /// Column gradient of one image: `[150][100]`.
-    pub dcol: Vec<f32>,
+    /// Weight-gradient accumulator of the sparse kernel, `[16][6][5][8]`.
+    pub dw_pad: Vec<f32>,
+    /// Weights padded for the input gradient: `[16][6][5][8]` ([`c3::pad_weights`]).
+    pub w_pad: Vec<f32>,
+    /// Bit o of `live[c]`: the (o, c) kernel has a nonzero weight.
+    pub live: [u16; 6],
 }
 
 impl C3Scratch {
@@ -102,7 +106,9 @@ impl C3Scratch {
             dwt: vec![0.0; w],
             y_hwc: vec![0.0; cap * c3::OUT_LEN],
             dy_hwc: vec![0.0; cap * c3::OUT_LEN],
-            dcol: vec![0.0; c3::TAPS_PER_OUTPUT * c3::POSITIONS],
+            dw_pad: vec![0.0; c3::W_PAD_LEN],
+            w_pad: vec![0.0; c3::W_PAD_LEN],
+            live: [0; 6],
         }
     }
 }
@@ -131,8 +137,13 @@ pub fn c3_forward(
     c3::forward(n, x, &sc.wt, p.bias, y, &mut sc.y_hwc, act);
 }
 
+/// [`c3_backward`] takes the sparse weight-gradient kernel when at most 1 in
+/// `SPARSE_BELOW` output gradients is nonzero.
+const SPARSE_BELOW: usize = 3;
+
 /// C3 backward: `g.weight += Σ dy ⋆ x`, `g.bias += Σ dy`, and (when given) dx = the full
-/// correlation of dy with w, as the column gradient `wᵀ · dy` then col2im, image by image.
+/// correlation of dy with w ([`c3::input_grad`]: the column gradient `wᵀ · dy` and
+/// col2im's sums, over the nonzero gradients and connected map pairs only).
 /// x: `[n][6][14][14]`, w: `[16][150]`, dy: `[n][16][10][10]` → dx: `[n][6][14][14]` (overwritten)
 pub fn c3_backward(
     n: usize,
@@ -144,44 +155,45 @@ pub fn c3_backward(
     sc: &mut C3Scratch,
 ) {
     let (maps, taps, positions) = (c3::MAPS_OUT, c3::TAPS_PER_OUTPUT, c3::POSITIONS);
-    for s in 0..n {
-        let (d, h) = (
-            &dy[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
-            &mut sc.dy_hwc[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
-        );
-        for (o, row) in d.chunks_exact(positions).enumerate() {
-            g.bias[o] += row.iter().sum::<f32>();
-            for (p, v) in row.iter().enumerate() {
-                h[p * maps + o] = *v;
+    let dy = &dy[..n * c3::OUT_LEN];
+    for (o, row) in dy.chunks_exact(positions).enumerate() {
+        g.bias[o % maps] += row.iter().sum::<f32>();
+    }
+    // Both weight-gradient kernels add the same terms in the same order (bit-identical
+    // results); the sparse one wins when few gradients are nonzero (behind a max-pool).
+    let nonzero = dy.iter().filter(|v| **v != 0.0).count();
+    if nonzero <= dy.len() / SPARSE_BELOW {
+        sc.dw_pad.fill(0.0);
+        c3::weight_grad_sparse(n, x, dy, &mut sc.dw_pad);
+        let rows = g.weight[..maps * taps].chunks_exact_mut(5);
+        for (row, d) in rows.zip(sc.dw_pad.chunks_exact(8)) {
+            for (gw, v) in row.iter_mut().zip(d) {
+                *gw += v;
+            }
+        }
+    } else {
+        for s in 0..n {
+            let (d, h) = (
+                &dy[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
+                &mut sc.dy_hwc[s * c3::OUT_LEN..(s + 1) * c3::OUT_LEN],
+            );
+            for (o, row) in d.chunks_exact(positions).enumerate() {
+                for (p, v) in row.iter().enumerate() {
+                    h[p * maps + o] = *v;
+                }
+            }
+        }
+        sc.dwt.fill(0.0);
+        c3::weight_grad(n, x, &sc.dy_hwc, &mut sc.dwt);
+        for (o, row) in g.weight[..maps * taps].chunks_exact_mut(taps).enumerate() {
+            for (k, gw) in row.iter_mut().enumerate() {
+                *gw += sc.dwt[k * maps + o];
             }
         }
     }
-    sc.dwt.fill(0.0);
-    c3::weight_grad(n, x, &sc.dy_hwc, &mut sc.dwt);
-    for (o, row) in g.weight[..maps * taps].chunks_exact_mut(taps).enumerate() {
-        for (k, gw) in row.iter_mut().enumerate() {
-            *gw += sc.dwt[k * maps + o];
-        }
-    }
     if let Some(dx) = dx {
-        for s in 0..n {
-            // dcol[k][p] = Σ_o w[o][k] · dy[o][p]   (A = wᵀ through its strides)
-            let dys = &dy[s * c3::OUT_LEN..];
-            dense::gemm(
-                taps,
-                maps,
-                positions,
-                w,
-                1,
-                taps,
-                dys,
-                positions,
-                &mut sc.dcol,
-                positions,
-                false,
-            );
-            c3::col2im(&sc.dcol, &mut dx[s * c3::IN_LEN..(s + 1) * c3::IN_LEN]);
-        }
+        c3::pad_weights(w, &mut sc.w_pad, &mut sc.live);
+        c3::input_grad(n, &sc.w_pad, &sc.live, dy, dx);
     }
 }
 
