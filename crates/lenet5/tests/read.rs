@@ -43,7 +43,10 @@ fn reads_a_drawn_number_with_boxes_in_order() {
         // Each box lies within its digit's cell and is about as tall as the digit.
         let (x, _, bw, bh) = d.bbox;
         let cell = 20.0 + k as f32 * 160.0;
-        assert!(x as f32 >= cell - 20.0 && (x + bw) as f32 <= cell + 170.0, "{d:?}");
+        assert!(
+            x as f32 >= cell - 20.0 && (x + bw) as f32 <= cell + 170.0,
+            "{d:?}"
+        );
         assert!((110..=170).contains(&bh), "{d:?}");
         assert_ne!(d.runner_up.0, d.digit);
         assert!((d.scores.iter().sum::<f32>() - 1.0).abs() < 1e-3);
@@ -71,7 +74,9 @@ fn blank_noise_and_a_huge_line_are_answered_in_bounded_time() {
     // 4000x300 of uniform noise.
     let mut s = 12345u64;
     let noise = GrayImage::from_fn(4000, 300, |_, _| {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         Luma([(s >> 56) as u8])
     });
     let t = Instant::now();
@@ -80,7 +85,12 @@ fn blank_noise_and_a_huge_line_are_answered_in_bounded_time() {
     assert!(took < Duration::from_secs(3), "noise took {took:?}");
     assert!(!r.blank);
     // Either refused outright or read with no confidence at all.
-    assert!(r.note.is_some() || r.confidence < 0.05, "{} {}", r.text, r.confidence);
+    assert!(
+        r.note.is_some() || r.confidence < 0.05,
+        "{} {}",
+        r.text,
+        r.confidence
+    );
     assert!(r.digits.len() <= lenet5::read::MAX_DIGITS);
 
     // A 6000x400 picture of a number: reduced first, still read.
@@ -88,7 +98,11 @@ fn blank_noise_and_a_huge_line_are_answered_in_bounded_time() {
     let r = m.read(&number("0417", 6000, 400, 300.0, 1400.0));
     assert!(t.elapsed() < Duration::from_secs(3));
     assert_eq!(r.text, "0417");
-    assert!(r.digits[3].bbox.0 > 4000, "boxes are in input pixels: {:?}", r.digits[3]);
+    assert!(
+        r.digits[3].bbox.0 > 4000,
+        "boxes are in input pixels: {:?}",
+        r.digits[3]
+    );
 }
 
 #[test]
