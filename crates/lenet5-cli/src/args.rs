@@ -36,6 +36,11 @@ pub enum Cmd {
     Eval(EvalArgs),
     /// Recognise the digit in image files (PNG, JPEG, BMP, PGM), folders of them, or `-` (stdin).
     Predict(PredictArgs),
+    /// Read a whole number (a line of 1 to 20 handwritten digits) in image files, folders or `-`.
+    Read(ReadArgs),
+    /// Reading benchmark: synthetic 5-digit strings from MNIST digits (separated, touching,
+    /// overlapping), read by the segmentation graph and by connected components alone.
+    BenchRead(BenchReadArgs),
     /// Web demo: draw a digit in the browser and watch LeNet-5 think.
     Serve(ServeArgs),
     /// The web demo as a static folder (engine in WebAssembly, training in the page): see docs/site.md.
@@ -144,6 +149,47 @@ pub struct EvalArgs {
     /// Also draw the confusion matrix as a heat map (.png or .svg).
     #[arg(long, value_name = "FILE")]
     pub confusion: Option<PathBuf>,
+    /// Also print the error-against-rejection curve (rejecting the digits whose two best
+    /// classes are closest first) and the rejection needed for 0.5 % and 0.1 % error.
+    #[arg(long)]
+    pub reject: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Args)]
+pub struct ReadArgs {
+    /// Image files, folders (their images, sorted by name; not recursive) or `-` for stdin.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// One JSON object per line: file, text, confidence, accepted, blank, inverted, note,
+    /// digits (digit, confidence, runner_up [digit, probability], scores, bbox [x, y, w, h]).
+    #[arg(long)]
+    pub json: bool,
+    /// Answer `rejected` when the string's confidence is below T (0 to 1).
+    #[arg(long, value_name = "T", default_value_t = 0.0)]
+    pub reject: f32,
+    /// Write the picture with each digit's box and digit drawn on it; with several images,
+    /// OUT-<name>.png for each.
+    #[arg(long, value_name = "OUT.png")]
+    pub show: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct BenchReadArgs {
+    /// Strings per tier (the documented figures use the default).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub count: usize,
+    /// Which MNIST digits to build the strings from: test (the benchmark) or train.
+    #[arg(long, value_parser = ["test", "train"], default_value = "test")]
+    pub split: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArg,
     #[command(flatten)]
     pub data: DataArgs,
 }

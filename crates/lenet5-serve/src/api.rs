@@ -65,6 +65,7 @@ pub fn router_with(models: Vec<ServedModel>, config: &ServeConfig) -> Router {
     }
     router
         .route("/api/predict", post(predict).fallback(method_not_allowed))
+        .route("/api/read", post(read).fallback(method_not_allowed))
         .route("/api/model", get(model).fallback(method_not_allowed))
         .route("/healthz", get(healthz).fallback(method_not_allowed))
         .fallback(not_found)
@@ -651,6 +652,126 @@ fn infer(
         activations,
         elapsed_ms: (t0.elapsed().as_secs_f64() * 1e6).round() / 1e3,
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// POST /api/read: a line of digits in a picture → the number
+// ---------------------------------------------------------------------------------------
+
+/// The answer of `POST /api/read`: [`lenet5::read::Reading`] plus the model and the time.
+#[derive(Serialize)]
+struct ReadResponse {
+    model: String,
+    #[serde(flatten)]
+    reading: lenet5::read::Reading,
+    ms: f64,
+}
+
+/// `POST /api/read?model=NAME` with a PNG/JPEG/BMP body: the digits read, each one's box,
+/// probabilities and runner-up, and the string's confidence. Same body, size and
+/// concurrency limits as `/api/predict`.
+async fn read(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    match read_inner(st, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn read_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let query = parse_query(parts.uri.query())?;
+    if query.activations.is_some() {
+        return Err(ApiError::bad(
+            "activations are not available from /api/read; known query parameter: model",
+        ));
+    }
+    if let Some(len) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > st.config.max_body_bytes as u64
+    {
+        return Err(too_large(&st.config));
+    }
+    let json_body = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_json);
+    let bytes = read_body(body, &st.config).await?;
+    if bytes.is_empty() || json_body {
+        return Err(ApiError::bad(
+            "send the picture of the number itself: a PNG/JPEG/BMP body (Content-Type image/png)",
+        ));
+    }
+    check_dimensions(&bytes, st.config.max_image_side)?;
+    if st.models.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no model is loaded; start the server with --model FILE",
+        ));
+    }
+    let index = match &query.model {
+        None => 0,
+        Some(name) => st
+            .models
+            .iter()
+            .position(|m| &m.name == name)
+            .ok_or_else(|| {
+                ApiError::bad(format!(
+                    "model {name:?} is not loaded; loaded: {}",
+                    st.models
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+    };
+    let permit =
+        match tokio::time::timeout(st.config.queue_timeout, st.slots.clone().acquire_owned()).await
+        {
+            Ok(Ok(p)) => p,
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server is busy; try again in a moment",
+                ));
+            }
+        };
+    let st2 = st.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        let t0 = Instant::now();
+        let r = decode_image(&bytes, Path::new("request body"))
+            .map_err(|e| ApiError::bad(e.to_string()))
+            .map(|img| {
+                let served = &st2.models[index];
+                ReadResponse {
+                    model: served.name.clone(),
+                    reading: served.model.read(&img),
+                    ms: t0.elapsed().as_secs_f64() * 1000.0,
+                }
+            });
+        drop(permit);
+        r
+    });
+    let value = match job.await {
+        Ok(r) => r?,
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error while reading the image",
+            ));
+        }
+    };
+    let body = serde_json::to_vec(&value).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the answer: {e}"),
+        )
+    })?;
+    Ok(json_response(StatusCode::OK, Bytes::from(body)))
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ pub mod kernels;
 pub mod model;
 pub mod nn;
 pub mod parallel;
+pub mod read;
 pub mod rng;
 pub mod train;
 

@@ -3,6 +3,7 @@
 mod draw;
 mod eval;
 mod predict;
+mod read;
 mod site;
 mod train;
 
@@ -22,6 +23,8 @@ pub fn run(cmd: Cmd) -> Result<()> {
         Cmd::Train(a) => train::run(a),
         Cmd::Eval(a) => eval::run(a),
         Cmd::Predict(a) => predict::run(a),
+        Cmd::Read(a) => read::run(a),
+        Cmd::BenchRead(a) => read::bench(a),
         Cmd::Draw(d) => draw::run(d),
         Cmd::Serve(a) => {
             let models = bundled::resolve(&a.model, &current_dir()?)?;

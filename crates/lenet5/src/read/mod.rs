@@ -1,0 +1,194 @@
+//! Reading a line of handwritten digits: "2026", not just "2".
+//!
+//! The 1998 paper's recipe for strings (Section V–VI): over-segment the line heuristically,
+//! build a graph whose arcs are candidate pieces, score each piece with the network, and
+//! take the cheapest path. Here:
+//!
+//! 1. [`ink`]: the picture → an ink plane (either polarity, any size);
+//! 2. [`segment`]: connected components, then cut paths inside touching or overlapping
+//!    digits → small ordered segments;
+//! 3. [`search`]: the graph of pieces (1 to 4 consecutive segments), each normalised like
+//!    an MNIST digit ([`normalise`]) and scored by the network, and its best path;
+//! 4. a [`Reading`]: the text, each digit's box, scores, runner-up, and a string
+//!    confidence to reject on.
+//!
+//! [`baseline`] reads by connected components alone, for comparison; [`synth`] builds the
+//! benchmark strings from MNIST digits.
+//!
+//! ```
+//! use lenet5::Model;
+//! use lenet5::model::Arch;
+//! use lenet5::data::image::{DynamicImage, GrayImage};
+//! // Two vertical bars on white paper, far apart: "11".
+//! let mut img = GrayImage::from_pixel(300, 120, image::Luma([255]));
+//! for y in 20..100 {
+//!     for x in (60..70).chain(200..210) {
+//!         img.put_pixel(x, y, image::Luma([0]));
+//!     }
+//! }
+//! let r = Model::bundled(Arch::Classic).read(&DynamicImage::ImageLuma8(img));
+//! assert_eq!(r.text, "11");
+//! assert_eq!(r.digits.len(), 2);
+//! ```
+
+pub mod baseline;
+pub mod benchmark;
+pub mod ink;
+pub mod normalise;
+pub mod search;
+pub mod segment;
+pub mod synth;
+
+use serde::Serialize;
+
+use crate::api::{Model, Prediction};
+use crate::data::image::DynamicImage;
+use ink::InkPlane;
+use segment::Refusal;
+
+/// Most digits a reading returns: a line with more is answered as not a number.
+pub const MAX_DIGITS: usize = 20;
+
+/// One digit of a reading.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReadDigit {
+    /// The digit.
+    pub digit: u8,
+    /// Its probability.
+    pub confidence: f32,
+    /// The second most likely digit and its probability.
+    pub runner_up: (u8, f32),
+    /// All ten probabilities.
+    pub scores: [f32; 10],
+    /// Where it is in the picture: `(x, y, width, height)` in input pixels.
+    pub bbox: (u32, u32, u32, u32),
+}
+
+/// What was read in a picture.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reading {
+    /// The digits read, left to right (empty when nothing was read).
+    pub text: String,
+    /// Each digit.
+    pub digits: Vec<ReadDigit>,
+    /// The string's confidence in `0..=1` (0 when nothing was read):
+    /// `exp(−Σ network cost / T)` over its digits ([`search::temperature`]); for the
+    /// modern network the product of the digits' probabilities, for the classic one a
+    /// function of the summed RBF distances, which (unlike its probabilities) grow for
+    /// badly cut pieces.
+    pub confidence: f32,
+    /// No ink at all.
+    pub blank: bool,
+    /// Dark ink on light paper (inverted before reading).
+    pub inverted: bool,
+    /// Why nothing was read, when the picture has ink but is not a line of digits.
+    pub note: Option<String>,
+}
+
+impl Reading {
+    fn empty(plane: &InkPlane, blank: bool, note: Option<String>) -> Reading {
+        Reading {
+            text: String::new(),
+            digits: Vec::new(),
+            confidence: 0.0,
+            blank,
+            inverted: plane.inverted,
+            note,
+        }
+    }
+
+    /// Whether the reading should be answered: something was read with a confidence of
+    /// at least `threshold`.
+    pub fn accepted(&self, threshold: f32) -> bool {
+        !self.text.is_empty() && self.confidence >= threshold
+    }
+}
+
+impl Model {
+    /// Reads the line of digits in a picture (any size, either polarity).
+    pub fn read(&self, img: &DynamicImage) -> Reading {
+        self.read_plane(&ink::ink_plane(img))
+    }
+
+    /// Reads an ink plane (see [`ink::InkPlane`]).
+    pub fn read_plane(&self, plane: &InkPlane) -> Reading {
+        if plane.is_blank() {
+            return Reading::empty(plane, true, None);
+        }
+        let seg = match segment::segment(plane, true) {
+            Ok(s) => s,
+            Err(r) => return Reading::empty(plane, false, Some(refusal(&r))),
+        };
+        let pieces = search::pieces(plane, &seg);
+        let preds = search::score(self, &pieces);
+        let w = search::CostWeights::for_arch(self.arch());
+        let costs: Vec<f32> = pieces
+            .iter()
+            .zip(&preds)
+            .map(|(p, q)| search::piece_cost(self.arch(), &w, p, q, &seg))
+            .collect();
+        let Some(path) = search::best_path(seg.boxes.len(), &pieces, &costs) else {
+            return Reading::empty(plane, false, Some("no segmentation found".into()));
+        };
+        let chosen: Vec<([usize; 4], &Prediction)> =
+            path.iter().map(|&k| (pieces[k].bbox, &preds[k])).collect();
+        let total: f32 = path
+            .iter()
+            .map(|&k| search::network_cost(self.arch(), &preds[k]))
+            .sum();
+        let mut r = assemble(plane, &chosen);
+        if !r.text.is_empty() {
+            r.confidence = (-total / search::temperature(self.arch())).exp();
+        }
+        r
+    }
+}
+
+/// A reading from the chosen pieces (box in plane pixels, prediction), left to right.
+fn assemble(plane: &InkPlane, chosen: &[([usize; 4], &Prediction)]) -> Reading {
+    if chosen.len() > MAX_DIGITS {
+        return Reading::empty(
+            plane,
+            false,
+            Some(format!(
+                "{} marks: more than the {MAX_DIGITS} digits a line may have",
+                chosen.len()
+            )),
+        );
+    }
+    let s = plane.scale;
+    let digits: Vec<ReadDigit> = chosen
+        .iter()
+        .map(|(b, p)| {
+            let top = p.top(2);
+            ReadDigit {
+                digit: p.digit,
+                confidence: p.confidence(),
+                runner_up: top[1],
+                scores: p.scores,
+                bbox: (
+                    b[0] as u32 * s,
+                    b[1] as u32 * s,
+                    (b[2] - b[0]) as u32 * s,
+                    (b[3] - b[1]) as u32 * s,
+                ),
+            }
+        })
+        .collect();
+    Reading {
+        text: digits.iter().map(|d| char::from(b'0' + d.digit)).collect(),
+        confidence: digits.iter().map(|d| d.confidence).product(),
+        digits,
+        blank: false,
+        inverted: plane.inverted,
+        note: None,
+    }
+}
+
+fn refusal(r: &Refusal) -> String {
+    match r {
+        Refusal::TooManyMarks(n) => format!(
+            "{n} separate marks: not a line of at most {MAX_DIGITS} digits (noise, or a page?)"
+        ),
+    }
+}

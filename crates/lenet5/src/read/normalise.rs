@@ -1,0 +1,112 @@
+//! One candidate piece → the 28x28 the network expects, by MNIST's own recipe: the ink's
+//! box scaled so its longer side is 20 pixels (aspect kept), placed so the centre of mass
+//! is at the centre of the 28x28 field (sub-pixel, clamped so the box stays inside),
+//! brightest pixel 255. Like [`crate::data::image::preprocess`] steps 6–8, on a crop that
+//! is already ink on black.
+
+use crate::data::image::{BOX, SIDE};
+
+/// A crop of ink (row-major `w x h`, values `>= 0`) → MNIST-style bytes. An empty crop
+/// gives all zeros. The scale brings the longer of `w`, `h` and `min_side` to 20 pixels:
+/// with `min_side` a fraction of the line height, a small fragment stays small instead of
+/// being blown up into something digit-like.
+pub fn to_28x28(w: usize, h: usize, v: &[f32], min_side: f32) -> [u8; SIDE * SIDE] {
+    let mut out = [0u8; SIDE * SIDE];
+    let (mut m, mut mx, mut my) = (0f64, 0f64, 0f64);
+    for y in 0..h {
+        for x in 0..w {
+            let a = v[y * w + x] as f64;
+            m += a;
+            mx += a * (x as f64 + 0.5);
+            my += a * (y as f64 + 0.5);
+        }
+    }
+    if m <= 0.0 || w == 0 || h == 0 {
+        return out;
+    }
+    // Output coordinate = t + s * input coordinate (continuous, pixel edges at integers).
+    let s = BOX as f64 / (w.max(h) as f64).max(min_side as f64);
+    let place = |len: usize, c: f64| {
+        // MNIST's centre of mass is pixel index 14, i.e. 14.5 in edge coordinates.
+        let t = SIDE as f64 / 2.0 + 0.5 - s * c;
+        let span = s * len as f64;
+        t.clamp(0.0, SIDE as f64 - span)
+    };
+    let (tx, ty) = (place(w, mx / m), place(h, my / m));
+    // Each output pixel: the mean of n x n samples of the crop (bilinear), n growing with
+    // the reduction so nothing is skipped.
+    let n = ((1.0 / s).ceil() as usize * 2).clamp(2, 16);
+    let mut f = [0f32; SIDE * SIDE];
+    let mut peak = 0f32;
+    for oy in 0..SIDE {
+        for ox in 0..SIDE {
+            let mut acc = 0f32;
+            for sy in 0..n {
+                let yc = (oy as f64 + (sy as f64 + 0.5) / n as f64 - ty) / s;
+                if yc < 0.0 || yc > h as f64 {
+                    continue;
+                }
+                for sx in 0..n {
+                    let xc = (ox as f64 + (sx as f64 + 0.5) / n as f64 - tx) / s;
+                    if xc < 0.0 || xc > w as f64 {
+                        continue;
+                    }
+                    acc += bilinear(w, h, v, xc - 0.5, yc - 0.5);
+                }
+            }
+            let a = acc / (n * n) as f32;
+            f[oy * SIDE + ox] = a;
+            peak = peak.max(a);
+        }
+    }
+    if peak > 0.0 {
+        for (o, a) in out.iter_mut().zip(f) {
+            *o = (255.0 * a / peak).round() as u8;
+        }
+    }
+    out
+}
+
+/// The crop at pixel-index coordinates `(x, y)`, bilinear, edges clamped.
+fn bilinear(w: usize, h: usize, v: &[f32], x: f64, y: f64) -> f32 {
+    let x = x.clamp(0.0, (w - 1) as f64);
+    let y = y.clamp(0.0, (h - 1) as f64);
+    let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+    let top = v[y0 * w + x0] * (1.0 - fx) + v[y0 * w + x1] * fx;
+    let bot = v[y1 * w + x0] * (1.0 - fx) + v[y1 * w + x1] * fx;
+    top * (1.0 - fy) + bot * fy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bar_is_scaled_to_twenty_and_centred() {
+        // A 4x40 vertical bar: long side 40 → 20, centred at column 14.
+        let v = vec![1.0f32; 4 * 40];
+        let p = to_28x28(4, 40, &v, 0.0);
+        let rows: Vec<usize> = (0..SIDE)
+            .filter(|&y| (0..SIDE).any(|x| p[y * SIDE + x] > 0))
+            .collect();
+        assert!((19..=21).contains(&rows.len()), "{} rows", rows.len());
+        let (mut m, mut mx) = (0f64, 0f64);
+        for y in 0..SIDE {
+            for x in 0..SIDE {
+                m += p[y * SIDE + x] as f64;
+                mx += p[y * SIDE + x] as f64 * x as f64;
+            }
+        }
+        assert!((mx / m - 14.0).abs() < 0.6, "centre {}", mx / m);
+        assert_eq!(p.iter().copied().max(), Some(255));
+        assert_eq!(to_28x28(3, 3, &[0.0; 9], 0.0), [0u8; 784]);
+        // With a 40-pixel floor, a 4x20 bar spans only 10 rows.
+        let p = to_28x28(4, 20, &vec![1.0f32; 80], 40.0);
+        let rows = (0..SIDE)
+            .filter(|&y| (0..SIDE).any(|x| p[y * SIDE + x] > 0))
+            .count();
+        assert!((10..=11).contains(&rows), "{rows} rows");
+    }
+}

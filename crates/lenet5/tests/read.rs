@@ -1,0 +1,155 @@
+//! Reading whole numbers (`Model::read`): drawn numbers, blank, noise and absurd sizes in
+//! bounded time, and the synthetic MNIST strings (skipped with a note without MNIST).
+
+use std::time::{Duration, Instant};
+
+use image::{DynamicImage, GrayImage, Luma, RgbImage};
+use lenet5::Model;
+use lenet5::data::mnist;
+use lenet5::model::Arch;
+use lenet5::read::ink::InkPlane;
+use lenet5::read::synth::{self, Tier};
+use lenet5::read::{baseline, benchmark};
+use lenet5_testkit::draw::{Pen, for_each_covered, strokes};
+
+/// Dark digits on white paper, each `size` pixels, `step` apart, starting at `x0`.
+fn number(text: &str, w: u32, h: u32, size: f32, step: f32) -> DynamicImage {
+    let mut img = RgbImage::from_pixel(w, h, image::Rgb([245, 242, 235]));
+    for (k, c) in text.chars().enumerate() {
+        let pen = Pen {
+            origin: (20.0 + k as f32 * step, (h as f32 - size) / 2.0),
+            size,
+            thickness: size / 10.0,
+        };
+        for_each_covered(w, h, &strokes(c), pen, |x, y, a| {
+            let p = img.get_pixel_mut(x, y);
+            for ch in &mut p.0 {
+                *ch = (*ch as f32 * (1.0 - a) + 20.0 * a) as u8;
+            }
+        });
+    }
+    DynamicImage::ImageRgb8(img)
+}
+
+#[test]
+fn reads_a_drawn_number_with_boxes_in_order() {
+    let m = Model::bundled(Arch::Classic);
+    let img = number("1704", 700, 220, 150.0, 160.0);
+    let r = m.read(&img);
+    assert_eq!(r.text, "1704", "{r:?}");
+    assert!(r.inverted && !r.blank && r.note.is_none());
+    assert!(r.confidence > 0.0 && r.confidence <= 1.0);
+    for (k, d) in r.digits.iter().enumerate() {
+        // Each box lies within its digit's cell and is about as tall as the digit.
+        let (x, _, bw, bh) = d.bbox;
+        let cell = 20.0 + k as f32 * 160.0;
+        assert!(
+            x as f32 >= cell - 20.0 && (x + bw) as f32 <= cell + 170.0,
+            "{d:?}"
+        );
+        assert!((110..=170).contains(&bh), "{d:?}");
+        assert_ne!(d.runner_up.0, d.digit);
+        assert!((d.scores.iter().sum::<f32>() - 1.0).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn reads_a_single_digit_and_light_ink_on_dark() {
+    let m = Model::bundled(Arch::Classic);
+    assert_eq!(m.read(&number("7", 200, 200, 150.0, 0.0)).text, "7");
+    let mut inv = number("40", 400, 200, 150.0, 170.0).to_rgb8();
+    inv.pixels_mut().for_each(|p| p.0 = p.0.map(|c| 255 - c));
+    let r = m.read(&DynamicImage::ImageRgb8(inv));
+    assert_eq!(r.text, "40");
+    assert!(!r.inverted);
+}
+
+#[test]
+fn blank_noise_and_a_huge_line_are_answered_in_bounded_time() {
+    let m = Model::bundled(Arch::Classic);
+    let blank = DynamicImage::ImageLuma8(GrayImage::from_pixel(600, 200, Luma([250])));
+    let r = m.read(&blank);
+    assert!(r.blank && r.text.is_empty() && r.digits.is_empty() && r.confidence == 0.0);
+
+    // 4000x300 of uniform noise.
+    let mut s = 12345u64;
+    let noise = GrayImage::from_fn(4000, 300, |_, _| {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        Luma([(s >> 56) as u8])
+    });
+    let t = Instant::now();
+    let r = m.read(&DynamicImage::ImageLuma8(noise));
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(3), "noise took {took:?}");
+    assert!(!r.blank);
+    // Either refused outright or read with no confidence at all.
+    assert!(
+        r.note.is_some() || r.confidence < 0.05,
+        "{} {}",
+        r.text,
+        r.confidence
+    );
+    assert!(r.digits.len() <= lenet5::read::MAX_DIGITS);
+
+    // A 6000x400 picture of a number: reduced first, still read.
+    let t = Instant::now();
+    let r = m.read(&number("0417", 6000, 400, 300.0, 1400.0));
+    assert!(t.elapsed() < Duration::from_secs(3));
+    assert_eq!(r.text, "0417");
+    assert!(
+        r.digits[3].bbox.0 > 4000,
+        "boxes are in input pixels: {:?}",
+        r.digits[3]
+    );
+}
+
+#[test]
+fn synthetic_strings_are_deterministic_and_read() {
+    let Some(dir) = lenet5_testkit::mnist() else {
+        return;
+    };
+    let data = mnist::load(&dir).expect("MNIST loads");
+    let a = synth::make(&data.test, Tier::Touching, 5, 7, 3);
+    let b = synth::make(&data.test, Tier::Touching, 5, 7, 3);
+    assert_eq!(a, b);
+    assert_ne!(a, synth::make(&data.test, Tier::Touching, 5, 7, 4));
+    assert_eq!(a.text.len(), 5);
+    // Touching: each ink box starts where the previous one ends.
+    for k in 1..5 {
+        assert_eq!(a.boxes[k][0], a.boxes[k - 1][2]);
+    }
+    let o = synth::make(&data.test, Tier::Overlapping, 5, 7, 3);
+    for k in 1..5 {
+        let overlap = o.boxes[k - 1][2] - o.boxes[k][0];
+        assert!((1..=3).contains(&overlap), "{overlap}");
+    }
+
+    let m = Model::bundled(Arch::Classic);
+    // Same readings with one thread and with two.
+    let one = lenet5::parallel::with_threads(1, || {
+        benchmark::run_tier(&m, &data.test, Tier::Touching, 40)
+    })
+    .unwrap();
+    let two = lenet5::parallel::with_threads(2, || {
+        benchmark::run_tier(&m, &data.test, Tier::Touching, 40)
+    })
+    .unwrap();
+    assert_eq!(one, two);
+    let (graph, base) = one;
+    let g = benchmark::summarise(&graph);
+    let b = benchmark::summarise(&base);
+    // Cutting inside touching digits is what the graph is for.
+    assert!(g.string_accuracy >= 0.7, "{g:?}");
+    assert!(g.string_accuracy > b.string_accuracy + 0.4, "{g:?} {b:?}");
+
+    let (graph, base) = benchmark::run_tier(&m, &data.test, Tier::Separated, 60);
+    let g = benchmark::summarise(&graph);
+    assert!(g.string_accuracy >= 0.9, "{g:?}");
+    assert!(benchmark::summarise(&base).string_accuracy >= 0.9);
+
+    // The baseline reads a touching string as fewer digits.
+    let plane = InkPlane::from_ink_bytes(a.w, a.h, &a.pixels);
+    assert!(baseline::read(&m, &plane).digits.len() <= m.read_plane(&plane).digits.len());
+}
