@@ -227,7 +227,7 @@ mod tests {
     use crate::kernels::ConvShape;
     use crate::kernels::pool::{max_forward, max_relu_backward};
     use crate::kernels::reference::conv_forward_naive;
-    use crate::kernels::testing::{both, close, rand_vec};
+    use crate::kernels::testing::{every_backend, close, rand_vec};
 
     #[test]
     fn forward_and_weight_grad_match_the_naive_reference() {
@@ -259,7 +259,7 @@ mod tests {
             for i in 0..n {
                 conv_forward_naive(&s, &x[i * side * side..], &w, &b, &mut want[i * OUT_LEN..]);
             }
-            both(|name| {
+            every_backend(|name| {
                 let mut y = vec![f32::NAN; n * OUT_LEN];
                 forward(n, &xp, &w, &b, &mut y, Act::Identity);
                 close(&y, &want, 1e-5, name);
@@ -295,7 +295,7 @@ mod tests {
         let w = rand_vec(150, 72);
         let b = rand_vec(6, 73);
         let d2 = rand_vec(n * POOLED_LEN, 74);
-        both(|name| {
+        every_backend(|name| {
             let mut a1 = vec![0.0; n * OUT_LEN];
             forward(n, &xp, &w, &b, &mut a1, Act::Relu);
             let mut a2 = vec![0.0; n * POOLED_LEN];

@@ -343,7 +343,7 @@ mod tests {
     use super::*;
     use crate::kernels::ConvShape;
     use crate::kernels::reference::conv_forward_naive;
-    use crate::kernels::testing::{both, close, rand_vec};
+    use crate::kernels::testing::{every_backend, close, rand_vec};
 
     /// col2im for conv2, one image: `dx[c][oy+ki][ox+kj]` = Σ `dcol[p][(c, ki, kj)]`.
     /// dcol: `[100][150]` → dx: `[6][14][14]` (overwritten)
@@ -387,7 +387,7 @@ mod tests {
         for i in 0..n {
             conv_forward_naive(&s, &x[i * IN_LEN..], &w, &b, &mut want[i * OUT_LEN..]);
         }
-        both(|name| {
+        every_backend(|name| {
             let (mut y, mut yh) = (vec![0.0; n * OUT_LEN], vec![0.0; n * OUT_LEN]);
             forward(n, &x, &wt, &b, &mut y, &mut yh, Act::Identity);
             close(&y, &want, 1e-5, name);
@@ -467,7 +467,7 @@ mod tests {
         let (mut w_pad, mut live) = (vec![0.0; W_PAD_LEN], [0u16; 6]);
         pad_weights(&w, &mut w_pad, &mut live);
         assert_eq!(live.iter().map(|l| l.count_ones()).sum::<u32>(), 96 - 32);
-        both(|name| {
+        every_backend(|name| {
             let (mut want, mut got) = (vec![1.0; n * IN_LEN], vec![2.0; n * IN_LEN]);
             input_grad_dense(n, &w, &dy, &mut want);
             input_grad(n, &w_pad, &live, &dy, &mut got);
@@ -488,7 +488,7 @@ mod tests {
             }
         }
         let start = rand_vec(2400, 63);
-        both(|name| {
+        every_backend(|name| {
             // Dense: position-major gradients, [150][16] accumulator from `start`.
             let mut dyh = vec![0.0; n * OUT_LEN];
             for s in 0..n {
@@ -541,7 +541,7 @@ mod tests {
         col2im_position_major(&d, &mut a);
         crate::kernels::reference::col2im(&s, &dt, &mut b);
         close(&a, &b, 1e-6, "col2im");
-        both(|name| {
+        every_backend(|name| {
             let mut c = vec![3.0; IN_LEN];
             col2im(&dt, &mut c);
             close(&c, &b, 1e-6, name);

@@ -1,5 +1,5 @@
 //! The hot loops, one file per layer, written once over a vector trait and dispatched at
-//! run time to the back end the CPU has (AVX2 + FMA, or portable). Shapes are LeNet-5's;
+//! run time to the back end the CPU has (AVX-512, AVX2 + FMA, or portable). Shapes are LeNet-5's;
 //! every kernel states them and asserts the slice lengths it relies on, so the unchecked
 //! vector loads inside stay in bounds. The kernels know shapes, never the model.
 //!
@@ -28,10 +28,11 @@
 //! whatever the batch size, and (per back end) on every run.
 
 /// Defines a safe kernel `pub fn $name(args) { body }` whose body is generic over the
-/// vector back end `S: Simd`: the body is compiled twice, as an AVX2 + FMA copy
-/// (`#[target_feature]`, run when [`simd::use_avx2`] says the CPU has it) and a portable
-/// copy. The body may only rely, beyond the lengths it asserts, on `S`'s instructions
-/// existing on this CPU, which the dispatch guarantees.
+/// vector back end `S: Backend`: the body is compiled three times, as an AVX-512 copy and
+/// an AVX2 + FMA copy (`#[target_feature]`, run when [`simd::backend`] says so, which
+/// only happens on a CPU that has the instructions) and a portable copy. The body may
+/// only rely, beyond the lengths it asserts, on `S`'s instructions existing on this CPU,
+/// which the dispatch guarantees.
 macro_rules! simd_kernel {
     ($(#[$m:meta])* pub fn $name:ident($($a:ident : $t:ty),* $(,)?) { $($body:tt)* }) => {
         $(#[$m])*
@@ -39,18 +40,32 @@ macro_rules! simd_kernel {
         pub fn $name($($a: $t),*) {
             #[inline(always)]
             #[allow(clippy::too_many_arguments)]
-            unsafe fn kernel<S: $crate::kernels::simd::Simd>($($a: $t),*) { $($body)* }
+            unsafe fn kernel<S: $crate::kernels::simd::Backend>($($a: $t),*) { $($body)* }
             #[cfg(target_arch = "x86_64")]
             {
-                if $crate::kernels::simd::use_avx2() {
-                    #[target_feature(enable = "avx2,fma")]
-                    #[allow(clippy::too_many_arguments)]
-                    unsafe fn avx2($($a: $t),*) {
-                        // SAFETY: forwarded; see the outer call.
-                        unsafe { kernel::<$crate::kernels::simd::Avx2>($($a),*) }
+                match $crate::kernels::simd::backend() {
+                    $crate::kernels::simd::Kind::Avx512 => {
+                        #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                        #[allow(clippy::too_many_arguments)]
+                        unsafe fn avx512($($a: $t),*) {
+                            // SAFETY: forwarded; see the outer call.
+                            unsafe { kernel::<$crate::kernels::simd::Avx512>($($a),*) }
+                        }
+                        // SAFETY: backend() is Avx512 only on a CPU with AVX-512 F + VL,
+                        // AVX2 and FMA.
+                        return unsafe { avx512($($a),*) };
                     }
-                    // SAFETY: use_avx2() checked that this CPU has AVX2 and FMA.
-                    return unsafe { avx2($($a),*) };
+                    $crate::kernels::simd::Kind::Avx2 => {
+                        #[target_feature(enable = "avx2,fma")]
+                        #[allow(clippy::too_many_arguments)]
+                        unsafe fn avx2($($a: $t),*) {
+                            // SAFETY: forwarded; see the outer call.
+                            unsafe { kernel::<$crate::kernels::simd::Avx2>($($a),*) }
+                        }
+                        // SAFETY: backend() is Avx2 only on a CPU with AVX2 and FMA.
+                        return unsafe { avx2($($a),*) };
+                    }
+                    $crate::kernels::simd::Kind::Portable => {}
                 }
             }
             // SAFETY: the portable back end uses no special instructions.
@@ -148,11 +163,11 @@ pub(crate) mod testing {
         }
     }
 
-    /// Runs `f` with the portable back end, then (when the CPU has it) with AVX2.
-    pub fn both(mut f: impl FnMut(&str)) {
-        super::simd::with_portable(true, || f("portable"));
-        if super::simd::avx2_available() {
-            super::simd::with_portable(false, || f("avx2"));
+    /// Runs `f` on every back end this CPU has (portable, AVX2, AVX-512), forced on this
+    /// thread, with the back end's name.
+    pub fn every_backend(mut f: impl FnMut(&str)) {
+        for k in super::simd::Kind::available_all() {
+            super::simd::with_backend(k, || f(k.env_name()));
         }
     }
 }

@@ -45,7 +45,7 @@ simd_kernel! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::testing::both;
+    use crate::kernels::testing::every_backend;
 
     #[test]
     fn the_loop_computes_what_it_claims() {
@@ -60,7 +60,7 @@ mod tests {
             }
             want += 8.0 * a as f64;
         }
-        both(|name| {
+        every_backend(|name| {
             let mut out = [0.0];
             fma_loop(iters, x, m, c, &mut out);
             assert!(
