@@ -3,6 +3,7 @@
 //! same kernels on the same padded layout.
 
 use super::act::{Act, act_v};
+use super::simd::Simd;
 
 /// Floats of one padded C1 input: 32 rows of 32, plus 8 of slack so the last
 /// output vector of a row may read 4 columns past the row (into the next row, or the
@@ -51,29 +52,25 @@ simd_kernel! {
                 let out = y.as_mut_ptr().add(s * OUT_LEN);
                 for oy in 0..28 {
                     for ox0 in [0usize, 16] {
-                        let mut acc = [[S::zero(); 2]; 6];
-                        for (c, a) in acc.iter_mut().enumerate() {
-                            *a = [S::splat(b[c]); 2];
-                        }
+                        let mut acc: [<S::Wide as Simd>::V; 6] =
+                            std::array::from_fn(|c| S::Wide::splat(b[c]));
                         for ki in 0..5 {
                             let row = x.add((oy + ki) * 32 + ox0);
                             for kj in 0..5 {
-                                let x0 = S::load(row.add(kj));
-                                let x1 = S::load(row.add(kj + 8));
+                                let xv = S::Wide::load(row.add(kj));
                                 for (c, a) in acc.iter_mut().enumerate() {
-                                    let wv = S::splat(*wp.add(c * 25 + ki * 5 + kj));
-                                    a[0] = S::fma(x0, wv, a[0]);
-                                    a[1] = S::fma(x1, wv, a[1]);
+                                    let wv = S::Wide::splat(*wp.add(c * 25 + ki * 5 + kj));
+                                    *a = S::Wide::fma(xv, wv, *a);
                                 }
                             }
                         }
                         for (c, a) in acc.iter().enumerate() {
                             let o = out.add(c * 784 + oy * 28 + ox0);
-                            S::store(o, act_v::<S>(act, a[0]));
+                            let v = act_v::<S::Wide>(act, *a);
                             if ox0 == 0 {
-                                S::store(o.add(8), act_v::<S>(act, a[1]));
+                                S::Wide::store(o, v);
                             } else {
-                                S::store_part(o.add(8), act_v::<S>(act, a[1]), 4);
+                                S::Wide::store_part(o, v, 12);
                             }
                         }
                     }
@@ -93,15 +90,16 @@ simd_kernel! {
         dw: &mut [f32],
         db: &mut [f32],
     ) {
-        #![allow(clippy::needless_range_loop)] // kj indexes the accumulators and the x offset
         assert!(xp.len() >= n * PADDED_LEN && dy.len() >= n * OUT_LEN && dw.len() >= 150 && db.len() >= 6);
         // SAFETY: dy loads read dy[s·OUT_LEN + c·784 + oy·28 + 8v + 0..8] (v < 3) or
         // + 24 + 0..4 (v = 3, partial): inside image s. xp loads read
         // xp[s·PADDED_LEN + (oy+ki)·32 + 8v + kj + 0..8] ≤ 31·32 + 24 + 4 + 7 = 1027 < PADDED_LEN. The
         // 4 lanes of the last x vector past column 27 meet zero lanes of dy, adding 0.
         unsafe {
-            // Lane partial sums for (ki, channel pair) blocks: [5][3][2 channels][5 kj].
-            let mut part = [[[[S::zero(); 5]; 2]; 3]; 5];
+            // Lane partial sums for (ki, channel pair) blocks: [5][3][5 kj], each a wide
+            // vector whose lanes 0..8 are channel 2·cp's 8 columns and lanes 8..16 channel
+            // 2·cp+1's (the same sums, lane for lane, as two 8-lane vectors).
+            let mut part = [[[S::Wide::zero(); 5]; 3]; 5];
             let mut dbv = [S::zero(); 6];
             for s in 0..n {
                 let x = xp.as_ptr().add(s * PADDED_LEN);
@@ -112,21 +110,20 @@ simd_kernel! {
                         for oy in 0..28 {
                             let row = x.add((oy + ki) * 32);
                             for v in 0..4 {
-                                let (d0, d1) = if v < 3 {
-                                    (
+                                let dv = if v < 3 {
+                                    S::join(
                                         S::load(d0p.add(oy * 28 + 8 * v)),
                                         S::load(d1p.add(oy * 28 + 8 * v)),
                                     )
                                 } else {
-                                    (
+                                    S::join(
                                         S::load_part(d0p.add(oy * 28 + 24), 4),
                                         S::load_part(d1p.add(oy * 28 + 24), 4),
                                     )
                                 };
-                                for kj in 0..5 {
+                                for (kj, a) in acc.iter_mut().enumerate() {
                                     let xv = S::load(row.add(8 * v + kj));
-                                    acc[0][kj] = S::fma(d0, xv, acc[0][kj]);
-                                    acc[1][kj] = S::fma(d1, xv, acc[1][kj]);
+                                    *a = S::Wide::fma(dv, S::join(xv, xv), *a);
                                 }
                             }
                         }
@@ -141,10 +138,10 @@ simd_kernel! {
             }
             for (ki, pk) in part.iter().enumerate() {
                 for (cp, acc) in pk.iter().enumerate() {
-                    for (h, a) in acc.iter().enumerate() {
-                        for (kj, v) in a.iter().enumerate() {
-                            dw[(2 * cp + h) * 25 + ki * 5 + kj] += S::hsum(*v);
-                        }
+                    for (kj, a) in acc.iter().enumerate() {
+                        let (a0, a1) = S::halves(*a);
+                        dw[2 * cp * 25 + ki * 5 + kj] += S::hsum(a0);
+                        dw[(2 * cp + 1) * 25 + ki * 5 + kj] += S::hsum(a1);
                     }
                 }
             }

@@ -171,3 +171,146 @@ pub(crate) mod testing {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! AVX-512 against AVX2 + FMA: every kernel's output bit for bit (the contract that
+    //! keeps trained weights and the bundled models identical on both back ends).
+
+    use super::simd::{Kind, with_backend};
+    use super::testing::rand_vec;
+    use super::*;
+
+    /// Every kernel on the same inputs; all outputs, as bits.
+    fn run_all() -> Vec<(&'static str, Vec<u32>)> {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut out = Vec::new();
+        let n = 3;
+        // C1.
+        let xp = rand_vec(n * c1::PADDED_LEN, 1);
+        let w1 = rand_vec(150, 2);
+        let b1 = rand_vec(6, 3);
+        for (name, act) in [
+            ("c1 forward identity", Act::Identity),
+            ("c1 forward relu", Act::Relu),
+            ("c1 forward tanh", Act::Tanh),
+        ] {
+            let mut y = vec![f32::NAN; n * c1::OUT_LEN];
+            c1::forward(n, &xp, &w1, &b1, &mut y, act);
+            out.push((name, bits(&y)));
+        }
+        let dy1 = rand_vec(n * c1::OUT_LEN, 4);
+        let (mut dw, mut db) = (rand_vec(150, 5), rand_vec(6, 6));
+        c1::weight_grad(n, &xp, &dy1, &mut dw, &mut db);
+        out.push(("c1 weight_grad dw", bits(&dw)));
+        out.push(("c1 weight_grad db", bits(&db)));
+        let mut a1 = vec![0.0; n * c1::OUT_LEN];
+        c1::forward(n, &xp, &w1, &b1, &mut a1, Act::Relu);
+        let mut a2 = vec![0.0; n * c1::POOLED_LEN];
+        pool::max_forward(n * 6, 28, 28, &a1, &mut a2);
+        out.push(("pool max_forward", bits(&a2)));
+        let d2 = rand_vec(n * c1::POOLED_LEN, 7);
+        let mut d1 = vec![0.0; n * c1::OUT_LEN];
+        pool::max_relu_backward(n * 6, 28, 28, &a1, &a2, &d2, &mut d1);
+        out.push(("pool max_relu_backward", bits(&d1)));
+        let (mut dw, mut db) = (rand_vec(150, 8), rand_vec(6, 9));
+        c1::pool_relu_weight_grad(n, &a1, &a2, &d2, &xp, &mut dw, &mut db);
+        out.push(("c1 pool_relu_weight_grad dw", bits(&dw)));
+        out.push(("c1 pool_relu_weight_grad db", bits(&db)));
+        // C3.
+        let x3 = rand_vec(n * c3::IN_LEN, 10);
+        let wt = rand_vec(2400, 11);
+        let b3 = rand_vec(16, 12);
+        for (name, act) in [
+            ("c3 forward identity", Act::Identity),
+            ("c3 forward relu", Act::Relu),
+            ("c3 forward tanh", Act::Tanh),
+        ] {
+            let (mut y, mut yh) = (vec![0.0; n * c3::OUT_LEN], vec![0.0; n * c3::OUT_LEN]);
+            c3::forward(n, &x3, &wt, &b3, &mut y, &mut yh, act);
+            out.push((name, bits(&y)));
+            out.push((name, bits(&yh)));
+        }
+        let mut dy3 = rand_vec(n * c3::OUT_LEN, 13);
+        let mut dwt = rand_vec(2400, 14);
+        c3::weight_grad(n, &x3, &dy3, &mut dwt);
+        out.push(("c3 weight_grad", bits(&dwt)));
+        for (i, v) in dy3.iter_mut().enumerate() {
+            if i % 3 != 0 {
+                *v = 0.0;
+            }
+        }
+        let mut dw_pad = rand_vec(c3::W_PAD_LEN, 15);
+        c3::weight_grad_sparse(n, &x3, &dy3, &mut dw_pad);
+        let live_lanes: Vec<f32> = dw_pad
+            .chunks_exact(8)
+            .flat_map(|r| r[..5].to_vec())
+            .collect();
+        out.push(("c3 weight_grad_sparse", bits(&live_lanes)));
+        let (mut w_pad, mut live) = (vec![0.0; c3::W_PAD_LEN], [0u16; 6]);
+        c3::pad_weights(&wt, &mut w_pad, &mut live);
+        let mut dx = vec![f32::NAN; n * c3::IN_LEN];
+        c3::input_grad(n, &w_pad, &live, &dy3, &mut dx);
+        out.push(("c3 input_grad", bits(&dx)));
+        let dcol = rand_vec(15_000, 16);
+        let mut dx = vec![f32::NAN; c3::IN_LEN];
+        c3::col2im(&dcol, &mut dx);
+        out.push(("c3 col2im", bits(&dx)));
+        // Dense.
+        for (m, k, nn) in [(1, 1, 1), (5, 7, 13), (16, 400, 120), (9, 84, 10), (4, 150, 100)] {
+            let a = rand_vec(m * k, 17);
+            let b = rand_vec(k * nn, 18);
+            let mut c = rand_vec(m * nn, 19);
+            dense::gemm(m, k, nn, &a, k, 1, &b, nn, &mut c, nn, true);
+            out.push(("dense gemm acc", bits(&c)));
+            dense::gemm(m, k, nn, &a, 1, m, &b, nn, &mut c, nn, false);
+            out.push(("dense gemm", bits(&c)));
+            let mut y = vec![0.0; m * nn];
+            dense::forward(m, k, nn, &a, &b, &b[..nn], &mut y);
+            out.push(("dense forward", bits(&y)));
+        }
+        let (din, dout) = (400, 120);
+        let (x, dy) = (rand_vec(din, 20), rand_vec(dout, 21));
+        let (mut w, mut b) = (rand_vec(din * dout, 22), rand_vec(dout, 23));
+        let (sw, sb) = (rand_vec(din * dout, 24), rand_vec(dout, 25));
+        let mut dx = vec![0.0; din];
+        dense::sdlm_backward(din, dout, &x, &dy, &mut w, &mut b, &sw, &sb, &mut dx);
+        out.push(("dense sdlm_backward dx", bits(&dx)));
+        out.push(("dense sdlm_backward w", bits(&w)));
+        out.push(("dense sdlm_backward b", bits(&b)));
+        // Activations, updates.
+        for (name, act) in [("act relu", Act::Relu), ("act tanh", Act::Tanh)] {
+            let mut v = rand_vec(1003, 26);
+            act::activate(&mut v, act);
+            out.push((name, bits(&v)));
+        }
+        let (mut p, g, st) = (rand_vec(1003, 27), rand_vec(1003, 28), rand_vec(1003, 29));
+        update::sdlm(&mut p, &g, &st);
+        out.push(("update sdlm", bits(&p)));
+        let mut v = rand_vec(1003, 30);
+        update::sgd(&mut p, &g, &mut v, 0.1, 0.9, 5e-4);
+        out.push(("update sgd", bits(&p)));
+        out.push(("update sgd v", bits(&v)));
+        out
+    }
+
+    #[test]
+    fn avx512_computes_what_avx2_computes_bit_for_bit() {
+        let (Some(a), Some(b)) = (
+            with_backend(Kind::Avx2, run_all),
+            with_backend(Kind::Avx512, run_all),
+        ) else {
+            eprintln!("note: skipped, this CPU does not have both AVX2 and AVX-512");
+            return;
+        };
+        assert_eq!(a.len(), b.len());
+        for ((name, x), (_, y)) in a.iter().zip(&b) {
+            let diff = x.iter().zip(y).filter(|(p, q)| p != q).count();
+            assert_eq!(diff, 0, "{name}: {diff} of {} outputs differ", x.len());
+        }
+        // And the portable back end is a different computation (unfused multiply-adds),
+        // so this comparison can fail.
+        let p = with_backend(Kind::Portable, run_all).unwrap();
+        assert!(p.iter().zip(&a).any(|((_, x), (_, y))| x != y));
+    }
+}
