@@ -90,3 +90,20 @@ pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Re
         Ok(f())
     }
 }
+
+#[cfg(all(test, feature = "threads"))]
+mod tests {
+    use super::*;
+    use crate::kernels::simd::{Kind, backend, with_backend};
+
+    #[test]
+    fn workers_take_over_the_forced_backend() {
+        for kind in Kind::available_all() {
+            let seen = with_backend(kind, || {
+                with_threads(2, || map_chunks(&[0u8; 64], 1, |_| backend())).unwrap()
+            })
+            .unwrap();
+            assert!(seen.iter().all(|&k| k == kind), "{kind:?}: {seen:?}");
+        }
+    }
+}

@@ -224,7 +224,7 @@ mod tests {
     use crate::kernels::ConvShape;
     use crate::kernels::pool::{max_forward, max_relu_backward};
     use crate::kernels::reference::conv_forward_naive;
-    use crate::kernels::testing::{every_backend, close, rand_vec};
+    use crate::kernels::testing::{close, every_backend, rand_vec};
 
     #[test]
     fn forward_and_weight_grad_match_the_naive_reference() {

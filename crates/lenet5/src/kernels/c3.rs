@@ -333,7 +333,7 @@ mod tests {
     use super::*;
     use crate::kernels::ConvShape;
     use crate::kernels::reference::conv_forward_naive;
-    use crate::kernels::testing::{every_backend, close, rand_vec};
+    use crate::kernels::testing::{close, every_backend, rand_vec};
 
     /// col2im for conv2, one image: `dx[c][oy+ki][ox+kj]` = Σ `dcol[p][(c, ki, kj)]`.
     /// dcol: `[100][150]` → dx: `[6][14][14]` (overwritten)

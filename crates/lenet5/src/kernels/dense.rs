@@ -236,7 +236,7 @@ simd_kernel! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::testing::{every_backend, close, rand_vec};
+    use crate::kernels::testing::{close, every_backend, rand_vec};
 
     #[test]
     fn gemm_and_dense_match_naive() {

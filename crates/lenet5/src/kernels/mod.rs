@@ -257,7 +257,13 @@ mod tests {
         c3::col2im(&dcol, &mut dx);
         out.push(("c3 col2im", bits(&dx)));
         // Dense.
-        for (m, k, nn) in [(1, 1, 1), (5, 7, 13), (16, 400, 120), (9, 84, 10), (4, 150, 100)] {
+        for (m, k, nn) in [
+            (1, 1, 1),
+            (5, 7, 13),
+            (16, 400, 120),
+            (9, 84, 10),
+            (4, 150, 100),
+        ] {
             let a = rand_vec(m * k, 17);
             let b = rand_vec(k * nn, 18);
             let mut c = rand_vec(m * nn, 19);

@@ -331,7 +331,11 @@ mod tests {
             let mut parts = Vec::new();
             for n in 0..l {
                 let mut part = [9.0f32; 16];
-                S::store_part(part.as_mut_ptr(), S::load_part(a.as_ptr(), n), (n + 2).min(l - 1));
+                S::store_part(
+                    part.as_mut_ptr(),
+                    S::load_part(a.as_ptr(), n),
+                    (n + 2).min(l - 1),
+                );
                 parts.push(bits(&part));
             }
             let mut mx = [0.0; 16];
@@ -362,7 +366,10 @@ mod tests {
         assert_eq!(f32::from_bits(p.0.1), 0.0);
         assert_eq!(f32::from_bits(p.1.1), 64.0);
         let want: Vec<f32> = vec![-3.5, -2.5, -1.5, 0.0, 0.0, 9.0, 9.0, 9.0];
-        assert_eq!(p.0.2[3], want.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        assert_eq!(
+            p.0.2[3],
+            want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
         // The wide vector is lane for lane the 8-lane one.
         assert_eq!(p.1.0[..8], p.0.0[..]);
         assert_eq!(p.1.3[..8], p.0.3[..]);
@@ -400,7 +407,10 @@ mod tests {
         assert_eq!(choose(Some("avx512"), &all), Ok(Avx512));
         let (msg, k) = choose(Some("avx512"), &all[..2]).unwrap_err();
         assert_eq!(k, Avx2);
-        assert!(msg.contains("cannot run the avx512 back end; using avx2+fma"), "{msg}");
+        assert!(
+            msg.contains("cannot run the avx512 back end; using avx2+fma"),
+            "{msg}"
+        );
         let (msg, k) = choose(Some("avx2"), &all[..1]).unwrap_err();
         assert_eq!(k, Portable);
         assert!(msg.contains("using portable"), "{msg}");
