@@ -5,11 +5,11 @@
 //!
 //! | file | kernel | computes | vectorised over |
 //! |---|---|---|---|
-//! | [`c1`] | [`c1::forward`] | 1→6 maps, 5x5, 32x32 → 28x28, + bias, activation | 8 output columns |
+//! | [`c1`] | [`c1::forward`] | 1→6 maps, 5x5, 32x32 → 28x28, + bias, activation | 16 output columns (wide) |
 //! | | [`c1::weight_grad`] | dW, db of the same | 8 output columns |
 //! | | [`c1::pool_relu_weight_grad`] | max-pool + ReLU backward fused with dW (modern) | the 5 taps of a row |
-//! | [`c3`] | [`c3::forward`] | 6→16 maps, 5x5, 14x14 → 10x10, + bias, activation | 16 output channels |
-//! | | [`c3::weight_grad`] | dW of the same (dW += Xᵀ·dY, X the implicit im2col) | 16 output channels |
+//! | [`c3`] | [`c3::forward`] | 6→16 maps, 5x5, 14x14 → 10x10, + bias, activation | 16 output channels (wide) |
+//! | | [`c3::weight_grad`] | dW of the same (dW += Xᵀ·dY, X the implicit im2col) | 16 output channels (wide) |
 //! | | [`c3::col2im`] | the input gradient from the column gradient | 10-pixel row segments |
 //! | [`dense`] | [`dense::forward`] | y = x·Wᵀ + b (C5, F6, the modern FCs) | the input dimension |
 //! | | [`dense::gemm`] | C (+)= A·B, small (FC backward, C3's column gradient) | columns of B and C |
@@ -17,7 +17,12 @@
 //! | [`pool`] | [`pool::max_forward`], [`pool::max_relu_backward`] | 2x2 max-pooling | (scalar) |
 //! | [`act`] | [`act::activate`] | ReLU / the paper's scaled tanh in place | elements |
 //! | [`update`] | [`update::sdlm`], [`update::sgd`] | optimiser updates | elements |
-//! | [`peak`] | [`peak::fma_loop`] | independent FMAs only: the back end's measured peak | 12 chains |
+//! | [`peak`] | [`peak::fma_loop`] | independent FMAs only: the back end's measured peak | 12 chains (wide on AVX-512) |
+//!
+//! "(wide)": 16-lane vectors, one 512-bit register on AVX-512, two 8-lane vectors
+//! elsewhere; the other kernels use 8-lane vectors on every back end (on AVX-512 with its
+//! 32 registers and mask registers). The kernels that reduce across lanes (C1's dW,
+//! [`dense::forward`]) keep 8 lanes so that each sum keeps AVX2's order.
 //!
 //! [`reference`](mod@reference) holds the simple path they are tested against (im2col + GEMM, the
 //! naive convolution), which the SDLM curvature pass also runs. [`simd`] holds the
