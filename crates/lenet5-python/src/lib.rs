@@ -3,10 +3,11 @@
 //! engine works. The documented, Pythonic API is python/lenet5/ (its `.pyi` stub for
 //! this module: python/lenet5/_lenet5.pyi).
 //!
-//! - [`model`]: `Engine` (load, save, predict, activations, pictures);
+//! - [`model`]: `Engine` (load, save, predict, activations, recognise, read);
 //! - [`train`]: `train` and the loop that gives the GIL back between steps;
 //! - [`mnist`]: `load_mnist`, datasets from numpy arrays;
-//! - [`arrays`]: batches in, arrays out; [`picture`]: pictures in;
+//! - [`arrays`]: batches in, arrays out; [`picture`]: `Picture`, pictures in, verdicts
+//!   and readings out;
 //! - [`options`]: option names → the engine's enums; [`errors`]: exceptions.
 
 mod arrays;
@@ -24,6 +25,7 @@ use pyo3::types::PyDict;
 fn _lenet5(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<model::Engine>()?;
+    m.add_class::<picture::Picture>()?;
     m.add_function(wrap_pyfunction!(mnist::load_mnist, m)?)?;
     m.add_function(wrap_pyfunction!(train::train, m)?)?;
     m.add("Lenet5Error", py.get_type::<errors::Lenet5Error>())?;

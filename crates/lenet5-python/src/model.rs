@@ -15,7 +15,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::arrays::{Images, array};
 use crate::errors::OrRaise;
-use crate::picture;
+use crate::picture::{self, Picture};
 
 /// A trained LeNet-5 (native half of `lenet5.Model`).
 #[pyclass(module = "lenet5._lenet5", frozen)]
@@ -210,34 +210,14 @@ impl Engine {
         Ok(d)
     }
 
-    /// Recognises the picture in an image file, as `lenet5 predict FILE` does.
-    fn recognise_file<'py>(&self, py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
-        let img = py.detach(|| picture::from_file(&path)).or_raise()?;
-        picture::recognise(py, &self.model, img)
+    /// Recognises the one digit in a picture, as `lenet5 predict FILE` does.
+    fn recognise<'py>(&self, py: Python<'py>, picture: &Picture) -> PyResult<Bound<'py, PyDict>> {
+        picture::recognise(py, &self.model, &picture.img)
     }
 
-    /// Recognises the picture in the bytes of an image file (`name`: for messages).
-    fn recognise_bytes<'py>(
-        &self,
-        py: Python<'py>,
-        data: &[u8],
-        name: &str,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let img = py.detach(|| picture::from_bytes(data, name)).or_raise()?;
-        picture::recognise(py, &self.model, img)
-    }
-
-    /// Recognises a picture given as raw pixels (`mode`: L, LA, RGB, RGBA or I;16).
-    fn recognise_pixels<'py>(
-        &self,
-        py: Python<'py>,
-        mode: &str,
-        width: u32,
-        height: u32,
-        data: &[u8],
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let img = picture::from_pixels(mode, width, height, data.to_vec())?;
-        picture::recognise(py, &self.model, img)
+    /// Reads the line of digits in a picture, as `lenet5 read FILE` does.
+    fn read<'py>(&self, py: Python<'py>, picture: &Picture) -> PyResult<Bound<'py, PyDict>> {
+        picture::read(py, &self.model, &picture.img)
     }
 }
 

@@ -82,3 +82,38 @@ def test_predict_image_equals_lenet5_predict_json(mnist, run_cli, bundled_file, 
     digits = [by_name[n]["digit"] for n in names[:-1]]
     labels = [int(n.split("digit")[1][0]) for n in names[:-1]]
     assert digits == labels
+
+
+def _number(mnist, indices) -> np.ndarray:
+    """MNIST test digits side by side, 8 px apart, scaled 3x, dark ink on light paper."""
+    row = np.concatenate(
+        [np.pad(mnist.test_images[i], ((4, 4), (4, 4))) for i in indices], axis=1
+    )
+    return 255 - np.kron(row, np.ones((3, 3), np.uint8))
+
+
+def test_read_equals_lenet5_read_json(mnist, run_cli, bundled_file, tmp_path):
+    indices = [1, 2, 3, 4]  # test digits 2, 1, 0, 4
+    picture = _number(mnist, indices)
+    path = tmp_path / "number.png"
+    Image.fromarray(picture).save(path)
+    want = json.loads(run_cli("read", "--json", "--model", bundled_file["classic"], path))
+
+    model = lenet5.Model.bundled("classic")
+    for given in (path, path.read_bytes(), picture, Image.open(path)):
+        r = model.read(given)
+        assert r.text == want["text"] == "".join(str(mnist.test_labels[i]) for i in indices)
+        assert r.confidence == np.float32(want["confidence"])
+        assert (r.blank, r.inverted, r.note) == (want["blank"], want["inverted"], want["note"])
+        assert r.accepted(0.0) and not r.accepted(1.01)
+        assert len(r.digits) == len(want["digits"]) == len(indices)
+        for got, exp in zip(r.digits, want["digits"]):
+            assert got.digit == exp["digit"]
+            assert got.box == tuple(exp["bbox"])
+            assert got.runner_up == (exp["runner_up"][0], np.float32(exp["runner_up"][1]))
+            assert np.array_equal(got.probabilities, np.float32(exp["scores"]))
+        # Boxes are in picture pixels, left to right, one per 28+8 px cell (x3).
+        assert [g.box[0] // (36 * 3) for g in r.digits] == [0, 1, 2, 3]
+
+    blank = model.read(np.full((60, 200), 255, np.uint8))
+    assert blank.blank and blank.text == "" and blank.digits == [] and not blank.accepted(0.0)

@@ -129,6 +129,15 @@ fn draw_digits_in_headless_chromium() {
         );
     }
     assert_eq!(drawn.len(), 4, "a 1 and a 7 for each of the two models");
+    let numbers: Vec<_> = results.iter().filter(|r| r["check"] == "number").collect();
+    assert_eq!(
+        numbers.len(),
+        2,
+        "a number written for each of the two models"
+    );
+    for r in numbers {
+        assert_eq!(r["number"], r["written"], "number mode read {r}");
+    }
     for r in &results {
         assert_eq!(r["ok"], true, "browser check failed: {r}");
     }

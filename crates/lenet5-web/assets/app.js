@@ -7,11 +7,13 @@
 //
 // A back end: {models: [description as GET /api/model lists them], default, maxBytes,
 // recognise(input, model) → Promise of an answer shaped like POST /api/predict's,
-// where(answer) → text for the status line}; the wasm one also has addModel and train.
-// `input` is {pad} (the drawing) or {file}.
+// read(input, model) → Promise of a reading shaped like POST /api/read's (the number
+// mode), where(answer) → text for the status line}; the wasm one also has addModel and
+// train. `input` is {pad} (the drawing) or {file}.
 
 import { setupPad } from './pad.js';
 import { resetAnswer, setStatus, showAnswer } from './view.js';
+import { resetReading, showReading } from './reading.js';
 import { el } from './paint.js';
 
 const $ = (id) => document.getElementById(id);
@@ -32,7 +34,18 @@ function serverBackend(j) {
       if (!r.ok || answer.error) throw new Error(answer.error || `the server answered ${r.status}`);
       return answer;
     },
-    where(answer) { return `${answer.elapsed_ms.toFixed(1)} ms on the server`; },
+    // The number mode: POST /api/read with the picture.
+    async read(input, model) {
+      const blob = input.file || await new Promise((resolve) => input.pad.canvas.toBlob(resolve, 'image/png'));
+      if (!blob) throw new Error('the drawing could not be encoded');
+      const type = input.file ? (input.file.type || 'application/octet-stream') : 'image/png';
+      const url = '/api/read' + (model ? '?model=' + encodeURIComponent(model) : '');
+      const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': type }, body: blob });
+      const answer = await r.json().catch(() => ({ error: `the server answered ${r.status} without JSON` }));
+      if (!r.ok || answer.error) throw new Error(answer.error || `the server answered ${r.status}`);
+      return answer;
+    },
+    where(answer) { return `${(answer.elapsed_ms ?? answer.ms).toFixed(1)} ms on the server`; },
   };
 }
 
@@ -43,20 +56,33 @@ const state = {
   last: null,      // the last input, given again when the model changes
   seq: 0,          // request counter; only the newest answer is shown
   shown: 0,        // answers shown (tests wait on data-predictions)
+  mode: 'digit',   // 'digit': one digit, every layer; 'number': a line of digits read
+  pad: null,
 };
 
 function recognise(input) {
   state.last = input;
   const seq = ++state.seq;
+  const mode = state.mode;
   document.body.dataset.busy = '1';
-  setStatus('thinking\u2026');
-  state.backend.recognise(input, state.model)
+  setStatus(mode === 'number' ? 'reading\u2026' : 'thinking\u2026');
+  const asked = mode === 'number'
+    ? state.backend.read(input, state.model)
+    : state.backend.recognise(input, state.model);
+  asked
     .then((answer) => {
       if (seq !== state.seq) return;
-      showAnswer(answer, state.backend.models.find((m) => m.name === answer.model));
+      if (mode === 'number') {
+        showReading(answer, state.pad.fit(input));
+        setStatus(answer.blank ? 'no ink found: write a number'
+          : answer.note ? answer.note
+          : `${answer.model} network read ${answer.digits.length} digit${answer.digits.length === 1 ? '' : 's'}, ${state.backend.where(answer)}`);
+      } else {
+        showAnswer(answer, state.backend.models.find((m) => m.name === answer.model));
+        setStatus(answer.blank ? 'no ink found: draw a digit' : `${answer.model} network, ${state.backend.where(answer)}`);
+      }
       state.shown++;
       document.body.dataset.predictions = String(state.shown);
-      setStatus(answer.blank ? 'no ink found: draw a digit' : `${answer.model} network, ${state.backend.where(answer)}`);
     })
     .catch((err) => {
       if (seq !== state.seq) return;
@@ -65,6 +91,26 @@ function recognise(input) {
     .finally(() => {
       if (seq === state.seq) delete document.body.dataset.busy;
     });
+}
+
+function reset() {
+  state.last = null;
+  state.seq++; // drop any answer still on its way
+  resetAnswer();
+  resetReading();
+  setStatus('');
+}
+
+// The number mode: a wide pad, the reading instead of one digit's layers.
+function chooseMode(mode) {
+  if (mode === state.mode) return;
+  state.mode = mode;
+  for (const b of $('mode').querySelectorAll('button')) {
+    b.setAttribute('aria-checked', String(b.dataset.mode === mode));
+  }
+  document.body.classList.toggle('number-mode', mode === 'number');
+  state.pad.setWide(mode === 'number');
+  reset();
 }
 
 function openFile(file) {
@@ -122,13 +168,12 @@ async function init() {
   const pad = setupPad({
     onDrawn: () => recognise({ pad }),
     onFile: openFile,
-    onClear: () => {
-      state.last = null;
-      state.seq++; // drop any answer still on its way
-      resetAnswer();
-      setStatus('');
-    },
+    onClear: reset,
   });
+  state.pad = pad;
+  for (const b of $('mode').querySelectorAll('button')) {
+    b.addEventListener('click', () => chooseMode(b.dataset.mode));
+  }
   state.model = state.backend.default;
   showModels();
   if (state.backend.train) {

@@ -6,6 +6,7 @@
 //   const engine = await Engine.load(new URL('lenet5_web.wasm', import.meta.url));
 //   const net = engine.loadModel(bytes);            // a checkpoint (.safetensors)
 //   const answer = net.recogniseRgba(rgba, w, h);   // {digit, blank, input, scores, outputs, layers}
+//   const reading = net.readRgba(rgba, w, h);       // {text, confidence, digits: [{digit, bbox, ...}]}
 //
 // Errors (a corrupt checkpoint, a file that is no picture) are thrown as EngineError with
 // the engine's message. A trap (a bug in the engine) is thrown too, with the engine's
@@ -164,6 +165,21 @@ export class Network extends Handle {
   recognisePixels(pixels, activations = true) {
     this.engine.call([pixels], (p, n) => this.x.lenet5_recognise_pixels(this.h, p, n, activations ? 1 : 0));
     return this.answer();
+  }
+
+  // A line of digits on a canvas (RGBA pixels of width x height) → the engine's reading:
+  // {text, confidence, blank, inverted, note, digits: [{digit, confidence, runner_up,
+  // scores, bbox: [x, y, w, h]}]}, as `lenet5 read --json` gives it.
+  readRgba(rgba, width, height) {
+    const px = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+    this.engine.call([px], (p, n) => this.x.lenet5_read_rgba(this.h, p, n, width, height));
+    return this.engine.json();
+  }
+
+  // A line of digits in a picture file's bytes → the reading.
+  readImage(bytes) {
+    this.engine.call([bytes], (p, n) => this.x.lenet5_read_image(this.h, p, n));
+    return this.engine.json();
   }
 
   // n images of 784 pixels back to back → n × {outputs, scores}.

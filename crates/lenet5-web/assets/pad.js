@@ -1,12 +1,15 @@
 // The drawing pad, the file button and drag-and-drop: what the user gives the network.
 // setupPad calls onDrawn() after every stroke, onFile(file) for a picture, onClear().
+// The pad is square (one digit) or three times as wide (a number: setWide(true)).
 
 const $ = (id) => document.getElementById(id);
 
 export function setupPad({ onDrawn, onFile, onClear }) {
   const pad = $('pad');
   const ctx = pad.getContext('2d', { willReadFrequently: true });
-  const LINE_WIDTH = pad.width / 14; // ~2 pixels of 28 once the digit is scaled into 20x20
+  const LINE_WIDTH = pad.height / 14; // ~2 pixels of 28 once a digit is scaled into 20x20
+  // Where the last opened picture lies on the pad: pad = picture * k + (x, y).
+  let fileFit = { k: 1, x: 0, y: 0 };
 
   function clear() {
     ctx.fillStyle = '#fff';
@@ -79,7 +82,8 @@ export function setupPad({ onDrawn, onFile, onClear }) {
         clear();
         const k = Math.min(pad.width / bmp.width, pad.height / bmp.height);
         const w = bmp.width * k, h = bmp.height * k;
-        ctx.drawImage(bmp, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
+        fileFit = { k, x: (pad.width - w) / 2, y: (pad.height - h) / 2 };
+        ctx.drawImage(bmp, fileFit.x, fileFit.y, w, h);
       }).catch(() => { /* the back end will say what is wrong with it */ });
     }
     onFile(file);
@@ -106,6 +110,14 @@ export function setupPad({ onDrawn, onFile, onClear }) {
   clear();
   return {
     canvas: pad,
+    // Square for one digit, three times as wide for a number; either way cleared.
+    setWide(wide) {
+      pad.width = wide ? 3 * pad.height : pad.height;
+      $('drop').classList.toggle('wide', wide);
+      clear();
+    },
+    // How picture pixels of `input` map onto the pad: {k, x, y} (pad = picture * k + (x, y)).
+    fit(input) { return input.file ? fileFit : { k: 1, x: 0, y: 0 }; },
     // The pad's pixels: {rgba, width, height}.
     pixels() {
       return { rgba: ctx.getImageData(0, 0, pad.width, pad.height).data, width: pad.width, height: pad.height };

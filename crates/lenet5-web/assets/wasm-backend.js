@@ -87,6 +87,22 @@ export async function wasmBackend(site) {
       }
       return serverShaped(name, net, a, performance.now() - t0);
     },
-    where(answer) { return `${answer.elapsed_ms.toFixed(1)} ms in this page (WebAssembly)`; },
+    // The number mode: the reading shaped like the server's POST /api/read answer.
+    async read(input, model) {
+      const name = model || this.default;
+      const net = nets.get(name);
+      if (!net) throw new Error(`no network called ${name}`);
+      const bytes = input.file ? new Uint8Array(await input.file.arrayBuffer()) : null;
+      const t0 = performance.now();
+      let r;
+      if (bytes) {
+        r = net.readImage(bytes);
+      } else {
+        const { rgba, width, height } = input.pad.pixels();
+        r = net.readRgba(rgba, width, height);
+      }
+      return { model: name, ...r, ms: performance.now() - t0 };
+    },
+    where(answer) { return `${(answer.elapsed_ms ?? answer.ms).toFixed(1)} ms in this page (WebAssembly)`; },
   };
 }

@@ -56,6 +56,11 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("../assets/view.js"),
     },
     Asset {
+        path: "reading.js",
+        content_type: JS,
+        body: include_str!("../assets/reading.js"),
+    },
+    Asset {
         path: "paint.js",
         content_type: JS,
         body: include_str!("../assets/paint.js"),

@@ -413,6 +413,15 @@ fn static_site_in_headless_chromium() {
     };
     let drawn = results.iter().filter(|r| r["check"] == "draw").count();
     assert_eq!(drawn, 4, "a 1 and a 7 for each of the two networks");
+    let numbers: Vec<_> = results.iter().filter(|r| r["check"] == "number").collect();
+    assert_eq!(
+        numbers.len(),
+        2,
+        "a number written for each of the two networks"
+    );
+    for r in numbers {
+        assert_eq!(r["number"], r["written"], "number mode read {r}");
+    }
     for check in [
         "layout",
         "upload",

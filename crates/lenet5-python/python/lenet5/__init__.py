@@ -8,6 +8,7 @@ inside — as a Python package, numpy in and out:
 >>> model = lenet5.Model.bundled("classic")          # the paper's network, trained
 >>> digits, probabilities, _ = model.predict(mnist.test_images[:10])
 >>> model.predict_image("seven.png").digit            # any picture of one digit
+>>> model.read("number.png").text                    # a line of digits: "2026"
 >>> model = lenet5.train(arch="modern", epochs=1, on_epoch=print)
 
 Results are bit-identical to the ``lenet5`` command's: the same options train the
@@ -17,7 +18,7 @@ same weights, byte for byte.
 from ._data import Mnist, load_mnist
 from ._lenet5 import LOW_CONFIDENCE, PRESETS, Lenet5Error, __version__
 from ._model import Model
-from ._results import EpochMetrics, Predictions, Recognition
+from ._results import EpochMetrics, Predictions, ReadDigit, Reading, Recognition
 from ._train import train
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "Mnist",
     "Model",
     "Predictions",
+    "ReadDigit",
+    "Reading",
     "Recognition",
     "__version__",
     "load_mnist",

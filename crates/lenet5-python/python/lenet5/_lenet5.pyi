@@ -9,7 +9,16 @@ from typing import Any, Callable, Mapping, Optional, Union, final
 
 import numpy as np
 
-__all__ = ["Engine", "LOW_CONFIDENCE", "Lenet5Error", "PRESETS", "__version__", "load_mnist", "train"]
+__all__ = [
+    "Engine",
+    "LOW_CONFIDENCE",
+    "Lenet5Error",
+    "PRESETS",
+    "Picture",
+    "__version__",
+    "load_mnist",
+    "train",
+]
 
 __version__: str
 LOW_CONFIDENCE: float
@@ -42,10 +51,22 @@ class Engine:
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(digits uint8 [N], probabilities float32 [N, 10], outputs float32 [N, 10])."""
     def activations(self, x: np.ndarray) -> dict[str, np.ndarray]: ...
-    def recognise_file(self, path: str) -> dict[str, Any]: ...
-    def recognise_bytes(self, data: bytes, name: str) -> dict[str, Any]: ...
-    def recognise_pixels(self, mode: str, width: int, height: int, data: bytes) -> dict[str, Any]:
+    def recognise(self, picture: Picture) -> dict[str, Any]: ...
+    def read(self, picture: Picture) -> dict[str, Any]: ...
+
+@final
+class Picture:
+    """A picture decoded by the engine, for ``Engine.recognise`` and ``Engine.read``."""
+
+    @staticmethod
+    def from_file(path: str) -> Picture: ...
+    @staticmethod
+    def from_bytes(data: bytes, name: str) -> Picture: ...
+    @staticmethod
+    def from_pixels(mode: str, width: int, height: int, data: bytes) -> Picture:
         """``mode``: L, LA, RGB, RGBA or I;16 (little-endian), rows top to bottom."""
+    @property
+    def size(self) -> tuple[int, int]: ...
 
 def load_mnist(
     dir: Optional[str] = None,

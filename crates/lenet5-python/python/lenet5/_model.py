@@ -9,7 +9,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _lenet5, _pictures
-from ._results import EpochMetrics, Predictions, Recognition
+from ._results import EpochMetrics, Predictions, Reading, Recognition
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -130,10 +130,19 @@ class Model:
         ``[H, W, 4]`` (RGBA). Raises ``FileNotFoundError`` for a missing file and
         ``lenet5.Lenet5Error`` for a file that is not a readable image.
         """
-        return Recognition._from_native(_pictures.recognise(self._engine, picture))
+        return Recognition._from_native(self._engine.recognise(_pictures.load(picture)))
 
-    # Reading a string of digits (``model.read(picture)``) comes with the engine's
-    # number reader; it belongs here, next to predict_image.
+    def read(self, picture: _pictures.Picture) -> Reading:
+        """Reads a line of handwritten digits ("2026", a phone number, an amount), as
+        ``lenet5 read`` does: the ink is cut into candidate pieces, every piece is
+        scored by the network, and the cheapest segmentation is found by Viterbi.
+
+        ``picture``: as for ``predict_image`` (any size, either polarity). Returns a
+        ``Reading``: ``text`` (``""`` when nothing was read), the string's
+        ``confidence``, and each digit with its box in picture pixels. Use
+        ``reading.accepted(threshold)`` to reject unsure readings.
+        """
+        return Reading._from_native(self._engine.read(_pictures.load(picture)))
 
     def activations(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every layer's outputs for a batch ``[N, 28, 28]`` (as for ``predict``), for

@@ -1,4 +1,4 @@
-"""A picture of one digit, however it is given, sent to the engine.
+"""A picture, however it is given, turned into the engine's ``Picture``.
 
 Files and file bytes are decoded by the engine itself (PNG, JPEG, BMP, PGM, with the
 EXIF orientation applied), exactly as ``lenet5 predict`` reads them. A PIL image or a
@@ -9,7 +9,7 @@ names L, LA, RGB, RGBA and I;16); other PIL modes are converted first.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Mapping, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -18,29 +18,30 @@ from . import _lenet5
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-#: What ``Model.predict_image`` accepts: a path, file bytes, a numpy array, a PIL image.
+#: What ``Model.predict_image`` and ``Model.read`` accept: a path, file bytes, a numpy
+#: array, a PIL image.
 Picture = Union[str, "os.PathLike[str]", bytes, np.ndarray, "Image"]
 
 _DIRECT_MODES = ("L", "LA", "RGB", "RGBA", "I;16")
 
 
-def recognise(engine: _lenet5.Engine, picture: Picture) -> Mapping[str, Any]:
-    """The engine's verdicts on ``picture`` (see ``Model.predict_image``)."""
+def load(picture: Picture) -> _lenet5.Picture:
+    """``picture`` decoded by the engine (see ``Model.predict_image``)."""
     if isinstance(picture, (str, os.PathLike)):
-        return engine.recognise_file(os.fspath(picture))
+        return _lenet5.Picture.from_file(os.fspath(picture))
     if isinstance(picture, (bytes, bytearray, memoryview)):
-        return engine.recognise_bytes(bytes(picture), "<bytes>")
+        return _lenet5.Picture.from_bytes(bytes(picture), "<bytes>")
     if isinstance(picture, np.ndarray):
-        return _recognise_array(engine, picture)
+        return _from_array(picture)
     if _is_pil_image(picture):
-        return _recognise_pil(engine, picture)
+        return _from_pil(picture)
     raise TypeError(
         "expected a picture: a file path, the bytes of an image file, a PIL image, "
         f"or a uint8 numpy array [H, W] / [H, W, 3] / [H, W, 4]; got {type(picture).__name__}"
     )
 
 
-def _recognise_array(engine: _lenet5.Engine, a: np.ndarray) -> Mapping[str, Any]:
+def _from_array(a: np.ndarray) -> _lenet5.Picture:
     if a.dtype != np.uint8:
         raise TypeError(
             f"a picture given as an array must be uint8 (0-255), got {a.dtype}; "
@@ -58,7 +59,7 @@ def _recognise_array(engine: _lenet5.Engine, a: np.ndarray) -> Mapping[str, Any]
         )
     height, width = a.shape[:2]
     data = np.ascontiguousarray(a).tobytes()
-    return engine.recognise_pixels(mode, width, height, data)
+    return _lenet5.Picture.from_pixels(mode, width, height, data)
 
 
 def _is_pil_image(obj: Any) -> bool:
@@ -69,7 +70,7 @@ def _is_pil_image(obj: Any) -> bool:
     return isinstance(obj, Image.Image)
 
 
-def _recognise_pil(engine: _lenet5.Engine, img: Any) -> Mapping[str, Any]:
+def _from_pil(img: Any) -> _lenet5.Picture:
     if img.mode not in _DIRECT_MODES:
         if img.mode == "1":
             img = img.convert("L")
@@ -78,4 +79,4 @@ def _recognise_pil(engine: _lenet5.Engine, img: Any) -> Mapping[str, Any]:
         else:
             img = img.convert("RGB")
     width, height = img.size
-    return engine.recognise_pixels(img.mode, width, height, img.tobytes())
+    return _lenet5.Picture.from_pixels(img.mode, width, height, img.tobytes())

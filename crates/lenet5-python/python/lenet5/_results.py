@@ -56,6 +56,52 @@ class Recognition:
         return [(d, float(self.probabilities[d])) for d in order[:k]]
 
 
+@dataclass(frozen=True)
+class ReadDigit:
+    """One digit of a ``Reading``."""
+
+    digit: int
+    """The digit read."""
+    confidence: float
+    """Its probability."""
+    runner_up: tuple[int, float]
+    """The second likeliest digit and its probability."""
+    probabilities: np.ndarray
+    """float32 ``[10]``: class probabilities of the piece."""
+    box: tuple[int, int, int, int]
+    """``(x, y, width, height)`` of the piece in picture pixels."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A line of digits read in a picture (``Model.read``), as ``lenet5 read --json``
+    reports it."""
+
+    text: str
+    """The digits read, left to right; ``""`` when nothing was read."""
+    confidence: float
+    """The string's confidence in ``[0, 1]`` (0 when nothing was read)."""
+    digits: list[ReadDigit]
+    """Each digit, left to right."""
+    blank: bool
+    """No ink was found."""
+    inverted: bool
+    """The picture was dark ink on a light background and was inverted."""
+    note: Optional[str]
+    """Why nothing was read, when the picture has ink but is not a line of digits."""
+
+    @staticmethod
+    def _from_native(d: Mapping[str, Any]) -> "Reading":
+        fields = dict(d)
+        fields["digits"] = [ReadDigit(**g) for g in d["digits"]]
+        return Reading(**fields)
+
+    def accepted(self, threshold: float) -> bool:
+        """Something was read with a confidence of at least ``threshold`` (the CLI's
+        ``--reject T``)."""
+        return self.text != "" and self.confidence >= threshold
+
+
 class EpochMetrics(NamedTuple):
     """What one epoch of training measured (``train(on_epoch=...)``, ``Model.history``)."""
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { writeNumber, digitMode } from '../../../lenet5-web/tests/browser/numbers.mjs';
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -137,6 +138,14 @@ try {
   await page.waitForFunction(() => document.querySelector('#status.err') !== null, null, { timeout: 20000 });
   const err = await page.evaluate(() => document.getElementById('status').textContent);
   report({ check: 'bad upload', message: err, ok: /not a PNG, JPEG or BMP/.test(err) });
+
+  // Number mode: a whole number written on the wide pad, read by the server (POST /api/read).
+  for (const [model, text] of (models.length ? [['classic', '2026'], ['modern', '31415']] : [[null, '2026']])) {
+    if (model) await page.click(`#models button[data-model="${model}"]`);
+    const read = await writeNumber(page, text);
+    report({ check: 'number', model: model || 'default', written: text, ...read, ok: read.number === text && read.digits === text.length && read.boxesDrawn > 0 });
+  }
+  await digitMode(page);
 
   // Phone-sized screen: nothing wider than the screen; drawing with a finger works.
   await page.setViewportSize({ width: 390, height: 844 });

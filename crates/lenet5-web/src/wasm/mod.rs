@@ -19,9 +19,11 @@
 //! - [`abi`]: memory, errors, output buffers, the panic hook;
 //! - [`recognise`]: networks from checkpoint bytes; a picture, a canvas or 28x28 pixels
 //!   → the answer and every layer's output;
+//! - [`read`]: a line of digits in a canvas or a picture → the engine's reading;
 //! - [`train`]: datasets from IDX bytes; a [`lenet5::train::Trainer`] stepped a few
 //!   images at a time.
 
 pub mod abi;
+pub mod read;
 pub mod recognise;
 pub mod train;

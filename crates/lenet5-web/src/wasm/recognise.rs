@@ -109,17 +109,7 @@ pub unsafe extern "C" fn lenet5_recognise_rgba(
     // SAFETY: the caller's contract.
     let bytes = unsafe { input(ptr, len) };
     call(|out| {
-        check_side(width, height)?;
-        if width as usize * height as usize * 4 != bytes.len() {
-            return Err(format!(
-                "{width}x{height} RGBA pixels are {} bytes, got {}",
-                width as usize * height as usize * 4,
-                bytes.len()
-            ));
-        }
-        let img = RgbaImage::from_raw(width, height, bytes.to_vec())
-            .ok_or("the pixels do not fill the picture")?;
-        let pre = preprocess(&DynamicImage::ImageRgba8(img));
+        let pre = preprocess(&picture_from_rgba(bytes, width, height)?);
         with_model(h, |m| {
             answer(m, &pre, activations != 0, out);
             Ok(0)
@@ -142,13 +132,7 @@ pub unsafe extern "C" fn lenet5_recognise_image(
     // SAFETY: the caller's contract.
     let bytes = unsafe { input(ptr, len) };
     call(|out| {
-        if bytes.is_empty() {
-            return Err("the file is empty".into());
-        }
-        let (w, h_px) = dimensions(bytes)?;
-        check_side(w, h_px)?;
-        let img = decode_image(bytes, Path::new("the file")).map_err(|e| e.to_string())?;
-        let pre = preprocess(&img);
+        let pre = preprocess(&picture_from_file(bytes)?);
         with_model(h, |m| {
             answer(m, &pre, activations != 0, out);
             Ok(0)
@@ -212,6 +196,32 @@ pub unsafe extern "C" fn lenet5_forward_batch(h: i32, ptr: *const u8, len: usize
         }
         i32::try_from(preds.len()).map_err(|e| e.to_string())
     })
+}
+
+/// A canvas's `width`x`height` RGBA pixels (as `getImageData` gives them) as a picture.
+pub fn picture_from_rgba(bytes: &[u8], width: u32, height: u32) -> Result<DynamicImage, String> {
+    check_side(width, height)?;
+    if width as usize * height as usize * 4 != bytes.len() {
+        return Err(format!(
+            "{width}x{height} RGBA pixels are {} bytes, got {}",
+            width as usize * height as usize * 4,
+            bytes.len()
+        ));
+    }
+    let img = RgbaImage::from_raw(width, height, bytes.to_vec())
+        .ok_or("the pixels do not fill the picture")?;
+    Ok(DynamicImage::ImageRgba8(img))
+}
+
+/// A picture file's bytes (PNG, JPEG, BMP or PGM, at most [`MAX_IMAGE_SIDE`] pixels a
+/// side, checked from the header before decoding) as a picture.
+pub fn picture_from_file(bytes: &[u8]) -> Result<DynamicImage, String> {
+    if bytes.is_empty() {
+        return Err("the file is empty".into());
+    }
+    let (w, h) = dimensions(bytes)?;
+    check_side(w, h)?;
+    decode_image(bytes, Path::new("the file")).map_err(|e| e.to_string())
 }
 
 fn check_side(w: u32, h: u32) -> Result<(), String> {

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { writeNumber, digitMode } from './numbers.mjs';
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -168,6 +169,17 @@ try {
   await page.waitForFunction(() => document.querySelector('#status.err') !== null, null, { timeout: 20000 });
   const err = await page.evaluate(() => document.getElementById('status').textContent);
   report({ check: 'bad upload', message: err, ok: /not a PNG, JPEG, BMP or PGM/.test(err) });
+
+  // ---------------------------------------------------------------- number mode
+  // A whole number written with the mouse on the wide pad, read by each network in the
+  // page: the string, one card per digit, the boxes drawn over the pad.
+  for (const [model, text] of [['classic', '2026'], ['modern', '31415']]) {
+    await choose(model);
+    const read = await writeNumber(page, text);
+    report({ check: 'number', model, written: text, ...read, ok: read.number === text && read.digits === text.length && read.boxesDrawn > 0 && /in this page/.test(read.status) });
+  }
+  await digitMode(page);
+  await choose('classic');
 
   // ---------------------------------------------------------------- bad input to the engine
   // Each is an error with a message, never a trap; the engine keeps working after them.
