@@ -22,7 +22,8 @@
 //!
 //! **Peak** is measured, not computed from a clock: [`measure_peak`] times the back end's
 //! FMA-throughput loop ([`lenet5::kernels::peak::fma_loop`]: 12 independent chains of
-//! 8-lane fused multiply-adds) on each thread count the workload uses, all threads at
+//! fused multiply-adds on the back end's widest vectors, 512-bit on AVX-512, 256-bit on
+//! AVX2) on each thread count the workload uses, all threads at
 //! once, best of 3 runs of about 0.1 s. Every row's fraction is of the peak of its own
 //! thread count. The report names the CPU (`model name` of /proc/cpuinfo) and the back
 //! end (`LENET5_SIMD` forces one).

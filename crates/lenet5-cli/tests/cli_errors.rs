@@ -221,3 +221,69 @@ fn corrupt_foreign_or_missing_checkpoint() {
     let e = fails(c, "checkpoint");
     assert!(e.contains("cannot be resumed"), "{e}");
 }
+
+/// `LENET5_SIMD` forces a vector back end; one this CPU cannot run (or an unknown name)
+/// is refused with one warning and the best back end is used: never an illegal
+/// instruction.
+#[test]
+fn lenet5_simd_is_honoured_or_refused_with_a_warning() {
+    use lenet5::kernels::simd::Kind;
+    let bench = |value: &str| {
+        let out = lenet5(&[
+            "bench",
+            "--arch",
+            "modern",
+            "--only",
+            "infer",
+            "--infer-batches",
+            "1",
+            "--infer-images",
+            "10",
+            "--threads",
+            "1",
+        ])
+        .env("LENET5_SIMD", value)
+        .output()
+        .unwrap();
+        assert_eq!(out.status.code(), Some(0), "LENET5_SIMD={value}: {out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let best = Kind::best();
+    for kind in Kind::ALL {
+        let (stdout, stderr) = bench(kind.env_name());
+        let used = if kind.available() {
+            assert!(!stderr.contains("warning"), "{stderr}");
+            kind
+        } else {
+            let want = format!(
+                "warning: LENET5_SIMD={}: this CPU cannot run the {} back end; using {}",
+                kind.env_name(),
+                kind.name(),
+                best.name()
+            );
+            assert_eq!(stderr.matches(&want).count(), 1, "{stderr}");
+            best
+        };
+        assert!(
+            stdout.contains(&format!("kernels: {}\n", used.name())),
+            "{stdout}"
+        );
+    }
+    let (stdout, stderr) = bench("sse9");
+    assert_eq!(
+        stderr
+            .matches(
+                "warning: LENET5_SIMD=sse9: unknown back end (expected avx512, avx2 or portable)"
+            )
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("kernels: {}\n", best.name())),
+        "{stdout}"
+    );
+}

@@ -68,12 +68,18 @@ pub fn zip_chunks<S: Send, T: Sync>(
 }
 
 /// Runs `f` with `threads` worker threads for the functions above (a pool of its own,
-/// so the caller's pool is untouched). Without the `threads` feature, runs `f` here.
+/// so the caller's pool is untouched; its workers use the vector back end that
+/// [`crate::kernels::simd::with_backend`] forces on the calling thread, if any). Without the `threads` feature, runs `f` here.
 pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
     #[cfg(feature = "threads")]
     {
+        // The workers run the kernels on the back end forced on this thread, if any.
+        let forced = crate::kernels::simd::forced();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
+            .start_handler(move |_| {
+                crate::kernels::simd::set_forced(forced);
+            })
             .build()
             .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
         Ok(pool.install(f))
@@ -82,5 +88,22 @@ pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Re
     {
         let _ = (threads, Error::Usage(String::new()));
         Ok(f())
+    }
+}
+
+#[cfg(all(test, feature = "threads"))]
+mod tests {
+    use super::*;
+    use crate::kernels::simd::{Kind, backend, with_backend};
+
+    #[test]
+    fn workers_take_over_the_forced_backend() {
+        for kind in Kind::available_all() {
+            let seen = with_backend(kind, || {
+                with_threads(2, || map_chunks(&[0u8; 64], 1, |_| backend())).unwrap()
+            })
+            .unwrap();
+            assert!(seen.iter().all(|&k| k == kind), "{kind:?}: {seen:?}");
+        }
     }
 }

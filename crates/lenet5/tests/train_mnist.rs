@@ -83,6 +83,52 @@ fn weights_do_not_depend_on_thread_count() {
     }
 }
 
+/// Training gives bit-identical weights on the AVX-512 and the AVX2 + FMA back ends (the
+/// kernels keep every output's summation order, lanes being different outputs), for
+/// both architectures and for per-pattern and mini-batch SDLM; 2 threads (the workers
+/// take over the forced back end). Skipped on a CPU without both.
+#[test]
+fn weights_are_the_same_on_avx2_and_avx512() {
+    use lenet5::kernels::simd::{Kind, with_backend};
+    let Some(d) = data() else { return };
+    if !(Kind::Avx2.available() && Kind::Avx512.available()) {
+        eprintln!("note: skipped, this CPU does not have both AVX2 and AVX-512");
+        return;
+    }
+    for (arch, batch) in [
+        (Arch::Modern, None),
+        (Arch::Classic, None),
+        (Arch::Classic, Some(50)),
+    ] {
+        let mut c = TrainConfig::defaults(arch);
+        c.epochs = 1;
+        c.limit = Some(1500);
+        if let Some(b) = batch {
+            c.batch = b;
+            c.lr = 0.02;
+        }
+        let run = |kind| {
+            with_backend(kind, || {
+                let mut t = Trainer::new(c.clone()).unwrap();
+                t.run(&d.train, &d.test, &mut opts(2, None)).unwrap();
+                t.net.params
+            })
+            .unwrap()
+        };
+        let (a, b) = (run(Kind::Avx2), run(Kind::Avx512));
+        assert!(
+            a == b,
+            "{arch} (batch {batch:?}): weights differ between avx2 and avx512"
+        );
+        // The portable back end rounds its multiply-adds twice: a different computation,
+        // so the comparison above is one that can fail.
+        assert!(
+            run(Kind::Portable) != a,
+            "{arch}: portable gave the same weights"
+        );
+    }
+}
+
 /// A run resumed from its epoch-1 checkpoint ends bit-identical to the straight run.
 #[test]
 fn resumed_run_equals_uninterrupted_run() {

@@ -99,43 +99,61 @@ simd_kernel! {
 mod tests {
     use super::*;
     #[cfg(target_arch = "x86_64")]
-    use crate::kernels::simd::Avx2;
-    use crate::kernels::simd::{Portable, avx2_available};
+    use crate::kernels::simd::{Avx2, Avx512, Avx512x16, avx2_available, avx512_available};
+    use crate::kernels::simd::{Pair, Portable};
 
+    /// The worst error of `S`'s tanh against f64 over [-12, 12], and its bits at every
+    /// point (to compare back ends).
     #[inline(always)]
-    unsafe fn tanh_err<S: Simd>() -> f64 {
+    unsafe fn tanh_err<S: Simd>() -> (f64, Vec<u32>) {
         let mut worst = 0.0f64;
+        let mut bits = Vec::new();
         let mut x = -12.0f32;
         while x < 12.0 {
-            let xs: [f32; 8] = std::array::from_fn(|i| x + i as f32 * 1e-4);
-            let mut out = [0.0f32; 8];
+            let xs: [f32; 16] = std::array::from_fn(|i| x + i as f32 * 1e-4);
+            let mut out = [0.0f32; 16];
             unsafe {
                 let v = scaled_tanh::<S>(S::load(xs.as_ptr()), 1.0, 1.0);
                 S::store(out.as_mut_ptr(), v);
             }
-            for (a, o) in xs.iter().zip(out) {
+            for (a, o) in xs.iter().zip(out).take(S::LANES) {
                 worst = worst.max(((*a as f64).tanh() - o as f64).abs());
                 assert!(o.abs() <= 1.0, "tanh({a}) = {o}");
+                bits.push(o.to_bits());
             }
             x += 0.0123;
         }
-        worst
+        (worst, bits)
     }
 
     #[test]
     fn fast_tanh_is_accurate() {
-        // SAFETY: portable needs nothing; AVX2 only after the CPU check.
-        let e = unsafe { tanh_err::<Portable>() };
+        // SAFETY: portable needs nothing; the others only after the CPU check.
+        let (e, _) = unsafe { tanh_err::<Portable>() };
         assert!(e < 1e-6, "portable tanh error {e:e}");
+        let (e, _) = unsafe { tanh_err::<Pair<Portable>>() };
+        assert!(e < 1e-6, "portable wide tanh error {e:e}");
         #[cfg(target_arch = "x86_64")]
         if avx2_available() {
             #[target_feature(enable = "avx2,fma")]
-            unsafe fn go() -> f64 {
-                unsafe { tanh_err::<Avx2>() }
+            unsafe fn go() -> [(f64, Vec<u32>); 2] {
+                unsafe { [tanh_err::<Avx2>(), tanh_err::<Pair<Avx2>>()] }
             }
             // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            let e = unsafe { go() };
-            assert!(e < 1e-6, "avx2 tanh error {e:e}");
+            let [a8, a16] = unsafe { go() };
+            assert!(a8.0 < 1e-6, "avx2 tanh error {:e}", a8.0);
+            assert_eq!(a16.0, a8.0);
+            if avx512_available() {
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                unsafe fn go512() -> [(f64, Vec<u32>); 2] {
+                    unsafe { [tanh_err::<Avx512>(), tanh_err::<Avx512x16>()] }
+                }
+                // SAFETY: the CPU has AVX-512 F + VL (checked just above).
+                let [b8, b16] = unsafe { go512() };
+                // Bit for bit what AVX2 computes, on 8 lanes and on 16.
+                assert!(b8.1 == a8.1, "avx512 tanh differs from avx2");
+                assert!(b16.1 == a16.1, "avx512 16-lane tanh differs from avx2");
+            }
         }
     }
 }

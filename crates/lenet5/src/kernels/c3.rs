@@ -2,16 +2,17 @@
 //! same shape), as an implicit GEMM:
 //! `Y[p][o] = Σ_k X[p][k] · W[k][o]` with p = oy·10+ox (100 positions), k = (c, ki, kj)
 //! (150 taps), `X[p][k] = x[c][oy+ki][ox+kj]` read straight from the CHW input (no
-//! im2col copy), and the 16 output channels in two 8-lane vectors. The classic C3's
+//! im2col copy), and the 16 output channels in one wide vector (a 512-bit register on
+//! AVX-512, two 8-lane vectors elsewhere: the same arithmetic per lane). The classic C3's
 //! connection table is a 0/1 mask on the weights: absent connections are computed with
 //! weight 0.
 
 use super::act::{Act, act_v};
-use super::simd::Simd;
+use super::simd::{Backend, Simd};
 
 // Y[p][o] = Σ_k X[p][k] · W[k][o] with p = oy·10+ox (100 positions), k = (c, ki, kj)
 // (150 taps), X[p][k] = x[c][oy+ki][ox+kj] read straight from the CHW input (no
-// im2col copy), and the 16 output channels in two 8-lane vectors.
+// im2col copy), and the 16 output channels in one 16-lane wide vector.
 
 /// Output maps, taps per output (6 input maps × 5x5) and output positions (10x10).
 pub const MAPS_OUT: usize = 16;
@@ -43,9 +44,9 @@ pub(crate) fn window(p: usize) -> usize {
     (p / 10) * 14 + p % 10
 }
 
-/// One tile of MR output positions × 16 channels.
+/// One tile of MR output positions × 16 channels (one wide vector per position).
 #[inline(always)]
-unsafe fn tile<S: Simd, const MR: usize>(
+unsafe fn tile<S: Backend, const MR: usize>(
     x: *const f32,
     wt: *const f32,
     b: &[f32],
@@ -58,25 +59,21 @@ unsafe fn tile<S: Simd, const MR: usize>(
     // [100][16], out_chw at [16][100]; window(p) + TAPS[k] ≤ 9·14 + 9 + 5·196 + 4·14 + 4
     // = 1175 < IN_LEN.
     unsafe {
-        let mut acc = [[S::load(b.as_ptr()), S::load(b.as_ptr().add(8))]; MR];
+        let mut acc = [S::Wide::load(b.as_ptr()); MR];
         let xb: [*const f32; MR] = std::array::from_fn(|j| x.add(window(p0 + j)));
         for (k, &off) in TAPS.iter().enumerate() {
-            let w0 = S::load(wt.add(16 * k));
-            let w1 = S::load(wt.add(16 * k + 8));
+            let wv = S::Wide::load(wt.add(16 * k));
             for j in 0..MR {
-                let xv = S::splat(*xb[j].add(off as usize));
-                acc[j][0] = S::fma(xv, w0, acc[j][0]);
-                acc[j][1] = S::fma(xv, w1, acc[j][1]);
+                let xv = S::Wide::splat(*xb[j].add(off as usize));
+                acc[j] = S::Wide::fma(xv, wv, acc[j]);
             }
         }
         for (j, a) in acc.iter().enumerate() {
             let p = p0 + j;
-            let (v0, v1) = (act_v::<S>(act, a[0]), act_v::<S>(act, a[1]));
-            S::store(out_hwc.add(16 * p), v0);
-            S::store(out_hwc.add(16 * p + 8), v1);
+            let v = act_v::<S::Wide>(act, *a);
+            S::Wide::store(out_hwc.add(16 * p), v);
             let mut t = [0.0f32; 16];
-            S::store(t.as_mut_ptr(), v0);
-            S::store(t.as_mut_ptr().add(8), v1);
+            S::Wide::store(t.as_mut_ptr(), v);
             for (o, v) in t.iter().enumerate() {
                 *out_chw.add(o * 100 + p) = *v;
             }
@@ -129,12 +126,8 @@ simd_kernel! {
             let dwp = dwt.as_mut_ptr();
             for kt in 0..25 {
                 let k0 = 6 * kt;
-                let mut acc: [[S::V; 2]; 6] = std::array::from_fn(|j| {
-                    [
-                        S::load(dwp.add(16 * (k0 + j))),
-                        S::load(dwp.add(16 * (k0 + j) + 8)),
-                    ]
-                });
+                let mut acc: [<S::Wide as Simd>::V; 6] =
+                    std::array::from_fn(|j| S::Wide::load(dwp.add(16 * (k0 + j))));
                 let off: [usize; 6] = std::array::from_fn(|j| TAPS[k0 + j] as usize);
                 for s in 0..n {
                     let xs = x.as_ptr().add(s * IN_LEN);
@@ -143,12 +136,10 @@ simd_kernel! {
                         // The 6 taps of this tile, for the window at (oy, 0), then moving right.
                         let mut xw: [*const f32; 6] = std::array::from_fn(|j| xs.add(oy * 14 + off[j]));
                         for _ox in 0..10 {
-                            let d0 = S::load(d);
-                            let d1 = S::load(d.add(8));
+                            let dv = S::Wide::load(d);
                             for j in 0..6 {
-                                let xv = S::splat(*xw[j]);
-                                acc[j][0] = S::fma(xv, d0, acc[j][0]);
-                                acc[j][1] = S::fma(xv, d1, acc[j][1]);
+                                let xv = S::Wide::splat(*xw[j]);
+                                acc[j] = S::Wide::fma(xv, dv, acc[j]);
                                 xw[j] = xw[j].add(1);
                             }
                             d = d.add(16);
@@ -156,8 +147,7 @@ simd_kernel! {
                     }
                 }
                 for (j, a) in acc.iter().enumerate() {
-                    S::store(dwp.add(16 * (k0 + j)), a[0]);
-                    S::store(dwp.add(16 * (k0 + j) + 8), a[1]);
+                    S::Wide::store(dwp.add(16 * (k0 + j)), *a);
                 }
             }
         }
@@ -343,7 +333,7 @@ mod tests {
     use super::*;
     use crate::kernels::ConvShape;
     use crate::kernels::reference::conv_forward_naive;
-    use crate::kernels::testing::{both, close, rand_vec};
+    use crate::kernels::testing::{close, every_backend, rand_vec};
 
     /// col2im for conv2, one image: `dx[c][oy+ki][ox+kj]` = Σ `dcol[p][(c, ki, kj)]`.
     /// dcol: `[100][150]` → dx: `[6][14][14]` (overwritten)
@@ -387,7 +377,7 @@ mod tests {
         for i in 0..n {
             conv_forward_naive(&s, &x[i * IN_LEN..], &w, &b, &mut want[i * OUT_LEN..]);
         }
-        both(|name| {
+        every_backend(|name| {
             let (mut y, mut yh) = (vec![0.0; n * OUT_LEN], vec![0.0; n * OUT_LEN]);
             forward(n, &x, &wt, &b, &mut y, &mut yh, Act::Identity);
             close(&y, &want, 1e-5, name);
@@ -467,7 +457,7 @@ mod tests {
         let (mut w_pad, mut live) = (vec![0.0; W_PAD_LEN], [0u16; 6]);
         pad_weights(&w, &mut w_pad, &mut live);
         assert_eq!(live.iter().map(|l| l.count_ones()).sum::<u32>(), 96 - 32);
-        both(|name| {
+        every_backend(|name| {
             let (mut want, mut got) = (vec![1.0; n * IN_LEN], vec![2.0; n * IN_LEN]);
             input_grad_dense(n, &w, &dy, &mut want);
             input_grad(n, &w_pad, &live, &dy, &mut got);
@@ -488,7 +478,7 @@ mod tests {
             }
         }
         let start = rand_vec(2400, 63);
-        both(|name| {
+        every_backend(|name| {
             // Dense: position-major gradients, [150][16] accumulator from `start`.
             let mut dyh = vec![0.0; n * OUT_LEN];
             for s in 0..n {
@@ -541,7 +531,7 @@ mod tests {
         col2im_position_major(&d, &mut a);
         crate::kernels::reference::col2im(&s, &dt, &mut b);
         close(&a, &b, 1e-6, "col2im");
-        both(|name| {
+        every_backend(|name| {
             let mut c = vec![3.0; IN_LEN];
             col2im(&dt, &mut c);
             close(&c, &b, 1e-6, name);

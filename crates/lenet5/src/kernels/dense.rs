@@ -236,7 +236,7 @@ simd_kernel! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::testing::{both, close, rand_vec};
+    use crate::kernels::testing::{close, every_backend, rand_vec};
 
     #[test]
     fn gemm_and_dense_match_naive() {
@@ -264,7 +264,7 @@ mod tests {
                     at[p * m + i] = a[i * k + p];
                 }
             }
-            both(|name| {
+            every_backend(|name| {
                 let mut c = c0.clone();
                 gemm(m, k, n, &a, k, 1, &b, n, &mut c, n, true);
                 close(&c, &want, 1e-5, name);

@@ -59,14 +59,14 @@ simd_kernel! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::testing::{both, rand_vec};
+    use crate::kernels::testing::{every_backend, rand_vec};
 
     #[test]
     fn updates_equal_the_scalar_formulas() {
         let n = 37;
         let (p0, g, st) = (rand_vec(n, 61), rand_vec(n, 62), rand_vec(n, 63));
         let v0 = rand_vec(n, 64);
-        both(|name| {
+        every_backend(|name| {
             let mut p = p0.clone();
             sdlm(&mut p, &g, &st);
             for i in 0..n {

@@ -1,6 +1,6 @@
 //! The AVX2 + FMA back end (x86-64 only).
 
-use super::Simd;
+use super::{Backend, Pair, Simd};
 
 /// The AVX2 + FMA back end (x86-64). Only reachable through `simd_kernel!` after
 /// the run-time check, or from tests that check [`super::avx2_available`] first.
@@ -8,7 +8,7 @@ use super::Simd;
 pub struct Avx2;
 
 mod imp {
-    use super::{Avx2, Simd};
+    use super::{Avx2, Backend, Pair, Simd};
     use std::arch::x86_64::*;
 
     /// Lane masks for partial loads and stores: row n has its first n lanes set.
@@ -31,6 +31,7 @@ mod imp {
     impl Simd for Avx2 {
         type V = __m256;
         const NAME: &'static str = "avx2+fma";
+        const LANES: usize = 8;
         #[inline(always)]
         unsafe fn zero() -> __m256 {
             unsafe { _mm256_setzero_ps() }
@@ -103,6 +104,19 @@ mod imp {
                 let s = _mm_add_ss(s, _mm_shuffle_ps::<1>(s, s));
                 _mm_cvtss_f32(s)
             }
+        }
+    }
+
+    impl Backend for Avx2 {
+        type Wide = Pair<Avx2>;
+        const WIDE_NATIVE: bool = false;
+        #[inline(always)]
+        unsafe fn join(lo: __m256, hi: __m256) -> [__m256; 2] {
+            [lo, hi]
+        }
+        #[inline(always)]
+        unsafe fn halves(w: [__m256; 2]) -> (__m256, __m256) {
+            (w[0], w[1])
         }
     }
 }

@@ -1,68 +1,175 @@
-//! Eight-lane `f32` vectors behind one small trait, with two back ends (one file each):
+//! `f32` vectors behind one small trait, with three back ends (one file each):
 //!
-//! - [`Avx2`]: AVX2 + FMA intrinsics (x86-64 only), chosen at run time when the CPU
-//!   has both (`is_x86_feature_detected!`);
+//! - [`Avx512`]: AVX-512 (F + VL) intrinsics (x86-64 only), chosen at run time when the
+//!   CPU has them (`is_x86_feature_detected!`): 8-lane vectors with AVX-512's masked
+//!   loads and stores, and 16-lane [`Backend::Wide`] vectors in one 512-bit register;
+//! - [`Avx2`]: AVX2 + FMA intrinsics (x86-64 only), chosen when the CPU has both but
+//!   not AVX-512; its wide vectors are pairs of 8-lane ones ([`Pair`]);
 //! - [`Portable`]: `[f32; 8]` with plain Rust arithmetic (LLVM turns it into SSE2 on
 //!   x86-64, NEON on aarch64, scalar code elsewhere). Its "fma" is a multiply then an
-//!   add, rounded twice, so its results differ from the AVX2 path in the last bits.
+//!   add, rounded twice, so its results differ from the others in the last bits.
 //!
-//! Kernels are written once, generic over [`Simd`], and instantiated for each back end
-//! by `simd_kernel!` (in `kernels/mod.rs`): a `#[target_feature(enable = "avx2,fma")]`
-//! copy that LLVM compiles with 256-bit FMA instructions, and a portable copy.
+//! Kernels are written once, generic over [`Backend`], and instantiated for each back end
+//! by `simd_kernel!` (in `kernels/mod.rs`): a `#[target_feature(enable = "avx512f,…")]`
+//! copy, a `#[target_feature(enable = "avx2,fma")]` copy and a portable copy.
 //!
-//! `LENET5_SIMD=portable` (read once) forces the portable path, for comparisons.
+//! **Same numbers on AVX2 and AVX-512.** A lane is always a different output element:
+//! a 16-lane vector does, lane for lane, what the pair of 8-lane vectors does on AVX2
+//! (both fuse their multiply-adds, both round every operation once, IEEE), and kernels
+//! that reduce across lanes ([`Simd::hsum`]) do it on 8-lane halves in one fixed order.
+//! So every kernel's output, and therefore trained weights, are bit-identical on the two.
+//!
+//! `LENET5_SIMD=avx512|avx2|portable` (read once) forces a back end; one the CPU does not
+//! have is refused with a message on stderr, and the best one it has is used instead.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 mod portable;
-pub use portable::Portable;
+pub use portable::{Pair, Portable};
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub use avx2::Avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "x86_64")]
+pub use avx512::{Avx512, Avx512x16};
 
-/// Lanes per vector, for every back end.
+/// Lanes of a [`Simd::V`] vector of every [`Backend`] (its [`Backend::Wide`] vectors have
+/// twice as many).
 pub const LANES: usize = 8;
 
-/// An 8-lane `f32` vector back end. Every function is `unsafe`: pointers must be valid
-/// for the lanes read or written (stated at each call site), and the [`Avx2`] functions
-/// may only run on a CPU with AVX2 and FMA.
+/// A vector back end: `LANES`-lane `f32` vectors and their operations. Every function is
+/// `unsafe`: pointers must be valid for the lanes read or written (stated at each call
+/// site), and the x86-64 back ends' functions may only run on a CPU with their
+/// instructions.
 #[allow(clippy::missing_safety_doc)] // the contract is stated once, above
 pub trait Simd: Copy + 'static {
     /// The vector type.
     type V: Copy;
     /// Back-end name, for reports.
     const NAME: &'static str;
+    /// Lanes of [`Self::V`].
+    const LANES: usize;
     /// All lanes 0.
     unsafe fn zero() -> Self::V;
     /// All lanes `x`.
     unsafe fn splat(x: f32) -> Self::V;
-    /// Loads 8 floats from `p` (any alignment).
+    /// Loads `LANES` floats from `p` (any alignment).
     unsafe fn load(p: *const f32) -> Self::V;
-    /// Stores 8 floats to `p` (any alignment).
+    /// Stores `LANES` floats to `p` (any alignment).
     unsafe fn store(p: *mut f32, v: Self::V);
-    /// Loads the first `n` (< 8) floats from `p`; the other lanes are 0.
+    /// Loads the first `n` (< `LANES`) floats from `p`; the other lanes are 0.
     unsafe fn load_part(p: *const f32, n: usize) -> Self::V;
-    /// Stores the first `n` (< 8) lanes of `v` to `p`.
+    /// Stores the first `n` (< `LANES`) lanes of `v` to `p`.
     unsafe fn store_part(p: *mut f32, v: Self::V, n: usize);
-    /// `a · b + c` (fused on AVX2).
+    /// `a · b + c` (fused on AVX2 and AVX-512).
     unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn sub(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn div(a: Self::V, b: Self::V) -> Self::V;
+    /// Lane-wise `if a > b { a } else { b }`.
     unsafe fn max(a: Self::V, b: Self::V) -> Self::V;
+    /// Lane-wise `if a < b { a } else { b }`.
     unsafe fn min(a: Self::V, b: Self::V) -> Self::V;
     /// Lane-wise `if a > b { x } else { y }`.
     unsafe fn select_gt(a: Self::V, b: Self::V, x: Self::V, y: Self::V) -> Self::V;
-    /// Sum of the 8 lanes, always in the same order: ((0+4)+(2+6)) + ((1+5)+(3+7)).
+    /// Sum of the lanes, always in the same order: for 8 lanes
+    /// ((0+4)+(2+6)) + ((1+5)+(3+7)); for 16, (that of lanes 0..8) + (that of lanes 8..16).
     unsafe fn hsum(v: Self::V) -> f32;
 }
 
-const UNKNOWN: u8 = 0;
-const PORTABLE: u8 = 1;
-const AVX2: u8 = 2;
-static BACKEND: AtomicU8 = AtomicU8::new(UNKNOWN);
+/// A back end the kernels are instantiated for: 8-lane vectors ([`Simd`]) and 16-lane
+/// ones ([`Backend::Wide`]) whose lanes 0..8 and 8..16 are two 8-lane vectors.
+#[allow(clippy::missing_safety_doc)] // as for Simd
+pub trait Backend: Simd {
+    /// 16-lane vectors: one 512-bit register on AVX-512, a [`Pair`] of 8-lane vectors
+    /// elsewhere. Lane for lane the same arithmetic as [`Simd::V`].
+    type Wide: Simd;
+    /// Whether a wide vector is one register (AVX-512), so that kernels may keep as many
+    /// of them in registers as they keep 8-lane vectors elsewhere.
+    const WIDE_NATIVE: bool;
+    /// The wide vector with `lo` in lanes 0..8 and `hi` in lanes 8..16.
+    unsafe fn join(lo: Self::V, hi: Self::V) -> <Self::Wide as Simd>::V;
+    /// Lanes 0..8 and 8..16 of `w`.
+    unsafe fn halves(w: <Self::Wide as Simd>::V) -> (Self::V, Self::V);
+}
+
+/// The back ends, fastest last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// [`Portable`].
+    Portable = 1,
+    /// [`Avx2`].
+    Avx2 = 2,
+    /// [`Avx512`].
+    Avx512 = 3,
+}
+
+impl Kind {
+    /// Every back end, slowest first.
+    pub const ALL: [Kind; 3] = [Kind::Portable, Kind::Avx2, Kind::Avx512];
+
+    /// The name `LENET5_SIMD` takes.
+    pub fn env_name(self) -> &'static str {
+        match self {
+            Kind::Portable => "portable",
+            Kind::Avx2 => "avx2",
+            Kind::Avx512 => "avx512",
+        }
+    }
+
+    /// The back end's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Portable => Portable::NAME,
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => Avx2::NAME,
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx512 => Avx512::NAME,
+            #[cfg(not(target_arch = "x86_64"))]
+            Kind::Avx2 => "avx2+fma",
+            #[cfg(not(target_arch = "x86_64"))]
+            Kind::Avx512 => "avx512",
+        }
+    }
+
+    /// Whether this CPU can run the back end.
+    pub fn available(self) -> bool {
+        match self {
+            Kind::Portable => true,
+            Kind::Avx2 => avx2_available(),
+            Kind::Avx512 => avx512_available(),
+        }
+    }
+
+    /// The back ends this CPU can run, slowest first.
+    pub fn available_all() -> Vec<Kind> {
+        Kind::ALL.into_iter().filter(|k| k.available()).collect()
+    }
+
+    /// The fastest back end this CPU can run.
+    pub fn best() -> Kind {
+        if avx512_available() {
+            Kind::Avx512
+        } else if avx2_available() {
+            Kind::Avx2
+        } else {
+            Kind::Portable
+        }
+    }
+
+    fn from_u8(v: u8) -> Option<Kind> {
+        match v {
+            1 => Some(Kind::Portable),
+            2 => Some(Kind::Avx2),
+            3 => Some(Kind::Avx512),
+            _ => None,
+        }
+    }
+}
 
 /// Whether this CPU has AVX2 and FMA.
 pub fn avx2_available() -> bool {
@@ -76,86 +183,246 @@ pub fn avx2_available() -> bool {
     }
 }
 
-thread_local! {
-    static FORCE_PORTABLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// Whether this CPU has AVX-512 F and VL (and AVX2 and FMA, which every such CPU has).
+pub fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512vl")
+            && avx2_available()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
-/// Runs `f` with the portable back end forced (`portable = true`) or not, on this
-/// thread only (tests and benchmarks compare the two back ends with it).
-pub fn with_portable<R>(portable: bool, f: impl FnOnce() -> R) -> R {
-    let old = FORCE_PORTABLE.with(|c| c.replace(portable));
+/// The back end `LENET5_SIMD` asks for (`value`), on a CPU that has the back ends
+/// `available`: `Ok` when it can be honoured (unset or empty: the best), else `Err` with
+/// the message to print and the back end to use instead.
+pub fn choose(value: Option<&str>, available: &[Kind]) -> Result<Kind, (String, Kind)> {
+    let best = available.iter().copied().max().unwrap_or(Kind::Portable);
+    let v = match value.map(str::trim) {
+        None | Some("") => return Ok(best),
+        Some(v) => v,
+    };
+    match Kind::ALL.into_iter().find(|k| k.env_name() == v) {
+        Some(k) if available.contains(&k) => Ok(k),
+        Some(k) => Err((
+            format!(
+                "LENET5_SIMD={v}: this CPU cannot run the {} back end; using {}",
+                k.name(),
+                best.name()
+            ),
+            best,
+        )),
+        None => Err((
+            format!(
+                "LENET5_SIMD={v}: unknown back end (expected avx512, avx2 or portable); using {}",
+                best.name()
+            ),
+            best,
+        )),
+    }
+}
+
+static BACKEND: AtomicU8 = AtomicU8::new(0);
+
+thread_local! {
+    static FORCED: Cell<Option<Kind>> = const { Cell::new(None) };
+}
+
+/// The process-wide back end: the best the CPU has, or the one `LENET5_SIMD` asks for
+/// (read once; a request the CPU cannot honour is reported on stderr, once).
+fn global() -> Kind {
+    if let Some(k) = Kind::from_u8(BACKEND.load(Ordering::Relaxed)) {
+        return k;
+    }
+    let env = std::env::var("LENET5_SIMD").ok();
+    let k = match choose(env.as_deref(), &Kind::available_all()) {
+        Ok(k) => k,
+        Err((msg, k)) => {
+            // Several threads may get here at once: only the first one reports.
+            if BACKEND
+                .compare_exchange(0, k as u8, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            {
+                eprintln!("warning: {msg}");
+            }
+            k
+        }
+    };
+    BACKEND.store(k as u8, Ordering::Relaxed);
+    k
+}
+
+/// The back end the kernels run on this thread: the one [`with_backend`] forces, else
+/// the process-wide one.
+#[inline]
+pub fn backend() -> Kind {
+    match FORCED.with(|c| c.get()) {
+        Some(k) => k,
+        None => global(),
+    }
+}
+
+/// The back end [`with_backend`] forces on this thread, if any (the worker threads of
+/// [`crate::parallel::with_threads`] take it over).
+pub fn forced() -> Option<Kind> {
+    FORCED.with(|c| c.get())
+}
+
+/// Forces `kind` (or, with `None`, lifts the forcing) on this thread for the rest of its
+/// life. A back end this CPU does not have is refused (`false`).
+pub fn set_forced(kind: Option<Kind>) -> bool {
+    if kind.is_some_and(|k| !k.available()) {
+        return false;
+    }
+    FORCED.with(|c| c.set(kind));
+    true
+}
+
+/// Runs `f` with the back end `kind` on this thread (and on the workers of
+/// [`crate::parallel::with_threads`] it starts): tests and benchmarks compare the back
+/// ends with it. `None` when this CPU does not have `kind` (`f` is not run).
+pub fn with_backend<R>(kind: Kind, f: impl FnOnce() -> R) -> Option<R> {
+    if !kind.available() {
+        return None;
+    }
+    let old = FORCED.with(|c| c.replace(Some(kind)));
     let r = f();
-    FORCE_PORTABLE.with(|c| c.set(old));
+    FORCED.with(|c| c.set(old));
+    Some(r)
+}
+
+/// Runs `f` with the portable back end forced (`portable = true`) or without any
+/// forcing (`false`), on this thread.
+pub fn with_portable<R>(portable: bool, f: impl FnOnce() -> R) -> R {
+    let old = FORCED.with(|c| c.replace(portable.then_some(Kind::Portable)));
+    let r = f();
+    FORCED.with(|c| c.set(old));
     r
 }
 
-/// Whether the kernels run the AVX2 + FMA back end: the CPU has it, and neither
-/// `LENET5_SIMD=portable` (read once) nor [`with_portable`] asks for the portable one.
-#[inline]
-pub fn use_avx2() -> bool {
-    if FORCE_PORTABLE.with(|c| c.get()) {
-        return false;
-    }
-    match BACKEND.load(Ordering::Relaxed) {
-        AVX2 => true,
-        PORTABLE => false,
-        _ => {
-            let forced = std::env::var("LENET5_SIMD").is_ok_and(|v| v == "portable");
-            let b = if avx2_available() && !forced {
-                AVX2
-            } else {
-                PORTABLE
-            };
-            BACKEND.store(b, Ordering::Relaxed);
-            b == AVX2
-        }
-    }
-}
-
-/// Name of the back end the kernels use.
+/// Name of the back end the kernels use on this thread.
 pub fn backend_name() -> &'static str {
-    if use_avx2() {
-        #[cfg(target_arch = "x86_64")]
-        return Avx2::NAME;
-    }
-    Portable::NAME
+    backend().name()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// What one back end's operations give on 16 lanes of exact values (`S::LANES` of them
+    /// used): fma/select, hsum, a partial load and store for every n, max with a NaN.
+    type Ops = (Vec<u32>, u32, Vec<Vec<u32>>, Vec<u32>);
+
     #[inline(always)]
-    unsafe fn ops<S: Simd>() -> ([f32; 8], f32, [f32; 8], [f32; 8]) {
-        let a: [f32; 8] = std::array::from_fn(|i| i as f32 - 3.5);
-        let b: [f32; 8] = std::array::from_fn(|i| 1.0 - i as f32 * 0.25);
+    unsafe fn ops<S: Simd>() -> Ops {
+        let l = S::LANES;
+        let a: [f32; 16] = std::array::from_fn(|i| i as f32 - 3.5);
+        let mut b: [f32; 16] = std::array::from_fn(|i| 1.0 - i as f32 * 0.25);
+        b[3] = f32::NAN;
+        let bits = |v: &[f32]| v[..l].iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         unsafe {
             let (va, vb) = (S::load(a.as_ptr()), S::load(b.as_ptr()));
-            let mut o = [0.0; 8];
-            S::store(o.as_mut_ptr(), S::fma(va, vb, S::select_gt(va, vb, va, vb)));
-            let mut part = [9.0f32; 8];
-            S::store_part(part.as_mut_ptr(), S::load_part(a.as_ptr(), 3), 5);
-            let mut mx = [0.0; 8];
+            let mut o = [0.0; 16];
+            S::store(o.as_mut_ptr(), S::fma(va, va, S::select_gt(va, vb, va, vb)));
+            let mut parts = Vec::new();
+            for n in 0..l {
+                let mut part = [9.0f32; 16];
+                S::store_part(
+                    part.as_mut_ptr(),
+                    S::load_part(a.as_ptr(), n),
+                    (n + 2).min(l - 1),
+                );
+                parts.push(bits(&part));
+            }
+            let mut mx = [0.0; 16];
             S::store(mx.as_mut_ptr(), S::max(va, vb));
-            (o, S::hsum(va), part, mx)
+            (bits(&o), S::hsum(va).to_bits(), parts, bits(&mx))
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn ops_all<B: Backend>() -> (Ops, Ops, [u32; 16]) {
+        unsafe {
+            let x: [f32; 16] = std::array::from_fn(|i| i as f32);
+            let (lo, hi) = (B::load(x.as_ptr()), B::load(x.as_ptr().add(8)));
+            let (l2, h2) = B::halves(B::join(lo, hi));
+            let mut back = [0.0f32; 16];
+            B::store(back.as_mut_ptr(), l2);
+            B::store(back.as_mut_ptr().add(8), h2);
+            (ops::<B>(), ops::<B::Wide>(), back.map(f32::to_bits))
         }
     }
 
     #[test]
     fn backends_agree() {
-        // SAFETY: as above.
-        let p = unsafe { ops::<Portable>() };
-        assert_eq!(p.1, 0.0);
-        assert_eq!(p.2, [-3.5, -2.5, -1.5, 0.0, 0.0, 9.0, 9.0, 9.0]);
+        // SAFETY: portable needs nothing.
+        let p = unsafe { ops_all::<Portable>() };
+        let x: [f32; 16] = std::array::from_fn(|i| i as f32);
+        assert_eq!(p.2, x.map(f32::to_bits));
+        assert_eq!(f32::from_bits(p.0.1), 0.0);
+        assert_eq!(f32::from_bits(p.1.1), 64.0);
+        let want: Vec<f32> = vec![-3.5, -2.5, -1.5, 0.0, 0.0, 9.0, 9.0, 9.0];
+        assert_eq!(
+            p.0.2[3],
+            want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+        // The wide vector is lane for lane the 8-lane one.
+        assert_eq!(p.1.0[..8], p.0.0[..]);
+        assert_eq!(p.1.3[..8], p.0.3[..]);
+        assert!(f32::from_bits(p.0.3[3]).is_nan(), "max(a, NaN) = NaN");
         #[cfg(target_arch = "x86_64")]
         if avx2_available() {
             #[target_feature(enable = "avx2,fma")]
-            unsafe fn go() -> ([f32; 8], f32, [f32; 8], [f32; 8]) {
-                unsafe { ops::<Avx2>() }
+            unsafe fn go() -> (Ops, Ops, [u32; 16]) {
+                unsafe { ops_all::<Avx2>() }
             }
             // SAFETY: the CPU has AVX2 and FMA (checked just above).
             let a = unsafe { go() };
             assert_eq!(p, a);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if avx512_available() {
+            #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+            unsafe fn go() -> (Ops, Ops, [u32; 16]) {
+                unsafe { ops_all::<Avx512>() }
+            }
+            // SAFETY: the CPU has AVX-512 F + VL (checked just above).
+            let a = unsafe { go() };
+            assert_eq!(p, a);
+        }
+    }
+
+    #[test]
+    fn lenet5_simd_is_honoured_or_refused_with_a_message() {
+        use Kind::*;
+        let all = [Portable, Avx2, Avx512];
+        assert_eq!(choose(None, &all), Ok(Avx512));
+        assert_eq!(choose(Some(""), &all[..2]), Ok(Avx2));
+        assert_eq!(choose(Some("avx2"), &all), Ok(Avx2));
+        assert_eq!(choose(Some("portable"), &all), Ok(Portable));
+        assert_eq!(choose(Some("avx512"), &all), Ok(Avx512));
+        let (msg, k) = choose(Some("avx512"), &all[..2]).unwrap_err();
+        assert_eq!(k, Avx2);
+        assert!(
+            msg.contains("cannot run the avx512 back end; using avx2+fma"),
+            "{msg}"
+        );
+        let (msg, k) = choose(Some("avx2"), &all[..1]).unwrap_err();
+        assert_eq!(k, Portable);
+        assert!(msg.contains("using portable"), "{msg}");
+        let (msg, k) = choose(Some("sse9"), &all).unwrap_err();
+        assert_eq!(k, Avx512);
+        assert!(msg.contains("unknown back end"), "{msg}");
+        // Forcing what the CPU lacks is refused, never run.
+        for k in Kind::ALL {
+            assert_eq!(with_backend(k, backend).is_some(), k.available());
+            if let Some(b) = with_backend(k, backend) {
+                assert_eq!(b, k);
+            }
         }
     }
 }
