@@ -1,10 +1,11 @@
 //! Every input a fuzzer ever found a problem with (fuzz/regressions/<target>/), and
-//! every seed (fuzz/seeds/<target>/), run through exactly the checks the fuzz targets
-//! make (fuzz/src/lib.rs is compiled into this test), so a fixed bug stays fixed
-//! without cargo-fuzz. Plus the findings of the audit of outside data (a batch larger
-//! than the training set: `train_alloc.rs`, which counts the bytes held).
+//! every seed (fuzz/seeds/<target>/), run through exactly the checks the engine's fuzz
+//! targets make (fuzz/src/engine.rs is compiled into this test), so a fixed bug stays
+//! fixed without cargo-fuzz. Plus the findings of the audit of outside data. The
+//! `predict_body` target's inputs are replayed by the server's tests
+//! (crates/lenet5-serve/tests/fuzz_predict_body.rs).
 
-#[path = "../../../fuzz/src/lib.rs"]
+#[path = "../../../fuzz/src/engine.rs"]
 #[allow(dead_code)]
 mod checks;
 
@@ -64,11 +65,6 @@ fn checkpoint_inputs() {
 #[test]
 fn image_inputs() {
     replay("image", checks::check_image);
-}
-
-#[test]
-fn predict_body_inputs() {
-    replay("predict_body", checks::check_predict_body);
 }
 
 /// Audit: a checkpoint's training configuration is outside data. Values that would
