@@ -444,7 +444,7 @@ fn eval_confusion_errors_and_augment_preview_on_synthetic_data() {
         .collect();
     assert_eq!(n_err, wrong.len());
     let shown = &wrong[..7];
-    for i in 0..ds.test.len() {
+    for (i, &said_i) in said.iter().enumerate() {
         let img = ds.test.image(i);
         if (0..i).any(|j| ds.test.image(j) == img) {
             continue;
@@ -458,7 +458,7 @@ fn eval_confusion_errors_and_augment_preview_on_synthetic_data() {
             want,
             "test image {i} (label {}, said {}) is on the picture {} times, not {want}",
             ds.test.label(i),
-            said[i],
+            said_i,
             distinct(&at)
         );
     }
