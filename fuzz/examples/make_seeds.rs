@@ -3,7 +3,8 @@
 //!
 //! Seeds are tiny valid inputs (plus a few near-misses) so the fuzzer starts from the
 //! interesting side of every check: IDX raw and gzip, real and forged checkpoints,
-//! PNG/BMP/PGM/JPEG pictures and a raw 784-pixel predict body.
+//! PNG/BMP/PGM/JPEG pictures, and predict requests (pictures and JSON pixels, with
+//! content types and query strings).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, Rgb, RgbImage, Rgba, RgbaImage};
 use lenet5::model::{Arch, Network};
 use lenet5::train::{Checkpoint, EpochMetrics, TrainConfig, checkpoint};
-use lenet5_fuzz::{gzip, serialize_with_checksum};
+use lenet5_fuzz::{gzip, join_request, serialize_with_checksum};
 use safetensors::Dtype;
 
 fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -173,11 +174,31 @@ fn main() {
         ascii.extend(format!("{v} ").bytes());
     }
     pics.push(("ascii.pgm", ascii));
+    // predict_body: whole requests, `CONTENT-TYPE[?QUERY]\n` then the body
+    // (lenet5_fuzz::split_request): each picture with its content type, ...
+    let body = root.join("predict_body");
     for (name, bytes) in &pics {
         put(&root.join("image"), name, bytes);
-        put(&root.join("predict_body"), name, bytes);
+        let ct = match name.rsplit('.').next() {
+            Some("png") => "image/png",
+            Some("bmp") => "image/bmp",
+            Some("jpg") => "image/jpeg",
+            _ => "image/x-portable-graymap",
+        };
+        put(&body, name, &join_request(ct, None, bytes));
     }
-    // A raw 28x28 body (white on black, as MNIST).
+    put(
+        &body,
+        "png-with-query",
+        &join_request("image/png", Some("model=modern&activations=1"), &pics[0].1),
+    );
+    put(
+        &body,
+        "png-no-content-type",
+        &join_request("", None, &pics[0].1),
+    );
+    // ... JSON pixels (a 28x28 "1", white on black as MNIST) plain, with every option
+    // and a query, as floats, and a raw 784-byte body that is not JSON.
     let raw: Vec<u8> = (0..784)
         .map(|i| {
             if (i % 28 == 14) && (4..24).contains(&(i / 28)) {
@@ -187,6 +208,39 @@ fn main() {
             }
         })
         .collect();
-    put(&root.join("predict_body"), "raw-784-one", &raw);
+    let list = |f: &dyn Fn(u8) -> String| raw.iter().map(|&v| f(v)).collect::<Vec<_>>().join(",");
+    let ints = format!("{{\"pixels\": [{}]}}", list(&|v| v.to_string()));
+    put(
+        &body,
+        "json-one",
+        &join_request("application/json", None, ints.as_bytes()),
+    );
+    let options = format!(
+        "{{\"pixels\": [{}], \"model\": \"classic\", \"activations\": false, \"preprocess\": true}}",
+        list(&|v| v.to_string())
+    );
+    put(
+        &body,
+        "json-options-and-query",
+        &join_request(
+            "application/json",
+            Some("model=modern&activations=true"),
+            options.as_bytes(),
+        ),
+    );
+    let floats = format!(
+        "{{\"pixels\": [{}]}}",
+        list(&|v| format!("{}.5", v.min(254)))
+    );
+    put(
+        &body,
+        "json-floats",
+        &join_request("text/json; charset=utf-8", None, floats.as_bytes()),
+    );
+    put(
+        &body,
+        "raw-784-one",
+        &join_request("application/octet-stream", None, &raw),
+    );
     println!("seeds written to {}", root.display());
 }

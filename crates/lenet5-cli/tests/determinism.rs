@@ -73,6 +73,15 @@ fn final_weights_identical_across_threads_and_runs() {
     for c in &configs {
         let what = format!("{} {} batch {}", c.arch, c.optim.name(), c.batch);
         let one = bits(&train(c, 1, &tr, &te));
+        // Training moved the weights (identical runs of a no-op would prove nothing).
+        let start = bits(&Trainer::new(c.clone()).unwrap().net.params);
+        assert_eq!(start.len(), one.len());
+        let moved = start.iter().zip(&one).filter(|(a, b)| a != b).count();
+        assert!(
+            moved * 2 > one.len(),
+            "{what}: training changed only {moved} of {} weights",
+            one.len()
+        );
         for threads in [2, 4] {
             assert!(
                 bits(&train(c, threads, &tr, &te)) == one,
@@ -128,6 +137,8 @@ fn cli_threads_do_not_change_the_checkpoint() {
     let a = run("1", &dir.join("t1.safetensors"));
     let b = run("4", &dir.join("t4.safetensors"));
     assert!(bits(&a.params) == bits(&b.params), "weights differ");
+    assert_eq!(a.optim.len(), b.optim.len(), "optimiser buffers");
+    assert!(!a.optim.is_empty(), "SGD with momentum keeps a velocity");
     for ((_, x), (_, y)) in a.optim.iter().zip(&b.optim) {
         assert!(bits(x) == bits(y), "optimiser state differs");
     }

@@ -393,7 +393,13 @@ fn the_default_model_is_looked_up_in_the_current_folder_then_bundled() {
         d,
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
-    for (line, c) in text(&o.stdout).lines().zip(digits) {
+    let out = text(&o.stdout);
+    assert_eq!(
+        out.lines().count(),
+        digits.len(),
+        "one line per picture:\n{out}"
+    );
+    for (line, c) in out.lines().zip(digits) {
         let j: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(j["digit"], c.to_digit(10).unwrap(), "bundled model: {j}");
     }

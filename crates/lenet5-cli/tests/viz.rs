@@ -9,6 +9,7 @@ use lenet5::data::augment::Augment;
 use lenet5::data::idx::write_idx;
 use lenet5::data::mnist::{self, FILE_NAMES};
 use lenet5::model::{Arch, Network};
+use lenet5::nn::rbf::{GLYPH_H, GLYPH_W, GLYPHS};
 use lenet5::train::write_metrics_log;
 use lenet5::train::{Checkpoint, EpochMetrics, checkpoint};
 use lenet5_cli::viz::color::{heat, luminance};
@@ -59,6 +60,65 @@ fn png(path: &Path) -> (u32, u32, Vec<u8>) {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .to_rgb8();
     (img.width(), img.height(), img.into_raw())
+}
+
+/// Where a decoded RGB picture `w` pixels wide shows a `cols` x `rows` grid of
+/// `scale`-pixel cells of colours `want(i)` (cell `i` row-major): the top-left corner of
+/// every match, top to bottom then left to right. Every pixel of every cell must match,
+/// or with `centres` only each cell's centre pixel (for grids drawn over the cells). An
+/// independent reading of the picture: it knows the colours and the cell size, not the
+/// layout.
+fn find_cells(
+    px: &[u8],
+    w: usize,
+    (cols, rows, scale, centres): (usize, usize, usize, bool),
+    want: impl Fn(usize) -> [u8; 3],
+) -> Vec<(usize, usize)> {
+    let h = px.len() / (3 * w);
+    let (gw, gh) = (cols * scale, rows * scale);
+    let mut found = Vec::new();
+    if gw > w || gh > h {
+        return found;
+    }
+    let at = |x: usize, y: usize| {
+        let k = (y * w + x) * 3;
+        [px[k], px[k + 1], px[k + 2]]
+    };
+    let probes: Vec<(usize, usize)> = if centres {
+        vec![(scale / 2, scale / 2)]
+    } else {
+        (0..scale * scale).map(|k| (k % scale, k / scale)).collect()
+    };
+    for y in 0..=h - gh {
+        for x in 0..=w - gw {
+            let hit = (0..cols * rows).all(|i| {
+                let c = want(i);
+                let (cx, cy) = (x + (i % cols) * scale, y + (i / cols) * scale);
+                probes.iter().all(|&(dx, dy)| at(cx + dx, cy + dy) == c)
+            });
+            if hit {
+                found.push((x, y));
+            }
+        }
+    }
+    found
+}
+
+/// How many cells `find_cells` found: matches less than 3 pixels apart (a cell's centre
+/// pixel is found from neighbouring corners too) count once.
+fn distinct(at: &[(usize, usize)]) -> usize {
+    at.iter()
+        .filter(|p| {
+            !at.iter()
+                .any(|q| q < *p && q.0.abs_diff(p.0) < 3 && q.1.abs_diff(p.1) < 3)
+        })
+        .count()
+}
+
+/// A 28x28 digit drawn as dark ink on white (255 = ink), as the grids draw it.
+fn grey(v: f32) -> [u8; 3] {
+    let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))).round() as u8;
+    [g, g, g]
 }
 
 /// A small MNIST-format dataset: `n` images of blobs whose position depends on the label.
@@ -141,6 +201,24 @@ fn glyphs_command_writes_png_of_expected_size() {
         data, expect.data,
         "the file holds exactly the rendered picture"
     );
+    // Read back independently: each of the ten 7x12 bitmaps of the paper (`#` black,
+    // `.` white), 12 pixels a cell, appears once, in digit order from left to right.
+    let mut left = 0;
+    for (d, g) in GLYPHS.iter().enumerate() {
+        let cells: Vec<u8> = g.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        assert_eq!(cells.len(), GLYPH_W * GLYPH_H);
+        let at = find_cells(&data, w as usize, (GLYPH_W, GLYPH_H, 12, true), |i| {
+            if cells[i] == b'#' { [0; 3] } else { [255; 3] }
+        });
+        let x = at.iter().map(|p| p.0).min();
+        let x = x.unwrap_or_else(|| panic!("the bitmap of {d} is not on the picture"));
+        assert!(
+            at.iter().all(|p| p.0 < x + 12),
+            "the bitmap of {d} appears twice: {at:?}"
+        );
+        assert!(x >= left, "the bitmap of {d} is left of the one before");
+        left = x + 12;
+    }
 }
 
 #[test]
@@ -355,6 +433,35 @@ fn eval_confusion_errors_and_augment_preview_on_synthetic_data() {
     let (w, h, data_px) = png(&grid);
     assert_eq!((w as usize, h as usize), (expect.width, expect.height));
     assert_eq!(data_px, expect.data);
+    // Read back independently: the first 7 test images the model gets wrong (found here,
+    // one by one) are the digits on the picture at 3x. Images repeat in this data, so
+    // count: each distinct image appears as often as among those 7, none else.
+    let said: Vec<u8> = (0..ds.test.len())
+        .map(|i| m.forward_28x28(ds.test.image(i).try_into().unwrap()).digit)
+        .collect();
+    let wrong: Vec<usize> = (0..ds.test.len())
+        .filter(|&i| said[i] != ds.test.label(i))
+        .collect();
+    assert_eq!(n_err, wrong.len());
+    let shown = &wrong[..7];
+    for (i, &said_i) in said.iter().enumerate() {
+        let img = ds.test.image(i);
+        if (0..i).any(|j| ds.test.image(j) == img) {
+            continue;
+        }
+        let want = shown.iter().filter(|&&k| ds.test.image(k) == img).count();
+        let at = find_cells(&data_px, w as usize, (28, 28, 3, false), |j| {
+            grey(img[j] as f32 / 255.0)
+        });
+        assert_eq!(
+            distinct(&at),
+            want,
+            "test image {i} (label {}, said {}) is on the picture {} times, not {want}",
+            ds.test.label(i),
+            said_i,
+            distinct(&at)
+        );
+    }
 
     let aug = dir.path().join("aug.png");
     let args = [
@@ -377,7 +484,38 @@ fn eval_confusion_errors_and_augment_preview_on_synthetic_data() {
     let (w, h, px) = png(&aug);
     assert_eq!((w as usize, h as usize), (expect.width, expect.height));
     assert_eq!(px, expect.data);
-    // More rows, more height; distortions differ from the original.
+    // Read back independently: the first training image of a 0 and its four elastic
+    // distortions (computed here) are on the picture, in one row, left to right, and
+    // each distortion differs from the original and from the others.
+    let i0 = (0..ds.train.len())
+        .find(|&i| ds.train.label(i) == 0)
+        .unwrap();
+    let img = ds.train.image(i0);
+    let find = |v: &[f32; 784]| find_cells(&px, w as usize, (28, 28, 3, false), |j| grey(v[j]));
+    let orig: [f32; 784] = std::array::from_fn(|j| img[j] as f32 / 255.0);
+    let (mut x, y) = find(&orig)[0];
+    let mut seen = vec![orig];
+    for e in 0..4 {
+        let d = Augment::elastic().pixels(img, 5, e, i0);
+        for s in &seen {
+            let moved = d
+                .iter()
+                .zip(s)
+                .filter(|(a, b)| (*a - *b).abs() > 0.1)
+                .count();
+            assert!(
+                moved >= 20,
+                "distortion {e} is {moved} pixels from an earlier one"
+            );
+        }
+        let at = find(&d);
+        let next = at.iter().find(|p| p.0 > x && p.1.abs_diff(y) < 3);
+        x = next
+            .unwrap_or_else(|| panic!("distortion {e} is not in the row: {at:?}"))
+            .0;
+        seen.push(d);
+    }
+    // More rows, more height.
     let bigger = grids::augment_preview(&ds.train, Augment::affine(), 6, 4, 5).unwrap();
     assert!(bigger.height > expect.height);
     // Absurd sizes are refused before anything is drawn.
@@ -448,6 +586,20 @@ fn visualize_writes_every_layer_for_both_networks() {
             );
         }
         assert!(html.contains(&format!("says <b>{}</b>", p.digit)));
+        // Read back independently: the 28x28 the network saw is on input.png, 10 pixels a
+        // cell, ink dark.
+        let (w, _, px) = png(&out.join("input.png"));
+        assert!(
+            pre.pixels.iter().filter(|&&v| v > 128).count() > 30,
+            "the seven has ink"
+        );
+        let at = find_cells(&px, w as usize, (28, 28, 10, false), |j| {
+            grey(pre.pixels[j] as f32 / 255.0)
+        });
+        assert!(
+            !at.is_empty(),
+            "{arch}: the network's input is not on input.png"
+        );
     }
 }
 

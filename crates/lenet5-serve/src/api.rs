@@ -1,6 +1,5 @@
 //! Routes and handlers. Every error answer is JSON `{"error": "...", "status": N}`.
 
-use std::io::Cursor;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,12 +11,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+use super::request::{
+    BadRequest, PredictInput, PredictRequest, check_dimensions, is_json, parse_predict_request,
+    parse_query,
+};
 use super::{ServeConfig, ServedModel};
-use lenet5::data::image::{DynamicImage, GrayImage, Preprocessed, decode_image, preprocess};
+use lenet5::data::image::decode_image;
 use lenet5::model::Arch;
 use lenet5::model::summary::{render, summary, trainable_params};
 use lenet5::nn::rbf::{GLYPH_H, GLYPH_W, GLYPHS};
@@ -97,6 +100,12 @@ impl ApiError {
     fn closing(mut self) -> Self {
         self.close = true;
         self
+    }
+}
+
+impl From<BadRequest> for ApiError {
+    fn from(e: BadRequest) -> Self {
+        ApiError::bad(e.0)
     }
 }
 
@@ -249,71 +258,6 @@ fn model_info_json(models: &[ServedModel], config: &ServeConfig) -> Value {
 // Prediction
 // ---------------------------------------------------------------------------------------
 
-/// The JSON form of `POST /api/predict`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PixelsRequest {
-    /// 784 grey levels, row-major 28x28, 0 = background, 255 = ink (MNIST style).
-    pixels: Vec<f64>,
-    model: Option<String>,
-    activations: Option<bool>,
-    /// Run the pixels through the same preprocessing as an uploaded picture (crop,
-    /// scale into 20x20, centre by mass; dark ink on light is inverted).
-    preprocess: Option<bool>,
-}
-
-enum Input {
-    Pixels {
-        pixels: Box<[u8; 784]>,
-        preprocess: bool,
-    },
-    Image(Bytes),
-}
-
-/// Options from the query string (`?model=modern&activations=true`); JSON fields win.
-#[derive(Default)]
-struct Query {
-    model: Option<String>,
-    activations: Option<bool>,
-}
-
-fn parse_bool(key: &str, v: &str) -> Result<bool, ApiError> {
-    match v {
-        "" | "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(ApiError::bad(format!(
-            "query parameter {key}={v:?}: expected true or false"
-        ))),
-    }
-}
-
-fn parse_query(q: Option<&str>) -> Result<Query, ApiError> {
-    let mut out = Query::default();
-    for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match k {
-            "model" => out.model = Some(v.to_string()),
-            "activations" => out.activations = Some(parse_bool(k, v)?),
-            _ => {
-                return Err(ApiError::bad(format!(
-                    "unknown query parameter {k:?}; known: model, activations"
-                )));
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
-}
-
 async fn read_body(body: Body, config: &ServeConfig) -> Result<Bytes, ApiError> {
     let limited = Limited::new(body, config.max_body_bytes);
     match tokio::time::timeout(config.body_timeout, limited.collect()).await {
@@ -342,59 +286,6 @@ fn too_large(config: &ServeConfig) -> ApiError {
     .closing()
 }
 
-fn parse_pixels_json(body: &[u8]) -> Result<(PixelsRequest, [u8; 784]), ApiError> {
-    let req: PixelsRequest = serde_json::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            ApiError::bad(format!(
-                "JSON does not match {{\"pixels\": [784 numbers 0-255], \"model\": \"classic\"|\"modern\", \
-                 \"activations\": bool, \"preprocess\": bool}}: {e}"
-            ))
-        } else {
-            ApiError::bad(format!("malformed JSON: {e}"))
-        }
-    })?;
-    if req.pixels.len() != 784 {
-        return Err(ApiError::bad(format!(
-            "pixels: expected 784 numbers (28x28, row-major), got {}",
-            req.pixels.len()
-        )));
-    }
-    let mut px = [0u8; 784];
-    for (i, (&v, p)) in req.pixels.iter().zip(px.iter_mut()).enumerate() {
-        if !(0.0..=255.0).contains(&v) {
-            return Err(ApiError::bad(format!(
-                "pixels[{i}] = {v} is out of range: values must be 0-255 (0 = background, 255 = ink)"
-            )));
-        }
-        *p = v.round() as u8;
-    }
-    Ok((req, px))
-}
-
-fn check_dimensions(bytes: &[u8], max_side: u32) -> Result<(), ApiError> {
-    let not_image = || {
-        ApiError::bad(
-            "the body is not a PNG, JPEG or BMP image; send an image with Content-Type image/png \
-             (or image/jpeg, image/bmp), or JSON with Content-Type application/json",
-        )
-    };
-    let reader = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|_| not_image())?;
-    if reader.format().is_none() {
-        return Err(not_image());
-    }
-    let (w, h) = reader
-        .into_dimensions()
-        .map_err(|e| ApiError::bad(format!("the image cannot be read: {e}")))?;
-    if w > max_side || h > max_side {
-        return Err(ApiError::bad(format!(
-            "the image is {w}x{h} pixels; at most {max_side} a side is accepted, scale it down"
-        )));
-    }
-    Ok(())
-}
-
 async fn predict(State(st): State<Arc<AppState>>, req: Request) -> Response {
     match predict_inner(st, req).await {
         Ok(r) => r,
@@ -404,7 +295,6 @@ async fn predict(State(st): State<Arc<AppState>>, req: Request) -> Response {
 
 async fn predict_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
-    let query = parse_query(parts.uri.query())?;
     if let Some(len) = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -421,29 +311,11 @@ async fn predict_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiE
         .unwrap_or("")
         .to_string();
     let bytes = read_body(body, &st.config).await?;
-    if bytes.is_empty() {
-        return Err(ApiError::bad(
-            "empty body: send a PNG/JPEG/BMP image (Content-Type image/png) or JSON {\"pixels\": [784 numbers 0-255]}",
-        ));
-    }
-
-    let (input, model_name, want_act) = if is_json(&content_type) {
-        let (req, pixels) = parse_pixels_json(&bytes)?;
-        (
-            Input::Pixels {
-                pixels: Box::new(pixels),
-                preprocess: req.preprocess.unwrap_or(false),
-            },
-            req.model.or(query.model),
-            req.activations.or(query.activations).unwrap_or(false),
-        )
-    } else {
-        (
-            Input::Image(bytes),
-            query.model,
-            query.activations.unwrap_or(false),
-        )
-    };
+    let PredictRequest {
+        input,
+        model: model_name,
+        activations: want_act,
+    } = parse_predict_request(&content_type, parts.uri.query(), bytes)?;
 
     if st.models.is_empty() {
         return Err(ApiError::new(
@@ -558,36 +430,12 @@ struct Layer {
 fn infer(
     st: &AppState,
     index: usize,
-    input: Input,
+    input: PredictInput,
     want_act: bool,
 ) -> Result<PredictResponse, ApiError> {
     let t0 = Instant::now();
     let served = &st.models[index];
-    let pre: Preprocessed = match input {
-        Input::Pixels {
-            pixels,
-            preprocess: false,
-        } => Preprocessed {
-            pixels: *pixels,
-            blank: pixels.iter().all(|&p| p == 0),
-            inverted: false,
-            ink_bbox: None,
-        },
-        Input::Pixels {
-            pixels,
-            preprocess: true,
-        } => {
-            let img = GrayImage::from_raw(28, 28, pixels.to_vec())
-                .ok_or_else(|| ApiError::bad("pixels: expected 784 values"))?;
-            preprocess(&DynamicImage::ImageLuma8(img))
-        }
-        Input::Image(bytes) => {
-            check_dimensions(&bytes, st.config.max_image_side)?;
-            let img = decode_image(&bytes, Path::new("request body"))
-                .map_err(|e| ApiError::bad(e.to_string()))?;
-            preprocess(&img)
-        }
-    };
+    let pre = input.preprocessed(st.config.max_image_side)?;
     let model = &served.model;
     let arch = model.arch();
     let (p, act) = if want_act {
@@ -772,47 +620,4 @@ async fn read_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiErro
         )
     })?;
     Ok(json_response(StatusCode::OK, Bytes::from(body)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_and_content_type() {
-        let q = parse_query(Some("model=modern&activations=1")).unwrap_or_default();
-        assert_eq!(q.model.as_deref(), Some("modern"));
-        assert_eq!(q.activations, Some(true));
-        assert!(parse_query(Some("activations=maybe")).is_err());
-        assert!(parse_query(Some("x=1")).is_err());
-        assert!(is_json("application/json; charset=utf-8"));
-        assert!(is_json("Application/JSON"));
-        assert!(!is_json("image/png"));
-        assert!(!is_json(""));
-    }
-
-    #[test]
-    fn pixel_validation() {
-        let ok = format!("{{\"pixels\": [{}]}}", vec!["0"; 784].join(","));
-        assert!(parse_pixels_json(ok.as_bytes()).is_ok());
-        let short = format!("{{\"pixels\": [{}]}}", vec!["0"; 783].join(","));
-        let e = parse_pixels_json(short.as_bytes()).err().map(|e| e.message);
-        assert!(e.is_some_and(|m| m.contains("got 783")));
-        let mut v = vec!["0"; 784];
-        v[5] = "256";
-        let big = format!("{{\"pixels\": [{}]}}", v.join(","));
-        let e = parse_pixels_json(big.as_bytes()).err().map(|e| e.message);
-        assert!(e.is_some_and(|m| m.contains("pixels[5]")));
-        v[5] = "-1";
-        let neg = format!("{{\"pixels\": [{}]}}", v.join(","));
-        assert!(parse_pixels_json(neg.as_bytes()).is_err());
-        let e = parse_pixels_json(b"{\"pixels\": [1,2")
-            .err()
-            .map(|e| e.message);
-        assert!(e.is_some_and(|m| m.starts_with("malformed JSON")));
-        let e = parse_pixels_json(b"{\"pixel\": []}")
-            .err()
-            .map(|e| e.message);
-        assert!(e.is_some_and(|m| m.starts_with("JSON does not match")));
-    }
 }

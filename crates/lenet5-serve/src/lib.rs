@@ -17,6 +17,7 @@
 
 mod api;
 mod idle;
+pub mod request;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,6 +34,9 @@ use lenet5::model::Arch;
 use lenet5::{Error, Model, Result};
 
 pub use api::router_with;
+/// The body type of [`parse_predict_request`] (axum's, re-exported).
+pub use axum::body::Bytes;
+pub use request::{BadRequest, PredictInput, PredictRequest, parse_predict_request};
 
 /// One loaded network and where it came from.
 #[derive(Clone, Debug)]

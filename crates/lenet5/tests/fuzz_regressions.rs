@@ -1,9 +1,11 @@
 //! Every input a fuzzer ever found a problem with (fuzz/regressions/<target>/), and
-//! every seed (fuzz/seeds/<target>/), run through exactly the checks the fuzz targets
-//! make (fuzz/src/lib.rs is compiled into this test), so a fixed bug stays fixed
-//! without cargo-fuzz. Plus the findings of the audit of outside data.
+//! every seed (fuzz/seeds/<target>/), run through exactly the checks the engine's fuzz
+//! targets make (fuzz/src/engine.rs is compiled into this test), so a fixed bug stays
+//! fixed without cargo-fuzz. Plus the findings of the audit of outside data. The
+//! `predict_body` target's inputs are replayed by the server's tests
+//! (crates/lenet5-serve/tests/fuzz_predict_body.rs).
 
-#[path = "../../../fuzz/src/lib.rs"]
+#[path = "../../../fuzz/src/engine.rs"]
 #[allow(dead_code)]
 mod checks;
 
@@ -65,11 +67,6 @@ fn image_inputs() {
     replay("image", checks::check_image);
 }
 
-#[test]
-fn predict_body_inputs() {
-    replay("predict_body", checks::check_predict_body);
-}
-
 /// Audit: a checkpoint's training configuration is outside data. Values that would
 /// blow up when training resumes (a 1e30 elastic sigma is a kernel of 6e30 taps, a
 /// NaN momentum poisons every weight) are refused by `Trainer::resume`.
@@ -112,25 +109,6 @@ fn resume_refuses_absurd_configuration() {
             .unwrap_or_else(|| panic!("case {i} accepted"));
         assert!(!e.to_string().contains('\n'));
     }
-}
-
-/// Audit: a batch far larger than the training set (say, from a checkpoint's
-/// configuration) allocates only what the data can fill.
-#[test]
-fn huge_batch_allocates_only_what_is_used() {
-    let ds = lenet5::data::Dataset {
-        images: vec![0; 20 * 784],
-        labels: (0..20).map(|i| i % 10).collect(),
-        rows: 28,
-        cols: 28,
-    };
-    let mut c = TrainConfig::defaults(Arch::Modern);
-    c.epochs = 1;
-    c.batch = usize::MAX / 2;
-    let mut t = Trainer::new(c).unwrap();
-    t.run(&ds, &ds, &mut lenet5::train::RunOptions::quiet(1))
-        .unwrap();
-    assert_eq!(t.epoch, 1);
 }
 
 /// Audit: images that are not 28x28 are refused, not silently cropped or padded.

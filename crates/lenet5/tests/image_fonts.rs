@@ -1,5 +1,5 @@
 //! Digits rendered from installed fonts (lenet5_testkit::fontdigits) go through
-//! `preprocess` as MNIST-like 28x28 images. Skips, with a note, when no font is installed.
+//! `preprocess` as MNIST-like 28x28 images. Skips, with a note, when no font is installed (fails when `LENET5_REQUIRE` lists `fonts`).
 
 use image::DynamicImage;
 use lenet5::data::image::preprocess;
@@ -8,14 +8,9 @@ use lenet5_testkit::fontdigits::{self, Style};
 
 #[test]
 fn font_digits_preprocess_to_mnist_like_images() {
-    let fonts = fontdigits::load_fonts();
-    if fonts.is_empty() {
-        eprintln!(
-            "note: no fonts installed, test skipped (apt-get install {})",
-            fontdigits::FONT_PACKAGES.join(" ")
-        );
+    let Some(fonts) = fontdigits::require_fonts() else {
         return;
-    }
+    };
     let styles = fontdigits::styles();
     assert!(styles.iter().any(Style::light_on_dark) && styles.iter().any(|s| !s.light_on_dark()));
     let mut n = 0;
@@ -39,11 +34,10 @@ fn font_digits_preprocess_to_mnist_like_images() {
 
 #[test]
 fn the_generator_covers_every_font_digit_and_style() {
-    let fonts = fontdigits::load_fonts();
-    let Some(font) = fonts.first() else {
-        eprintln!("note: no fonts installed, test skipped");
+    let Some(fonts) = fontdigits::require_fonts() else {
         return;
     };
+    let font = &fonts[0];
     let styles = fontdigits::styles();
     let one_font = std::slice::from_ref(font);
     let all: Vec<_> = fontdigits::samples(one_font, &styles).collect();

@@ -181,6 +181,9 @@ fn datasets_are_recognised_by_content() {
         assert_eq!(f.identify(), Some(mnist::KnownDataset::FashionMnist));
         assert_eq!(f.identify().unwrap().class_names()[9], "Ankle boot");
     } else {
-        eprintln!("skipping the Fashion-MNIST half: apt-get install dataset-fashion-mnist");
+        lenet5_testkit::skip(
+            "fashion",
+            "no Fashion-MNIST in /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist)",
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! Real MNIST is found as the product finds it: `$LENET5_DATA`, else `./data/mnist`
 //! (here: `data/mnist` at the repository root). A test that needs something the machine
 //! lacks skips with a printed note, unless `LENET5_REQUIRE` lists it: `.ci/run` sets
-//! `LENET5_REQUIRE=data,fonts,browser`, so on CI a missing prerequisite is a failure, not
+//! `LENET5_REQUIRE=data,fonts,browser,fashion`, so on CI a missing prerequisite is a failure, not
 //! a silent pass. A `LENET5_DATA` that is set but holds no MNIST is always an error.
 
 use std::path::PathBuf;
@@ -15,7 +15,9 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Whether `LENET5_REQUIRE` (comma-separated) lists `what` (`data`, `fonts`, `browser`).
+/// Whether `LENET5_REQUIRE` (comma-separated) lists `what`: `data` (MNIST), `fonts`
+/// (the font-rendered digits), `browser` (Chromium, Node.js, playwright-core), `fashion`
+/// (Debian's Fashion-MNIST).
 pub fn required(what: &str) -> bool {
     std::env::var("LENET5_REQUIRE").is_ok_and(|v| v.split(',').any(|w| w.trim() == what))
 }

@@ -80,6 +80,25 @@ pub fn load_font(path: &Path) -> Option<DigitFont> {
     }
 }
 
+/// What to install when no font is found.
+pub fn no_fonts_note() -> String {
+    format!(
+        "no fonts installed (apt-get install {})",
+        FONT_PACKAGES.join(" ")
+    )
+}
+
+/// Every font of [`FONT_CANDIDATES`] that is installed, or `None` (after [`crate::skip`]:
+/// a note, or a panic when `LENET5_REQUIRE` lists `fonts`) when none is.
+pub fn require_fonts() -> Option<Vec<DigitFont>> {
+    let fonts = load_fonts();
+    if fonts.is_empty() {
+        crate::skip("fonts", &no_fonts_note());
+        return None;
+    }
+    Some(fonts)
+}
+
 /// Every font of [`FONT_CANDIDATES`] that is installed. Prints one note naming the missing
 /// ones (and the packages to install); empty when none is installed.
 pub fn load_fonts() -> Vec<DigitFont> {

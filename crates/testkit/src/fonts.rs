@@ -62,10 +62,12 @@ pub struct Sample {
     pub input: Preprocessed,
 }
 
-/// Renders and preprocesses every sample (in parallel); `None` when no font is installed.
+/// Renders and preprocesses every sample (in parallel); `None` when no font is installed
+/// (after [`crate::skip`]: a note, or a panic when `LENET5_REQUIRE` lists `fonts`).
 pub fn samples() -> Option<(Vec<String>, Vec<Sample>)> {
     let fonts = fontdigits::load_fonts();
     if fonts.is_empty() {
+        crate::skip("fonts", &fontdigits::no_fonts_note());
         return None;
     }
     let styles = fontdigits::styles();

@@ -25,8 +25,8 @@ pub fn mnist() -> Option<&'static Mnist> {
 }
 
 /// A trained network: the one bundled in the library.
-pub fn trained(arch: Arch) -> Option<Model> {
-    Some(Model::bundled(arch))
+pub fn trained(arch: Arch) -> Model {
+    Model::bundled(arch)
 }
 
 /// An untrained network: good for shapes and error paths.
