@@ -11,6 +11,7 @@ pub mod augment;
 pub mod idx;
 pub mod image;
 pub mod mnist;
+pub mod paper;
 pub mod photos;
 
 pub use mnist::{Dataset, Mnist};
