@@ -234,6 +234,10 @@ pub struct PredictArgs {
     /// OUT-<name>.png for each (OUT without its extension).
     #[arg(long, value_name = "OUT.png")]
     pub show_input: Option<PathBuf>,
+    /// Write one picture of the preprocessing's stages (input, background, ink, lines
+    /// removed, chosen digit, the 28x28) to this PNG; with several images, OUT-<name>.png.
+    #[arg(long, value_name = "OUT.png")]
+    pub show_steps: Option<PathBuf>,
 }
 
 #[derive(Args)]

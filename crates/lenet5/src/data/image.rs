@@ -75,9 +75,9 @@ use ::image::metadata::Orientation;
 pub use ::image::{DynamicImage, GrayImage};
 use ::image::{ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
-use super::paper::{self, running_extreme, transpose};
+use super::paper;
 #[cfg(test)]
-use super::paper::box_mean;
+use super::paper::{box_mean, running_extreme};
 use crate::error::{Error, Result};
 
 /// Side of an MNIST image.
@@ -361,16 +361,7 @@ fn run(img: &DynamicImage, mut steps: Option<&mut Option<Steps>>) -> Preprocesse
         let alpha = reduce(img, full, k, Channel::Alpha);
         let bg_alpha = border_median(&alpha.mean);
         if bg_alpha < 0.5
-            && let Some(ink) = locate(
-                img,
-                &alpha,
-                full,
-                k,
-                bg_alpha,
-                false,
-                Channel::Alpha,
-                steps,
-            )
+            && let Some(ink) = locate(img, &alpha, full, k, bg_alpha, false, Channel::Alpha, steps)
         {
             return finish(ink, false);
         }
@@ -545,6 +536,11 @@ fn pixel_value<T: Sample, const C: usize>(px: &[T], ch: Channel) -> f32 {
 
 /// Median of the outer frame (about 1/40 of the short side thick, at least 1 pixel).
 fn border_median(p: &Plane) -> f32 {
+    frame_quantile(p, 0.5)
+}
+
+/// The `q` quantile of the outer frame (as [`border_median`]).
+fn frame_quantile(p: &Plane, q: f32) -> f32 {
     let t = (p.w.min(p.h) / 40).max(1);
     let mut frame: Vec<f32> = Vec::with_capacity(2 * t * (p.w + p.h));
     for y in 0..p.h {
@@ -556,42 +552,34 @@ fn border_median(p: &Plane) -> f32 {
             frame.extend_from_slice(&row[p.w - t..]);
         }
     }
-    let mid = frame.len() / 2;
-    *frame.select_nth_unstable_by(mid, f32::total_cmp).1
+    let k = ((frame.len() as f32 * q) as usize).min(frame.len() - 1);
+    *frame.select_nth_unstable_by(k, f32::total_cmp).1
 }
 
-/// Whether the ink is darker than the background. A light frame (≥ 0.6) means dark ink,
-/// a dark one (≤ 0.3) light ink. In between (a photo half in shadow, grey paper) ink is
-/// what is small: the side whose features a closing (for dark) or an opening (for light)
-/// over [`paper::background_radius`] erases more of decides.
+/// Whether the ink is darker than the background. A light frame (median ≥ 0.6) means
+/// dark ink, a dark one (≤ 0.25) light ink. In between — a photo half in shadow, grey
+/// paper — a frame whose brightest tenth is light (≥ 0.6) is paper with a shadow on it
+/// (dark ink); otherwise the side (darker or lighter than the median) that deviates more
+/// decides.
 fn dark_ink(p: &Plane, bg: f32) -> bool {
     if bg >= 0.6 {
         return true;
     }
-    if bg <= 0.3 {
+    if bg <= 0.25 {
         return false;
     }
-    let (w, h) = (p.w, p.h);
-    let r = paper::background_radius(w, h);
-    let morph = |first_max: bool| {
-        let mut a = p.v.clone();
-        let mut b = vec![0f32; w * h];
-        for max in [first_max, !first_max] {
-            for y in 0..h {
-                running_extreme(&a[y * w..(y + 1) * w], r, max, &mut b[y * w..(y + 1) * w]);
-            }
-            transpose(&b, w, h, &mut a);
-            for x in 0..w {
-                running_extreme(&a[x * h..(x + 1) * h], r, max, &mut b[x * h..(x + 1) * h]);
-            }
-            transpose(&b, h, w, &mut a);
+    if frame_quantile(p, 0.9) >= 0.6 {
+        return true;
+    }
+    let (mut darker, mut lighter) = (0f64, 0f64);
+    for &v in &p.v {
+        let d = v - bg;
+        if d < -0.05 {
+            darker += f64::from(-d);
+        } else if d > 0.05 {
+            lighter += f64::from(d);
         }
-        a
-    };
-    let closing = morph(true);
-    let opening = morph(false);
-    let darker: f64 = closing.iter().zip(&p.v).map(|(c, v)| f64::from(c - v)).sum();
-    let lighter: f64 = p.v.iter().zip(&opening).map(|(v, o)| f64::from(v - o)).sum();
+    }
     darker >= lighter
 }
 
@@ -607,18 +595,6 @@ fn sample(p: &Plane, x: f64, y: f64) -> f32 {
     let top = at(x0, y0) * (1.0 - tx) + at(x1, y0) * tx;
     let bottom = at(x0, y1) * (1.0 - tx) + at(x1, y1) * tx;
     top * (1.0 - ty) + bottom * ty
-}
-
-/// Ink strength: deviation from the local background in the ink's direction, at least 0.
-fn ink_map(p: &Plane, bg: impl Fn(usize, usize) -> f32, dark_ink: bool) -> Vec<f32> {
-    let mut out = Vec::with_capacity(p.v.len());
-    for y in 0..p.h {
-        for x in 0..p.w {
-            let (v, b) = (p.v[y * p.w + x], bg(x, y));
-            out.push(if dark_ink { b - v } else { v - b }.max(0.0));
-        }
-    }
-    out
 }
 
 /// What each stage of the ink extraction made of the working plane (see
@@ -671,11 +647,12 @@ fn locate(
     let input: Vec<f32> = extreme.v.iter().map(|&x| orient(x)).collect();
     let paper_level = orient(bg).max(0.05);
     let background = paper::background(&input, w, h, paper_level);
-    let mut v = paper::ink_from_background(&input, &background);
+    let raw = paper::ink_from_background(&input, &background);
+    let mut v = raw.clone();
     let found = paper::normalise(&mut v, MIN_CONTRAST / paper_level.max(0.3)).is_some();
     let ink = v.clone();
     let (hl, vl, _) = if found {
-        paper::remove_lines(&mut v, w, h)
+        paper::remove_lines(&mut v, &raw, w, h)
     } else {
         Default::default()
     };

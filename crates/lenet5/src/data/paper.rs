@@ -8,7 +8,7 @@
 //! 1. [`background`]: the paper's own brightness at every pixel — a morphological
 //!    *closing* (running maximum, then running minimum, over a square window) erases every
 //!    dark feature narrower than the window while keeping the edges of large regions (a
-//!    shadow's edge) where they are; a small box mean then smooths it. It is kept above
+//!    shadow's edge) where they are; a 5x5 box mean then smooths it. It is kept above
 //!    [`BACKGROUND_FLOOR`] of the paper level, so a marker stroke wider than the window is
 //!    dimmed, never hollowed out.
 //! 2. [`ink_from_background`]: ink = `1 − v / background` (division, not subtraction: light
@@ -33,9 +33,11 @@ use crate::data::image::{NOISE_FLOOR, SPECK_FRACTION};
 /// The local paper level is kept at least this fraction of the frame's bright paper.
 pub const BACKGROUND_FLOOR: f32 = 0.35;
 /// A paper line holds at least this fraction of the frame's length in ink pixels.
-pub const LINE_FRACTION: f32 = 0.4;
+pub const LINE_FRACTION: f32 = 0.3;
 /// Blobs within this fraction of the digit's size (long side of its box) belong to it.
 pub const NEAR_FRACTION: f32 = 0.3;
+/// Pixels at least this much darker than the paper (relative) count when looking for lines.
+pub const LINE_CONTRAST: f32 = 0.06;
 /// Largest angle from the axes at which paper lines are looked for, degrees.
 pub const LINE_MAX_ANGLE: f32 = 8.0;
 
@@ -51,9 +53,13 @@ pub fn background(v: &[f32], w: usize, h: usize, paper: f32) -> Vec<f32> {
     let mut a = v.to_vec();
     let mut b = vec![0f32; w * h];
     // Closing = max filter then min filter, each separable (rows, then columns).
-    filter2d(&mut a, &mut b, w, h, |src, out| running_extreme(src, r, true, out));
-    filter2d(&mut a, &mut b, w, h, |src, out| running_extreme(src, r, false, out));
-    let s = (r / 2).max(1);
+    filter2d(&mut a, &mut b, w, h, |src, out| {
+        running_extreme(src, r, true, out)
+    });
+    filter2d(&mut a, &mut b, w, h, |src, out| {
+        running_extreme(src, r, false, out)
+    });
+    let s = 2;
     filter2d(&mut a, &mut b, w, h, |src, out| box_mean(src, s, out));
     let floor = (BACKGROUND_FLOOR * paper).max(0.02);
     a.iter_mut().for_each(|x| *x = x.max(floor).min(1.0));
@@ -116,11 +122,25 @@ pub struct Lines {
     pub bands: Vec<(i32, i32)>,
 }
 
-/// Stage 4: erases the paper's lines from `v` (ink, 0 = none); returns the horizontal and
-/// vertical families found (empty bands when there are none) and a mask of what it erased.
-pub fn remove_lines(v: &mut [f32], w: usize, h: usize) -> (Lines, Lines, Vec<bool>) {
-    let horizontal = find_lines(v, w, h, false);
-    let vertical = find_lines(v, w, h, true);
+/// Stage 4: erases the paper's lines from `v` (normalised ink, 0 = none); `raw` is the ink
+/// before normalisation ([`ink_from_background`]), where lines are looked for (pixels at
+/// least [`LINE_CONTRAST`] darker than the paper), so faint lines broken up by the noise
+/// floor are still found whole. Returns the horizontal and vertical families found
+/// (empty bands when there are none) and a mask of what it erased.
+pub fn remove_lines(v: &mut [f32], raw: &[f32], w: usize, h: usize) -> (Lines, Lines, Vec<bool>) {
+    let marked: Vec<f32> = raw
+        .iter()
+        .zip(v.iter())
+        .map(|(&r, &x)| {
+            if r >= LINE_CONTRAST || x > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let horizontal = find_lines(&marked, w, h, false);
+    let vertical = find_lines(&marked, w, h, true);
     let mut on_line = vec![false; w * h];
     let mut hits = Vec::new();
     for (fam, vert) in [(&horizontal, false), (&vertical, true)] {
@@ -208,26 +228,38 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
         return none;
     };
     let need = LINE_FRACTION * len as f32 / angle.to_radians().cos();
-    let edge = 0.35 * need;
-    let mut bands = Vec::new();
+    // Scattered marks (noise in a dark corner) fill every bin alike: a line stands out
+    // from the median bin by the threshold.
+    let mut sorted = hist.clone();
+    sorted.sort_unstable();
+    let need = need + sorted[sorted.len() / 2] as f32;
+    let mut bands: Vec<(i32, i32)> = Vec::new();
     let mut i = 0;
     while i < nbins {
-        if hist[i] as f32 >= need {
-            let (mut a, mut b) = (i, i);
-            while a > 0 && hist[a - 1] as f32 >= edge {
-                a -= 1;
-            }
-            while b + 1 < nbins && hist[b + 1] as f32 >= edge {
-                b += 1;
-            }
-            // A line is thin: a band wider than a few pixels is not paper ruling.
-            if b - a < (across / 30).max(5) {
-                bands.push((a as i32 - shift, b as i32 - shift));
-            }
-            i = b + 1;
-        } else {
+        if (hist[i] as f32) < need {
             i += 1;
+            continue;
         }
+        // The peak of this run of bins over the threshold.
+        let mut p = i;
+        while p + 1 < nbins && hist[p + 1] >= hist[p] && hist[p + 1] as f32 >= need {
+            p += 1;
+        }
+        // The line's width: down the flanks while they keep falling and hold 30 % of it.
+        let floor = sorted[sorted.len() / 2] as f32;
+        let edge = floor + 0.3 * (hist[p] as f32 - floor);
+        let (mut a, mut b) = (p, p);
+        while a > 0 && hist[a - 1] as f32 >= edge && hist[a - 1] <= hist[a] {
+            a -= 1;
+        }
+        while b + 1 < nbins && hist[b + 1] as f32 >= edge && hist[b + 1] <= hist[b] {
+            b += 1;
+        }
+        // A line is thin: a band wider than a few pixels is not paper ruling.
+        if b - a < (across / 30).max(5) {
+            bands.push((a as i32 - shift, b as i32 - shift));
+        }
+        i = b + 1;
     }
     Lines {
         angle_deg: angle,
@@ -295,7 +327,14 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
         }
         blobs.push(b);
     }
-    let main = (0..blobs.len()).max_by(|&a, &b| blobs[a].0.total_cmp(&blobs[b].0))?;
+    // A blob as long as the frame and thin is what is left of a paper line, not a digit.
+    let line_like = |b: &(f32, usize, usize, usize, usize)| {
+        let (bw, bh) = ((b.3 - b.1) as f32, (b.4 - b.2) as f32);
+        (bw >= 0.8 * w as f32 && bh < 0.15 * bw) || (bh >= 0.8 * h as f32 && bw < 0.15 * bh)
+    };
+    let main = (0..blobs.len())
+        .filter(|&k| !line_like(&blobs[k]))
+        .max_by(|&a, &b| blobs[a].0.total_cmp(&blobs[b].0))?;
     let heaviest = blobs[main].0;
     let mut keep = vec![false; blobs.len()];
     keep[main] = true;
@@ -304,11 +343,15 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
         let reach = NEAR_FRACTION * (x1 - x0).max(y1 - y0) as f32;
         let mut grew = false;
         for (k, b) in blobs.iter().enumerate() {
-            if keep[k] || b.0 < SPECK_FRACTION * heaviest {
+            if keep[k] || b.0 < SPECK_FRACTION * heaviest || line_like(b) {
                 continue;
             }
-            let gap_x = (b.1 as f32 - x1 as f32).max(x0 as f32 - b.3 as f32).max(0.0);
-            let gap_y = (b.2 as f32 - y1 as f32).max(y0 as f32 - b.4 as f32).max(0.0);
+            let gap_x = (b.1 as f32 - x1 as f32)
+                .max(x0 as f32 - b.3 as f32)
+                .max(0.0);
+            let gap_y = (b.2 as f32 - y1 as f32)
+                .max(y0 as f32 - b.4 as f32)
+                .max(0.0);
             if gap_x.max(gap_y) <= reach {
                 keep[k] = true;
                 grew = true;
