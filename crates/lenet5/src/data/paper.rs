@@ -227,6 +227,25 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
     let Some((_, angle, hist)) = best else {
         return none;
     };
+    // The same counts per quarter of the frame's length: a paper line crosses the frame,
+    // a digit's row of ink (however dark and wide) does not.
+    let mut quarters = vec![[0u32; 4]; nbins];
+    {
+        let (s, c) = angle.to_radians().sin_cos();
+        for &(x, y) in &pts {
+            let b = rho(x, y, s, c, vert).round() as i32 + shift;
+            let along = if vert { y } else { x };
+            let q = ((along * 4.0 / len as f32) as usize).min(3);
+            quarters[b.clamp(0, nbins as i32 - 1) as usize][q] += 1;
+        }
+    }
+    let crosses = |b: usize| {
+        quarters[b]
+            .iter()
+            .filter(|&&n| n as f32 >= 0.25 * LINE_FRACTION * len as f32)
+            .count()
+            >= 3
+    };
     let need = LINE_FRACTION * len as f32 / angle.to_radians().cos();
     // Scattered marks (noise in a dark corner) fill every bin alike: a line stands out
     // from the median bin by the threshold.
@@ -256,7 +275,7 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
             b += 1;
         }
         // A line is thin: a band wider than a few pixels is not paper ruling.
-        if b - a < (across / 30).max(5) {
+        if b - a < (across / 30).max(5) && crosses(p) {
             bands.push((a as i32 - shift, b as i32 - shift));
         }
         i = b + 1;
