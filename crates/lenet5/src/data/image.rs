@@ -677,7 +677,11 @@ fn locate(
     }
     let bb = bb?;
     // Stretch the digit's own ink to full strength (faint pencil beside dark lines).
-    paper::normalise(&mut v, 1e-4)?;
+    let peak = v.iter().copied().fold(0f32, f32::max);
+    if peak <= 0.0 {
+        return None;
+    }
+    v.iter_mut().for_each(|x| *x /= peak);
     if k > 1 {
         // Read the box again, finer, from the original pixels, keeping only what lies
         // on (or next to) the ink chosen on the working plane.

@@ -19,7 +19,8 @@
 //! 4. [`remove_lines`]: ruled and squared paper. For angles within ±8° of horizontal (and
 //!    of vertical), the ink pixels are counted along each line (a Hough transform
 //!    restricted to near-axis angles); the best angle's lines holding at least
-//!    [`LINE_FRACTION`] of the frame's length are the paper's lines. A pixel on such a
+//!    [`LINE_FRACTION`] of the frame's length, with ink in each quarter of it, are the
+//!    paper's lines (when there are at least [`MIN_LINES`] of them). A pixel on such a
 //!    line is erased unless there is ink just beyond the line on either side (off any
 //!    line), i.e. unless a stroke of the digit crosses or touches it there — so strokes
 //!    stay whole where they cross a line.
@@ -38,6 +39,8 @@ pub const LINE_FRACTION: f32 = 0.3;
 pub const NEAR_FRACTION: f32 = 0.3;
 /// Pixels at least this much darker than the paper (relative) count when looking for lines.
 pub const LINE_CONTRAST: f32 = 0.06;
+/// Fewest parallel lines that make ruled paper.
+pub const MIN_LINES: usize = 3;
 /// Largest angle from the axes at which paper lines are looked for, degrees.
 pub const LINE_MAX_ANGLE: f32 = 8.0;
 
@@ -197,7 +200,7 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
         angle_deg: 0.0,
         bands: Vec::new(),
     };
-    if len < 16 || across < 4 {
+    if len.min(across) < 64 {
         return none;
     }
     let pts: Vec<(f32, f32)> = (0..w * h)
@@ -227,8 +230,8 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
     let Some((_, angle, hist)) = best else {
         return none;
     };
-    // The same counts per quarter of the frame's length: a paper line crosses the frame,
-    // a digit's row of ink (however dark and wide) does not.
+    // The same counts per quarter of the frame's length: a paper line crosses the whole
+    // frame, a digit's row of ink (however dark and wide) does not.
     let mut quarters = vec![[0u32; 4]; nbins];
     {
         let (s, c) = angle.to_radians().sin_cos();
@@ -244,7 +247,7 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
             .iter()
             .filter(|&&n| n as f32 >= 0.25 * LINE_FRACTION * len as f32)
             .count()
-            >= 3
+            == 4
     };
     let need = LINE_FRACTION * len as f32 / angle.to_radians().cos();
     // Scattered marks (noise in a dark corner) fill every bin alike: a line stands out
@@ -279,6 +282,10 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
             bands.push((a as i32 - shift, b as i32 - shift));
         }
         i = b + 1;
+    }
+    // Paper ruling repeats: one or two long strokes are a digit's bars in a tight crop.
+    if bands.len() < MIN_LINES {
+        bands.clear();
     }
     Lines {
         angle_deg: angle,
