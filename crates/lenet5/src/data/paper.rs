@@ -27,7 +27,9 @@
 //! 5. [`select_digit`]: the digit is the heaviest 8-connected blob of ink together with
 //!    every blob near it (within [`NEAR_FRACTION`] of its size; joined repeatedly) that is
 //!    not a speck (under [`crate::data::image::SPECK_FRACTION`] of the heaviest); the rest
-//!    of the picture is erased. Its bounding box is returned.
+//!    of the picture is erased. Its bounding box is returned — unless the box covers
+//!    [`TEXTURE_AREA`] of the picture and ink fills [`TEXTURE_FILL`] of it (noise or
+//!    texture, not a digit: then there is no digit).
 
 use crate::data::image::{NOISE_FLOOR, SPECK_FRACTION};
 
@@ -39,6 +41,10 @@ pub const LINE_FRACTION: f32 = 0.3;
 pub const NEAR_FRACTION: f32 = 0.3;
 /// Pixels at least this much darker than the paper (relative) count when looking for lines.
 pub const LINE_CONTRAST: f32 = 0.06;
+/// A "digit" whose box covers at least this fraction of the picture...
+pub const TEXTURE_AREA: f32 = 0.75;
+/// ...and whose ink covers at least this fraction of its box is texture, not a digit.
+pub const TEXTURE_FILL: f32 = 0.6;
 /// Fewest parallel lines that make ruled paper.
 pub const MIN_LINES: usize = 3;
 /// Largest angle from the axes at which paper lines are looked for, degrees.
@@ -395,6 +401,16 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
         if l != NONE && !keep[l as usize] {
             *x = 0.0;
         }
+    }
+    // Ink filling most of a box that fills most of the picture is texture (noise, a
+    // photo of fabric), not a written digit.
+    let area = ((x1 - x0) * (y1 - y0)) as f32;
+    let inked = (y0..y1)
+        .map(|y| (x0..x1).filter(|&x| v[y * w + x] > 0.0).count())
+        .sum::<usize>() as f32;
+    if area >= TEXTURE_AREA * (w * h) as f32 && inked >= TEXTURE_FILL * area {
+        v.iter_mut().for_each(|x| *x = 0.0);
+        return None;
     }
     Some((x0, y0, x1, y1))
 }
