@@ -1094,10 +1094,10 @@ mod tests {
                 p.v[y * w + x] = 0.1; // a stroke
             }
         }
-        let bg = background_map(&p, 0.8, true);
+        let bg = paper::background(&p.v, w, h, 0.8);
         for y in 0..h {
             let paper = 0.95 - 0.3 * 30.0 / w as f32;
-            let got = bg.v[y * w + 30];
+            let got = bg[y * w + 30];
             assert!(
                 (got - paper).abs() < 0.06,
                 "row {y}: {got} vs paper {paper}"
