@@ -730,7 +730,7 @@ fn locate(
                 }
             }
             if let Some(fbb) = clean(&mut fv, fine.w, fine.h, 1e-4) {
-                return Some(crop(&fv, fine.w, fbb, fine_rect, k2 as u32));
+                return Some(crop(&fv, fine.w, fbb, fine_rect, k2));
             }
         }
         return Some(crop(&v, w, bb, rect, k as u32));

@@ -76,13 +76,7 @@ pub fn background(v: &[f32], w: usize, h: usize, paper: f32) -> Vec<f32> {
 }
 
 /// Applies a 1-D filter to every row then every column of `a` (w x h), result in `a`.
-fn filter2d(
-    a: &mut Vec<f32>,
-    b: &mut Vec<f32>,
-    w: usize,
-    h: usize,
-    f: impl Fn(&[f32], &mut [f32]),
-) {
+fn filter2d(a: &mut [f32], b: &mut [f32], w: usize, h: usize, f: impl Fn(&[f32], &mut [f32])) {
     for y in 0..h {
         f(&a[y * w..(y + 1) * w], &mut b[y * w..(y + 1) * w]);
     }
@@ -312,8 +306,8 @@ fn for_band_pixels(
         return;
     }
     let (s, c) = fam.angle_deg.to_radians().sin_cos();
-    for i in 0..w * h {
-        if v[i] <= 0.0 {
+    for (i, &x) in v.iter().enumerate().take(w * h) {
+        if x <= 0.0 {
             continue;
         }
         let r = rho((i % w) as f32, (i / w) as f32, s, c, vert);

@@ -362,8 +362,8 @@ fn render(s: &Spec, digit: &[u8], tilt_deg: f32, r: &mut Rng) -> RgbImage {
     let noise = r.uniform(1.0, 4.0);
     let mut out = RgbImage::new(WIDTH, HEIGHT);
     for (o, p) in out.pixels_mut().zip(&img) {
-        for c in 0..3 {
-            o.0[c] = (p[c] + r.normal() * noise).round().clamp(0.0, 255.0) as u8;
+        for (oc, &pc) in o.0.iter_mut().zip(p) {
+            *oc = (pc + r.normal() * noise).round().clamp(0.0, 255.0) as u8;
         }
     }
     out
