@@ -41,6 +41,10 @@ pub enum Cmd {
     /// Reading benchmark: synthetic 5-digit strings from MNIST digits (separated, touching,
     /// overlapping), read by the segmentation graph and by connected components alone.
     BenchRead(BenchReadArgs),
+    /// Photo benchmark: MNIST test digits rendered as phone photos of paper (ruled, squared,
+    /// shadows, blue ink, pencil...), read by both bundled networks through `predict`'s
+    /// preprocessing; beside plain MNIST and MNIST written as PNG (both polarities).
+    BenchPhotos(BenchPhotosArgs),
     /// Web demo: draw a digit in the browser and watch LeNet-5 think.
     Serve(ServeArgs),
     /// The web demo as a static folder (engine in WebAssembly, training in the page): see docs/site.md.
@@ -195,6 +199,24 @@ pub struct BenchReadArgs {
 }
 
 #[derive(Args)]
+pub struct BenchPhotosArgs {
+    /// Photos (the documented figures use the default; photo i is the same whatever N).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub count: usize,
+    /// Skip the MNIST-as-PNG check (10,000 test images, both polarities, through predict).
+    #[arg(long)]
+    pub no_png: bool,
+    /// Also write the photos as JPEG files into this folder (photo-NNNN-label-L.jpg).
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Args)]
 pub struct PredictArgs {
     /// Image files, folders (their images, sorted by name; not recursive) or `-` for stdin.
     #[arg(required = true, value_name = "IMAGE")]
@@ -212,6 +234,10 @@ pub struct PredictArgs {
     /// OUT-<name>.png for each (OUT without its extension).
     #[arg(long, value_name = "OUT.png")]
     pub show_input: Option<PathBuf>,
+    /// Write one picture of the preprocessing's stages (input, background, ink, lines
+    /// removed, chosen digit, the 28x28) to this PNG; with several images, OUT-<name>.png.
+    #[arg(long, value_name = "OUT.png")]
+    pub show_steps: Option<PathBuf>,
 }
 
 #[derive(Args)]

@@ -2,6 +2,7 @@
 
 mod draw;
 mod eval;
+mod photos;
 mod predict;
 mod read;
 mod site;
@@ -25,6 +26,7 @@ pub fn run(cmd: Cmd) -> Result<()> {
         Cmd::Predict(a) => predict::run(a),
         Cmd::Read(a) => read::run(a),
         Cmd::BenchRead(a) => read::bench(a),
+        Cmd::BenchPhotos(a) => photos::bench(a),
         Cmd::Draw(d) => draw::run(d),
         Cmd::Serve(a) => {
             let models = bundled::resolve(&a.model, &current_dir()?)?;

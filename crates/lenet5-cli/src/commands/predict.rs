@@ -19,6 +19,10 @@ pub fn run(a: PredictArgs) -> Result<()> {
         .show_input
         .as_deref()
         .map(|base| predict::show_input_paths(base, &inputs).into_iter());
+    let mut steps = a
+        .show_steps
+        .as_deref()
+        .map(|base| predict::show_input_paths(base, &inputs).into_iter());
     let (mut failed, total) = (0, listed.len());
     let top = a.top.into();
     for (name, input) in listed {
@@ -26,7 +30,18 @@ pub fn run(a: PredictArgs) -> Result<()> {
             .is_ok()
             .then(|| shown.as_mut().and_then(Iterator::next))
             .flatten();
-        let r = input.and_then(|i| predict::recognise(&m.model, &i));
+        let steps_out = input
+            .is_ok()
+            .then(|| steps.as_mut().and_then(Iterator::next))
+            .flatten();
+        let r = input.and_then(|i| {
+            let img = i.read()?;
+            let rec = m.model.recognise(&img);
+            if let Some(path) = steps_out {
+                crate::viz::steps::write(&img, &rec, &path)?;
+            }
+            Ok(rec)
+        });
         let r = match (r, out) {
             (Ok(rec), Some(path)) => predict::save_input_image(&rec, &path).map(|()| rec),
             (r, _) => r,

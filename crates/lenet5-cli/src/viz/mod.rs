@@ -23,6 +23,7 @@ pub mod font;
 pub mod grids;
 pub mod layers;
 pub mod plot;
+pub mod steps;
 
 use std::path::Path;
 

@@ -75,6 +75,9 @@ use ::image::metadata::Orientation;
 pub use ::image::{DynamicImage, GrayImage};
 use ::image::{ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
+use super::paper;
+#[cfg(test)]
+use super::paper::{box_mean, running_extreme};
 use crate::error::{Error, Result};
 
 /// Side of an MNIST image.
@@ -317,6 +320,18 @@ pub fn to_gray_image(p: &Preprocessed) -> GrayImage {
 /// Turns any picture of a single digit into a 28x28 MNIST-style image; see the module
 /// documentation for the steps. Never panics; a uniform image gives `blank: true`.
 pub fn preprocess(img: &DynamicImage) -> Preprocessed {
+    run(img, None)
+}
+
+/// [`preprocess`], also returning what each stage of the ink extraction made of the
+/// picture (`None` for an empty picture); `lenet5 predict --show-steps` draws them.
+pub fn preprocess_with_steps(img: &DynamicImage) -> (Preprocessed, Option<Steps>) {
+    let mut steps = None;
+    let p = run(img, Some(&mut steps));
+    (p, steps)
+}
+
+fn run(img: &DynamicImage, mut steps: Option<&mut Option<Steps>>) -> Preprocessed {
     let (w, h) = (img.width(), img.height());
     if w == 0 || h == 0 {
         return Preprocessed::blank(false);
@@ -327,7 +342,16 @@ pub fn preprocess(img: &DynamicImage) -> Preprocessed {
     let coarse = reduce(img, full, k, Channel::Luma);
     let bg = border_median(&coarse.mean);
     let dark_ink = dark_ink(&coarse.mean, bg);
-    if let Some(ink) = locate(img, &coarse, full, k, bg, dark_ink, Channel::Luma) {
+    if let Some(ink) = locate(
+        img,
+        &coarse,
+        full,
+        k,
+        bg,
+        dark_ink,
+        Channel::Luma,
+        steps.as_deref_mut(),
+    ) {
         return finish(ink, dark_ink);
     }
 
@@ -337,7 +361,7 @@ pub fn preprocess(img: &DynamicImage) -> Preprocessed {
         let alpha = reduce(img, full, k, Channel::Alpha);
         let bg_alpha = border_median(&alpha.mean);
         if bg_alpha < 0.5
-            && let Some(ink) = locate(img, &alpha, full, k, bg_alpha, false, Channel::Alpha)
+            && let Some(ink) = locate(img, &alpha, full, k, bg_alpha, false, Channel::Alpha, steps)
         {
             return finish(ink, false);
         }
@@ -512,6 +536,11 @@ fn pixel_value<T: Sample, const C: usize>(px: &[T], ch: Channel) -> f32 {
 
 /// Median of the outer frame (about 1/40 of the short side thick, at least 1 pixel).
 fn border_median(p: &Plane) -> f32 {
+    frame_quantile(p, 0.5)
+}
+
+/// The `q` quantile of the outer frame (as [`border_median`]).
+fn frame_quantile(p: &Plane, q: f32) -> f32 {
     let t = (p.w.min(p.h) / 40).max(1);
     let mut frame: Vec<f32> = Vec::with_capacity(2 * t * (p.w + p.h));
     for y in 0..p.h {
@@ -523,17 +552,24 @@ fn border_median(p: &Plane) -> f32 {
             frame.extend_from_slice(&row[p.w - t..]);
         }
     }
-    let mid = frame.len() / 2;
-    *frame.select_nth_unstable_by(mid, f32::total_cmp).1
+    let k = ((frame.len() as f32 * q) as usize).min(frame.len() - 1);
+    *frame.select_nth_unstable_by(k, f32::total_cmp).1
 }
 
-/// Whether the ink is darker than the background.
+/// Whether the ink is darker than the background. A light frame (median ≥ 0.6) means
+/// dark ink, a dark one (≤ 0.25) light ink. In between — a photo half in shadow, grey
+/// paper — a frame whose brightest tenth is light (≥ 0.6) is paper with a shadow on it
+/// (dark ink); otherwise the side (darker or lighter than the median) that deviates more
+/// decides.
 fn dark_ink(p: &Plane, bg: f32) -> bool {
     if bg >= 0.6 {
         return true;
     }
-    if bg <= 0.4 {
+    if bg <= 0.25 {
         return false;
+    }
+    if frame_quantile(p, 0.9) >= 0.6 {
+        return true;
     }
     let (mut darker, mut lighter) = (0f64, 0f64);
     for &v in &p.v {
@@ -545,94 +581,6 @@ fn dark_ink(p: &Plane, bg: f32) -> bool {
         }
     }
     darker >= lighter
-}
-
-/// The paper level around each pixel, so shading and shadows are not taken for ink: for
-/// dark ink the running maximum over a square window about a third of the short side wide
-/// (which wipes out any stroke thinner than that), smoothed by a box mean of the same size;
-/// for light ink the running minimum. It is kept within [`LOCAL_BACKGROUND_RANGE`] of the
-/// frame median `bg`, so a stroke thicker than the window is dimmed, never hollowed out.
-fn background_map(p: &Plane, bg: f32, dark_ink: bool) -> Plane {
-    let (w, h) = (p.w, p.h);
-    let r = (w.min(h) / 6).max(1);
-    let mut a = p.v.clone();
-    let mut b = vec![0f32; w * h];
-    // Rows, then columns (via a transposed copy).
-    for y in 0..h {
-        running_extreme(
-            &a[y * w..(y + 1) * w],
-            r,
-            dark_ink,
-            &mut b[y * w..(y + 1) * w],
-        );
-    }
-    transpose(&b, w, h, &mut a);
-    for x in 0..w {
-        running_extreme(
-            &a[x * h..(x + 1) * h],
-            r,
-            dark_ink,
-            &mut b[x * h..(x + 1) * h],
-        );
-    }
-    for x in 0..w {
-        box_mean(&b[x * h..(x + 1) * h], r, &mut a[x * h..(x + 1) * h]);
-    }
-    transpose(&a, h, w, &mut b);
-    for y in 0..h {
-        box_mean(&b[y * w..(y + 1) * w], r, &mut a[y * w..(y + 1) * w]);
-    }
-    let (lo, hi) = (bg - LOCAL_BACKGROUND_RANGE, bg + LOCAL_BACKGROUND_RANGE);
-    a.iter_mut().for_each(|v| *v = v.clamp(lo, hi));
-    Plane { w, h, v: a }
-}
-
-/// `out[i]` = max (or min) of `src[i-r ..= i+r]` clipped to the slice, in O(n).
-fn running_extreme(src: &[f32], r: usize, max: bool, out: &mut [f32]) {
-    let n = src.len();
-    let dominates = |a: f32, b: f32| if max { a >= b } else { a <= b };
-    let mut dq = std::collections::VecDeque::with_capacity(2 * r + 1);
-    for i in 0..n + r {
-        if i < n {
-            while dq
-                .back()
-                .is_some_and(|&j: &usize| dominates(src[i], src[j]))
-            {
-                dq.pop_back();
-            }
-            dq.push_back(i);
-        }
-        if i >= r {
-            let c = i - r;
-            while dq.front().is_some_and(|&j| j + r < c) {
-                dq.pop_front();
-            }
-            out[c] = src[dq[0]];
-        }
-    }
-}
-
-/// `out[i]` = mean of `src[i-r ..= i+r]` clipped to the slice.
-fn box_mean(src: &[f32], r: usize, out: &mut [f32]) {
-    let n = src.len();
-    let mut prefix = Vec::with_capacity(n + 1);
-    prefix.push(0f64);
-    for &v in src {
-        prefix.push(prefix[prefix.len() - 1] + f64::from(v));
-    }
-    for (i, o) in out.iter_mut().enumerate() {
-        let (a, b) = (i.saturating_sub(r), (i + r + 1).min(n));
-        *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
-    }
-}
-
-/// `dst` (h x w) = transpose of `src` (w x h, row-major).
-fn transpose(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
-    for y in 0..h {
-        for x in 0..w {
-            dst[x * h + y] = src[y * w + x];
-        }
-    }
 }
 
 /// Bilinear sample of a plane at continuous sample coordinates (centres at integers),
@@ -649,19 +597,33 @@ fn sample(p: &Plane, x: f64, y: f64) -> f32 {
     top * (1.0 - ty) + bottom * ty
 }
 
-/// Ink strength: deviation from the local background in the ink's direction, at least 0.
-fn ink_map(p: &Plane, bg: impl Fn(usize, usize) -> f32, dark_ink: bool) -> Vec<f32> {
-    let mut out = Vec::with_capacity(p.v.len());
-    for y in 0..p.h {
-        for x in 0..p.w {
-            let (v, b) = (p.v[y * p.w + x], bg(x, y));
-            out.push(if dark_ink { b - v } else { v - b }.max(0.0));
-        }
-    }
-    out
+/// What each stage of the ink extraction made of the working plane (see
+/// [`preprocess_with_steps`]); planes are row-major `w x h`, values in `0..=1`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Steps {
+    /// Working-plane width.
+    pub w: usize,
+    /// Working-plane height.
+    pub h: usize,
+    /// The picture as the stages see it: dark ink on light paper (inverted if it was
+    /// light on dark), at most [`WORKING_MAX_SIDE`] a side.
+    pub input: Vec<f32>,
+    /// The paper level at each pixel.
+    pub background: Vec<f32>,
+    /// Ink strength (1 − input / background), normalised, noise zeroed.
+    pub ink: Vec<f32>,
+    /// Ink left after the paper's lines were erased.
+    pub lines_removed: Vec<f32>,
+    /// Number of paper lines found (horizontal, vertical).
+    pub lines: (usize, usize),
+    /// The ink kept as the digit.
+    pub chosen: Vec<f32>,
+    /// The digit's box on the working plane `(x0, y0, x1, y1)`, exclusive ends.
+    pub bbox: Option<(usize, usize, usize, usize)>,
 }
 
 /// Steps 2–5 on the working plane, with the refinement pass when it was downscaled.
+#[allow(clippy::too_many_arguments)]
 fn locate(
     img: &DynamicImage,
     coarse: &Reduced,
@@ -670,6 +632,7 @@ fn locate(
     bg: f32,
     dark_ink: bool,
     ch: Channel,
+    steps: Option<&mut Option<Steps>>,
 ) -> Option<Ink> {
     // The extreme of each block finds thin strokes that the block mean would dilute.
     let extreme = if k == 1 {
@@ -680,11 +643,48 @@ fn locate(
         &coarse.max
     };
     let (w, h) = (extreme.w, extreme.h);
-    let paper = background_map(extreme, bg, dark_ink);
-    let mut v = ink_map(extreme, |x, y| paper.v[y * w + x], dark_ink);
-    let bb = clean(&mut v, w, h, MIN_CONTRAST)?;
+    let orient = |x: f32| if dark_ink { x } else { 1.0 - x };
+    let input: Vec<f32> = extreme.v.iter().map(|&x| orient(x)).collect();
+    let paper_level = orient(bg).max(0.05);
+    let background = paper::background(&input, w, h, paper_level);
+    let raw = paper::ink_from_background(&input, &background);
+    let mut v = raw.clone();
+    let found = paper::normalise(&mut v, MIN_CONTRAST / paper_level.max(0.3)).is_some();
+    let ink = v.clone();
+    let (hl, vl, _) = if found {
+        paper::remove_lines(&mut v, &raw, w, h)
+    } else {
+        Default::default()
+    };
+    let lines_removed = v.clone();
+    let bb = if found {
+        paper::select_digit(&mut v, w, h)
+    } else {
+        None
+    };
+    if let Some(s) = steps {
+        *s = Some(Steps {
+            w,
+            h,
+            input,
+            background: background.clone(),
+            ink,
+            lines_removed,
+            lines: (hl.bands.len(), vl.bands.len()),
+            chosen: v.clone(),
+            bbox: bb,
+        });
+    }
+    let bb = bb?;
+    // Stretch the digit's own ink to full strength (faint pencil beside dark lines).
+    let peak = v.iter().copied().fold(0f32, f32::max);
+    if peak <= 0.0 {
+        return None;
+    }
+    v.iter_mut().for_each(|x| *x /= peak);
     if k > 1 {
-        // Read the box again, finer, from the original pixels.
+        // Read the box again, finer, from the original pixels, keeping only what lies
+        // on (or next to) the ink chosen on the working plane.
         let k = k as usize;
         let fx0 = rect.x as usize + bb.0.saturating_sub(1) * k;
         let fy0 = rect.y as usize + bb.1.saturating_sub(1) * k;
@@ -699,16 +699,38 @@ fn locate(
         let k2 = reduction_factor(fine_rect.w, fine_rect.h);
         if (k2 as usize) < k {
             let fine = reduce(img, fine_rect, k2, ch).mean;
-            // Fine sample centre -> input pixel -> working-plane sample coordinates.
-            let (k, k2) = (k as f64, f64::from(k2));
-            let at = |fx: usize, fy: usize| {
-                let ix = f64::from(fine_rect.x - rect.x) + (fx as f64 + 0.5) * k2;
-                let iy = f64::from(fine_rect.y - rect.y) + (fy as f64 + 0.5) * k2;
-                sample(&paper, ix / k - 0.5, iy / k - 0.5)
+            let bgp = Plane {
+                w,
+                h,
+                v: background,
             };
-            let mut fv = ink_map(&fine, at, dark_ink);
+            let (kf, k2f) = (k as f64, f64::from(k2));
+            let mut fv = Vec::with_capacity(fine.w * fine.h);
+            for fy in 0..fine.h {
+                for fx in 0..fine.w {
+                    // Fine sample centre -> input pixel -> working-plane coordinates.
+                    let ix = f64::from(fine_rect.x - rect.x) + (fx as f64 + 0.5) * k2f;
+                    let iy = f64::from(fine_rect.y - rect.y) + (fy as f64 + 0.5) * k2f;
+                    let (cx, cy) = (ix / kf - 0.5, iy / kf - 0.5);
+                    let near = {
+                        let (x, y) = (cx.round() as i64, cy.round() as i64);
+                        (y - 1..=y + 1).any(|yy| {
+                            (x - 1..=x + 1).any(|xx| {
+                                xx >= 0
+                                    && yy >= 0
+                                    && (xx as usize) < w
+                                    && (yy as usize) < h
+                                    && v[yy as usize * w + xx as usize] > 0.0
+                            })
+                        })
+                    };
+                    let b = sample(&bgp, cx, cy).max(1e-3);
+                    let x = orient(fine.v[fy * fine.w + fx]);
+                    fv.push(if near { (1.0 - x / b).max(0.0) } else { 0.0 });
+                }
+            }
             if let Some(fbb) = clean(&mut fv, fine.w, fine.h, 1e-4) {
-                return Some(crop(&fv, fine.w, fbb, fine_rect, k2 as u32));
+                return Some(crop(&fv, fine.w, fbb, fine_rect, k2));
             }
         }
         return Some(crop(&v, w, bb, rect, k as u32));
@@ -724,21 +746,7 @@ fn clean(
     h: usize,
     min_contrast: f32,
 ) -> Option<(usize, usize, usize, usize)> {
-    let maxv = v.iter().copied().fold(0f32, f32::max);
-    if maxv < min_contrast || maxv <= 0.0 {
-        return None;
-    }
-    let mut strong: Vec<f32> = v.iter().copied().filter(|&x| x >= 0.25 * maxv).collect();
-    let idx = (strong.len() - 1) * 9 / 10;
-    let peak = *strong.select_nth_unstable_by(idx, f32::total_cmp).1;
-    for x in v.iter_mut() {
-        let n = (*x / peak).min(1.0);
-        *x = if n > NOISE_FLOOR {
-            (n - NOISE_FLOOR) / (1.0 - NOISE_FLOOR)
-        } else {
-            0.0
-        };
-    }
+    super::paper::normalise(v, min_contrast)?;
     remove_specks(v, w, h);
 
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
@@ -1086,10 +1094,10 @@ mod tests {
                 p.v[y * w + x] = 0.1; // a stroke
             }
         }
-        let bg = background_map(&p, 0.8, true);
+        let bg = paper::background(&p.v, w, h, 0.8);
         for y in 0..h {
             let paper = 0.95 - 0.3 * 30.0 / w as f32;
-            let got = bg.v[y * w + 30];
+            let got = bg[y * w + 30];
             assert!(
                 (got - paper).abs() < 0.06,
                 "row {y}: {got} vs paper {paper}"

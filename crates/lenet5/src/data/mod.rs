@@ -5,10 +5,13 @@
 //!   files into [`Dataset`]s.
 //! - [`image`]: a user's picture (PNG, JPEG, BMP, PGM) → an MNIST-style 28x28.
 //! - [`augment`]: on-the-fly distortions of training images.
+//! - [`photos`]: MNIST test digits rendered as photos of real paper (the photo benchmark).
 
 pub mod augment;
 pub mod idx;
 pub mod image;
 pub mod mnist;
+pub mod paper;
+pub mod photos;
 
 pub use mnist::{Dataset, Mnist};

@@ -5,14 +5,17 @@
 //! ink extraction (uneven light in photos) replaces its body and nothing else.
 //!
 //! Steps: luminance (alpha composited on white), reduced by an integer box filter so the
-//! plane is at most [`WORKING_MAX_WIDTH`] x [`WORKING_MAX_HEIGHT`]; the paper level is the
-//! median of the outer frame, which also decides the polarity (light paper = dark ink);
-//! ink is the distance from the paper level, divided by a robust peak, with everything
-//! under [`NOISE_FLOOR`] of it set to 0. A picture whose strongest ink is under
+//! plane is at most [`WORKING_MAX_WIDTH`] x [`WORKING_MAX_HEIGHT`]; the median of the
+//! outer frame decides the polarity (light paper = dark ink); then the paper stages that
+//! a single digit goes through ([`crate::data::paper`]): the local paper level by a
+//! closing, ink as `1 − v / paper`, normalised, ruled and squared paper lines erased;
+//! finally ink is divided by a robust peak, with everything under [`NOISE_FLOOR`] of it
+//! set to 0. A picture whose strongest ink is under
 //! [`MIN_CONTRAST`] is blank (then the alpha channel is tried as ink, for strokes drawn
 //! on a transparent canvas).
 
 use crate::data::image::{DynamicImage, MIN_CONTRAST, NOISE_FLOOR};
+use crate::data::paper;
 use image::GenericImageView;
 
 /// Widest working plane: wider pictures are box-filtered down first.
@@ -82,10 +85,19 @@ pub fn ink_plane(img: &DynamicImage) -> InkPlane {
     }
     let bg = frame_median(&luma, pw, ph);
     let dark = bg >= 0.5;
-    let ink: Vec<f32> = luma
+    // The same paper stages as a single digit's (crate::data::paper): the paper level
+    // by a closing, ink by division, ruled and squared lines erased.
+    let oriented: Vec<f32> = luma
         .iter()
-        .map(|&l| if dark { bg - l } else { l - bg }.max(0.0))
+        .map(|&l| if dark { l } else { 1.0 - l })
         .collect();
+    let paper_level = if dark { bg } else { 1.0 - bg }.max(0.05);
+    let background = paper::background(&oriented, pw, ph, paper_level);
+    let raw = paper::ink_from_background(&oriented, &background);
+    let mut ink = raw.clone();
+    if paper::normalise(&mut ink, MIN_CONTRAST / paper_level.max(0.3)).is_some() {
+        paper::remove_lines(&mut ink, &raw, pw, ph);
+    }
     let scale = k as u32;
     if let Some(v) = stretch(ink) {
         return InkPlane {

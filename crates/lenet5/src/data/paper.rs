@@ -1,0 +1,458 @@
+//! Ink on real paper: the stages that turn a photographed sheet into ink strength, shared
+//! by the single-digit preprocessing ([`crate::data::image`]) and the number reader
+//! ([`crate::read::ink`]).
+//!
+//! Every function works on a row-major plane of values in `0..=1` oriented as **dark ink
+//! on light paper** (callers invert a light-on-dark picture first).
+//!
+//! 1. [`background`]: the paper's own brightness at every pixel — a morphological
+//!    *closing* (running maximum, then running minimum, over a square window) erases every
+//!    dark feature narrower than the window while keeping the edges of large regions (a
+//!    shadow's edge) where they are; a 5x5 box mean then smooths it. It is kept above
+//!    [`BACKGROUND_FLOOR`] of the paper level, so a marker stroke wider than the window is
+//!    dimmed, never hollowed out.
+//! 2. [`ink_from_background`]: ink = `1 − v / background` (division, not subtraction: light
+//!    multiplies, so a digit in a shadow keeps its relative contrast).
+//! 3. [`normalise`]: divided by a robust peak (the 90th percentile of the pixels at least a
+//!    quarter of the maximum), values under [`NOISE_FLOOR`] of it become 0; `None` if the
+//!    strongest ink is under the caller's minimum contrast (a blank page).
+//! 4. [`remove_lines`]: ruled and squared paper. For angles within ±8° of horizontal (and
+//!    of vertical), the ink pixels are counted along each line (a Hough transform
+//!    restricted to near-axis angles); the best angle's lines holding at least
+//!    [`LINE_FRACTION`] of the frame's length, with ink in each quarter of it, are the
+//!    paper's lines (when there are at least [`MIN_LINES`] of them). A pixel on such a
+//!    line is erased unless there is ink just beyond the line on either side (off any
+//!    line), i.e. unless a stroke of the digit crosses or touches it there — so strokes
+//!    stay whole where they cross a line.
+//! 5. [`select_digit`]: the digit is the heaviest 8-connected blob of ink together with
+//!    every blob near it (within [`NEAR_FRACTION`] of its size; joined repeatedly) that is
+//!    not a speck (under [`crate::data::image::SPECK_FRACTION`] of the heaviest); the rest
+//!    of the picture is erased. Its bounding box is returned — unless the box covers
+//!    [`TEXTURE_AREA`] of the picture and ink fills [`TEXTURE_FILL`] of it (noise or
+//!    texture, not a digit: then there is no digit).
+
+use crate::data::image::{NOISE_FLOOR, SPECK_FRACTION};
+
+/// The local paper level is kept at least this fraction of the frame's bright paper.
+pub const BACKGROUND_FLOOR: f32 = 0.35;
+/// A paper line holds at least this fraction of the frame's length in ink pixels.
+pub const LINE_FRACTION: f32 = 0.3;
+/// Blobs within this fraction of the digit's size (long side of its box) belong to it.
+pub const NEAR_FRACTION: f32 = 0.3;
+/// Pixels at least this much darker than the paper (relative) count when looking for lines.
+pub const LINE_CONTRAST: f32 = 0.06;
+/// A "digit" whose box covers at least this fraction of the picture...
+pub const TEXTURE_AREA: f32 = 0.75;
+/// ...and whose ink covers at least this fraction of its box is texture, not a digit.
+pub const TEXTURE_FILL: f32 = 0.6;
+/// Fewest parallel lines that make ruled paper.
+pub const MIN_LINES: usize = 3;
+/// Largest angle from the axes at which paper lines are looked for, degrees.
+pub const LINE_MAX_ANGLE: f32 = 8.0;
+
+/// The window radius of [`background`] for a `w x h` plane: a tenth of the short side,
+/// at least 6 pixels.
+pub fn background_radius(w: usize, h: usize) -> usize {
+    (w.min(h) / 10).max(6)
+}
+
+/// The paper level at each pixel (stage 1); `paper` is the bright paper level of the frame.
+pub fn background(v: &[f32], w: usize, h: usize, paper: f32) -> Vec<f32> {
+    let r = background_radius(w, h);
+    let mut a = v.to_vec();
+    let mut b = vec![0f32; w * h];
+    // Closing = max filter then min filter, each separable (rows, then columns).
+    filter2d(&mut a, &mut b, w, h, |src, out| {
+        running_extreme(src, r, true, out)
+    });
+    filter2d(&mut a, &mut b, w, h, |src, out| {
+        running_extreme(src, r, false, out)
+    });
+    let s = 2;
+    filter2d(&mut a, &mut b, w, h, |src, out| box_mean(src, s, out));
+    let floor = (BACKGROUND_FLOOR * paper).max(0.02);
+    a.iter_mut().for_each(|x| *x = x.max(floor).min(1.0));
+    a
+}
+
+/// Applies a 1-D filter to every row then every column of `a` (w x h), result in `a`.
+fn filter2d(a: &mut [f32], b: &mut [f32], w: usize, h: usize, f: impl Fn(&[f32], &mut [f32])) {
+    for y in 0..h {
+        f(&a[y * w..(y + 1) * w], &mut b[y * w..(y + 1) * w]);
+    }
+    transpose(b, w, h, a);
+    for x in 0..w {
+        f(&a[x * h..(x + 1) * h], &mut b[x * h..(x + 1) * h]);
+    }
+    transpose(b, h, w, a);
+}
+
+/// Stage 2: ink = `1 − v / background`, at least 0.
+pub fn ink_from_background(v: &[f32], bg: &[f32]) -> Vec<f32> {
+    v.iter()
+        .zip(bg)
+        .map(|(&v, &b)| (1.0 - v / b.max(1e-3)).max(0.0))
+        .collect()
+}
+
+/// Stage 3: divide by a robust peak, zero what is under [`NOISE_FLOOR`] of it, stretch the
+/// rest to `0..=1`. `None` (nothing changed) if the maximum is under `min_contrast`.
+pub fn normalise(v: &mut [f32], min_contrast: f32) -> Option<()> {
+    let maxv = v.iter().copied().fold(0f32, f32::max);
+    if maxv < min_contrast || maxv <= 0.0 {
+        return None;
+    }
+    let mut strong: Vec<f32> = v.iter().copied().filter(|&x| x >= 0.25 * maxv).collect();
+    let idx = (strong.len() - 1) * 9 / 10;
+    let peak = *strong.select_nth_unstable_by(idx, f32::total_cmp).1;
+    for x in v.iter_mut() {
+        let n = (*x / peak).min(1.0);
+        *x = if n > NOISE_FLOOR {
+            (n - NOISE_FLOOR) / (1.0 - NOISE_FLOOR)
+        } else {
+            0.0
+        };
+    }
+    Some(())
+}
+
+/// One family of parallel lines found by [`remove_lines`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lines {
+    /// Angle from the axis (horizontal or vertical), degrees.
+    pub angle_deg: f32,
+    /// Bands of the line coordinate `[first, last]` (inclusive) holding a line.
+    pub bands: Vec<(i32, i32)>,
+}
+
+/// Stage 4: erases the paper's lines from `v` (normalised ink, 0 = none); `raw` is the ink
+/// before normalisation ([`ink_from_background`]), where lines are looked for (pixels at
+/// least [`LINE_CONTRAST`] darker than the paper), so faint lines broken up by the noise
+/// floor are still found whole. Returns the horizontal and vertical families found
+/// (empty bands when there are none) and a mask of what it erased.
+pub fn remove_lines(v: &mut [f32], raw: &[f32], w: usize, h: usize) -> (Lines, Lines, Vec<bool>) {
+    let marked: Vec<f32> = raw
+        .iter()
+        .zip(v.iter())
+        .map(|(&r, &x)| {
+            if r >= LINE_CONTRAST || x > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let horizontal = find_lines(&marked, w, h, false);
+    let vertical = find_lines(&marked, w, h, true);
+    let mut on_line = vec![false; w * h];
+    let mut hits = Vec::new();
+    for (fam, vert) in [(&horizontal, false), (&vertical, true)] {
+        for_band_pixels(v, w, h, fam, vert, |i, rho, band| {
+            on_line[i] = true;
+            hits.push((i, rho, band, vert, fam.angle_deg));
+        });
+    }
+    let ink_off_line = |x: f32, y: f32| -> bool {
+        let (xi, yi) = (x.round(), y.round());
+        if xi < 0.0 || yi < 0.0 || xi >= w as f32 || yi >= h as f32 {
+            return false;
+        }
+        let j = yi as usize * w + xi as usize;
+        v[j] > 0.0 && !on_line[j]
+    };
+    let mut erase = vec![false; w * h];
+    for &(i, rho, (b0, b1), vert, angle) in &hits {
+        let (x, y) = ((i % w) as f32, (i / w) as f32);
+        let (s, c) = angle.to_radians().sin_cos();
+        // Unit normal (direction of increasing rho) and direction along the line.
+        let (nx, ny, tx, ty) = if vert { (c, -s, s, c) } else { (-s, c, c, s) };
+        let before = (b0 - 2) as f32 - rho;
+        let after = (b1 + 2) as f32 - rho;
+        let touched = [before, after].iter().any(|&d| {
+            (-1..=1).any(|k| {
+                let k = k as f32;
+                ink_off_line(x + nx * d + tx * k, y + ny * d + ty * k)
+            })
+        });
+        if !touched {
+            erase[i] = true;
+        }
+    }
+    for (x, &e) in v.iter_mut().zip(&erase) {
+        if e {
+            *x = 0.0;
+        }
+    }
+    (horizontal, vertical, erase)
+}
+
+/// The line coordinate of pixel (x, y) for a family at `angle` (radians) from the axis:
+/// for horizontal lines `y·cos − x·sin`, for vertical ones `x·cos + y·sin`... written with
+/// the roles of x and y swapped.
+fn rho(x: f32, y: f32, s: f32, c: f32, vert: bool) -> f32 {
+    if vert { x * c - y * s } else { y * c - x * s }
+}
+
+/// The best angle and the line bands of one family (horizontal or vertical).
+fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
+    let (len, across) = if vert { (h, w) } else { (w, h) };
+    let none = Lines {
+        angle_deg: 0.0,
+        bands: Vec::new(),
+    };
+    if len.min(across) < 64 {
+        return none;
+    }
+    let pts: Vec<(f32, f32)> = (0..w * h)
+        .filter(|&i| v[i] > 0.0)
+        .map(|i| ((i % w) as f32, (i / w) as f32))
+        .collect();
+    if (pts.len() as f32) < LINE_FRACTION * len as f32 {
+        return none;
+    }
+    let shift = (len as f32 * LINE_MAX_ANGLE.to_radians().sin()).ceil() as i32 + 2;
+    let nbins = (across as i32 + 2 * shift + 2) as usize;
+    let steps = (2.0 * LINE_MAX_ANGLE / 0.5).round() as i32;
+    let mut best: Option<(f64, f32, Vec<u32>)> = None;
+    for k in 0..=steps {
+        let a = -LINE_MAX_ANGLE + 0.5 * k as f32;
+        let (s, c) = a.to_radians().sin_cos();
+        let mut hist = vec![0u32; nbins];
+        for &(x, y) in &pts {
+            let b = rho(x, y, s, c, vert).round() as i32 + shift;
+            hist[b.clamp(0, nbins as i32 - 1) as usize] += 1;
+        }
+        let score: f64 = hist.iter().map(|&n| f64::from(n) * f64::from(n)).sum();
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, a, hist));
+        }
+    }
+    let Some((_, angle, hist)) = best else {
+        return none;
+    };
+    // The same counts per quarter of the frame's length: a paper line crosses the whole
+    // frame, a digit's row of ink (however dark and wide) does not.
+    let mut quarters = vec![[0u32; 4]; nbins];
+    {
+        let (s, c) = angle.to_radians().sin_cos();
+        for &(x, y) in &pts {
+            let b = rho(x, y, s, c, vert).round() as i32 + shift;
+            let along = if vert { y } else { x };
+            let q = ((along * 4.0 / len as f32) as usize).min(3);
+            quarters[b.clamp(0, nbins as i32 - 1) as usize][q] += 1;
+        }
+    }
+    let crosses = |b: usize| {
+        quarters[b]
+            .iter()
+            .filter(|&&n| n as f32 >= 0.25 * LINE_FRACTION * len as f32)
+            .count()
+            == 4
+    };
+    let need = LINE_FRACTION * len as f32 / angle.to_radians().cos();
+    // Scattered marks (noise in a dark corner) fill every bin alike: a line stands out
+    // from the median bin by the threshold.
+    let mut sorted = hist.clone();
+    sorted.sort_unstable();
+    let need = need + sorted[sorted.len() / 2] as f32;
+    let mut bands: Vec<(i32, i32)> = Vec::new();
+    let mut i = 0;
+    while i < nbins {
+        if (hist[i] as f32) < need {
+            i += 1;
+            continue;
+        }
+        // The peak of this run of bins over the threshold.
+        let mut p = i;
+        while p + 1 < nbins && hist[p + 1] >= hist[p] && hist[p + 1] as f32 >= need {
+            p += 1;
+        }
+        // The line's width: down the flanks while they keep falling and hold 30 % of it.
+        let floor = sorted[sorted.len() / 2] as f32;
+        let edge = floor + 0.3 * (hist[p] as f32 - floor);
+        let (mut a, mut b) = (p, p);
+        while a > 0 && hist[a - 1] as f32 >= edge && hist[a - 1] <= hist[a] {
+            a -= 1;
+        }
+        while b + 1 < nbins && hist[b + 1] as f32 >= edge && hist[b + 1] <= hist[b] {
+            b += 1;
+        }
+        // A line is thin: a band wider than a few pixels is not paper ruling.
+        if b - a < (across / 30).max(5) && crosses(p) {
+            bands.push((a as i32 - shift, b as i32 - shift));
+        }
+        i = b + 1;
+    }
+    // Paper ruling repeats: one or two long strokes are a digit's bars in a tight crop.
+    if bands.len() < MIN_LINES {
+        bands.clear();
+    }
+    Lines {
+        angle_deg: angle,
+        bands,
+    }
+}
+
+/// Calls `f(index, rho, band)` for every ink pixel of `v` that lies in one of the bands.
+fn for_band_pixels(
+    v: &[f32],
+    w: usize,
+    h: usize,
+    fam: &Lines,
+    vert: bool,
+    mut f: impl FnMut(usize, f32, (i32, i32)),
+) {
+    if fam.bands.is_empty() {
+        return;
+    }
+    let (s, c) = fam.angle_deg.to_radians().sin_cos();
+    for (i, &x) in v.iter().enumerate().take(w * h) {
+        if x <= 0.0 {
+            continue;
+        }
+        let r = rho((i % w) as f32, (i / w) as f32, s, c, vert);
+        let ri = r.round() as i32;
+        if let Some(&band) = fam.bands.iter().find(|&&(a, b)| ri >= a && ri <= b) {
+            f(i, r, band);
+        }
+    }
+}
+
+/// Stage 5: keeps the digit (the heaviest blob and the blobs near it), erases the rest;
+/// returns its box `(x0, y0, x1, y1)` (exclusive ends), or `None` if there is no ink.
+pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, usize, usize)> {
+    const NONE: u32 = u32::MAX;
+    let mut label = vec![NONE; w * h];
+    // (mass, x0, y0, x1, y1)
+    let mut blobs: Vec<(f32, usize, usize, usize, usize)> = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if v[start] <= 0.0 || label[start] != NONE {
+            continue;
+        }
+        let id = blobs.len() as u32;
+        let mut b = (0f32, w, h, 0, 0);
+        label[start] = id;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            b.0 += v[i];
+            b.1 = b.1.min(x);
+            b.2 = b.2.min(y);
+            b.3 = b.3.max(x + 1);
+            b.4 = b.4.max(y + 1);
+            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
+                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
+                    let j = ny * w + nx;
+                    if v[j] > 0.0 && label[j] == NONE {
+                        label[j] = id;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        blobs.push(b);
+    }
+    // A blob as long as the frame and thin is what is left of a paper line, not a digit.
+    let line_like = |b: &(f32, usize, usize, usize, usize)| {
+        let (bw, bh) = ((b.3 - b.1) as f32, (b.4 - b.2) as f32);
+        (bw >= 0.8 * w as f32 && bh < 0.15 * bw) || (bh >= 0.8 * h as f32 && bw < 0.15 * bh)
+    };
+    let main = (0..blobs.len())
+        .filter(|&k| !line_like(&blobs[k]))
+        .max_by(|&a, &b| blobs[a].0.total_cmp(&blobs[b].0))?;
+    let heaviest = blobs[main].0;
+    let mut keep = vec![false; blobs.len()];
+    keep[main] = true;
+    let (_, mut x0, mut y0, mut x1, mut y1) = blobs[main];
+    loop {
+        let reach = NEAR_FRACTION * (x1 - x0).max(y1 - y0) as f32;
+        let mut grew = false;
+        for (k, b) in blobs.iter().enumerate() {
+            if keep[k] || b.0 < SPECK_FRACTION * heaviest || line_like(b) {
+                continue;
+            }
+            let gap_x = (b.1 as f32 - x1 as f32)
+                .max(x0 as f32 - b.3 as f32)
+                .max(0.0);
+            let gap_y = (b.2 as f32 - y1 as f32)
+                .max(y0 as f32 - b.4 as f32)
+                .max(0.0);
+            if gap_x.max(gap_y) <= reach {
+                keep[k] = true;
+                grew = true;
+                x0 = x0.min(b.1);
+                y0 = y0.min(b.2);
+                x1 = x1.max(b.3);
+                y1 = y1.max(b.4);
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    for (x, &l) in v.iter_mut().zip(&label) {
+        if l != NONE && !keep[l as usize] {
+            *x = 0.0;
+        }
+    }
+    // Ink filling most of a box that fills most of the picture is texture (noise, a
+    // photo of fabric), not a written digit.
+    let area = ((x1 - x0) * (y1 - y0)) as f32;
+    let inked = (y0..y1)
+        .map(|y| (x0..x1).filter(|&x| v[y * w + x] > 0.0).count())
+        .sum::<usize>() as f32;
+    if area >= TEXTURE_AREA * (w * h) as f32 && inked >= TEXTURE_FILL * area {
+        v.iter_mut().for_each(|x| *x = 0.0);
+        return None;
+    }
+    Some((x0, y0, x1, y1))
+}
+
+/// `out[i]` = max (or min) of `src[i-r ..= i+r]` clipped to the slice, in O(n).
+pub(crate) fn running_extreme(src: &[f32], r: usize, max: bool, out: &mut [f32]) {
+    let n = src.len();
+    let dominates = |a: f32, b: f32| if max { a >= b } else { a <= b };
+    let mut dq = std::collections::VecDeque::with_capacity(2 * r + 1);
+    for i in 0..n + r {
+        if i < n {
+            while dq
+                .back()
+                .is_some_and(|&j: &usize| dominates(src[i], src[j]))
+            {
+                dq.pop_back();
+            }
+            dq.push_back(i);
+        }
+        if i >= r {
+            let c = i - r;
+            while dq.front().is_some_and(|&j| j + r < c) {
+                dq.pop_front();
+            }
+            out[c] = src[dq[0]];
+        }
+    }
+}
+
+/// `out[i]` = mean of `src[i-r ..= i+r]` clipped to the slice.
+pub(crate) fn box_mean(src: &[f32], r: usize, out: &mut [f32]) {
+    let n = src.len();
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0f64);
+    for &v in src {
+        prefix.push(prefix[prefix.len() - 1] + f64::from(v));
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let (a, b) = (i.saturating_sub(r), (i + r + 1).min(n));
+        *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
+    }
+}
+
+/// `dst` (h x w) = transpose of `src` (w x h, row-major).
+pub(crate) fn transpose(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    for y in 0..h {
+        for x in 0..w {
+            dst[x * h + y] = src[y * w + x];
+        }
+    }
+}
