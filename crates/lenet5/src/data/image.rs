@@ -765,39 +765,14 @@ fn clean(
 
 /// Erase 8-connected blobs lighter than [`SPECK_FRACTION`] of the heaviest.
 fn remove_specks(v: &mut [f32], w: usize, h: usize) {
-    const NONE: u32 = u32::MAX;
-    let mut label = vec![NONE; w * h];
-    let mut mass: Vec<f32> = Vec::new();
-    let mut stack = Vec::new();
-    for start in 0..w * h {
-        if v[start] <= 0.0 || label[start] != NONE {
-            continue;
-        }
-        let id = mass.len() as u32;
-        let mut m = 0f32;
-        label[start] = id;
-        stack.push(start);
-        while let Some(i) = stack.pop() {
-            m += v[i];
-            let (x, y) = (i % w, i / w);
-            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                    let j = ny * w + nx;
-                    if v[j] > 0.0 && label[j] == NONE {
-                        label[j] = id;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
-        mass.push(m);
-    }
+    let (label, blobs) = paper::blobs(v, w, h);
+    let mass: Vec<f32> = blobs.iter().map(|b| b.mass).collect();
     if mass.len() < 2 {
         return;
     }
     let heaviest = mass.iter().copied().fold(0f32, f32::max);
     for (x, &l) in v.iter_mut().zip(&label) {
-        if l != NONE && mass[l as usize] < SPECK_FRACTION * heaviest {
+        if l != paper::NO_BLOB && mass[l as usize] < SPECK_FRACTION * heaviest {
             *x = 0.0;
         }
     }

@@ -318,41 +318,73 @@ fn for_band_pixels(
     }
 }
 
-/// Stage 5: keeps the digit (the heaviest blob and the blobs near it), erases the rest;
-/// returns its box `(x0, y0, x1, y1)` (exclusive ends), or `None` if there is no ink.
-pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, usize, usize)> {
-    const NONE: u32 = u32::MAX;
-    let mut label = vec![NONE; w * h];
-    // (mass, x0, y0, x1, y1)
-    let mut blobs: Vec<(f32, usize, usize, usize, usize)> = Vec::new();
+/// No blob: the label of a pixel without ink in [`blobs`].
+pub(crate) const NO_BLOB: u32 = u32::MAX;
+
+/// One 8-connected blob of ink: its mass (the sum of its values) and its box
+/// `x0..x1, y0..y1` (exclusive ends).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Blob {
+    pub mass: f32,
+    pub x0: usize,
+    pub y0: usize,
+    pub x1: usize,
+    pub y1: usize,
+}
+
+/// The 8-connected blobs of the pixels above 0 of a `w`x`h` plane, numbered in reading
+/// order of their first pixel: `(label per pixel, or NO_BLOB; the blobs)`. The one
+/// labelling of the crate: the digit's blob here, specks in `image.rs`, the number
+/// reader's components.
+pub(crate) fn blobs(v: &[f32], w: usize, h: usize) -> (Vec<u32>, Vec<Blob>) {
+    let mut label = vec![NO_BLOB; w * h];
+    let mut found: Vec<Blob> = Vec::new();
     let mut stack = Vec::new();
     for start in 0..w * h {
-        if v[start] <= 0.0 || label[start] != NONE {
+        if v[start] <= 0.0 || label[start] != NO_BLOB {
             continue;
         }
-        let id = blobs.len() as u32;
-        let mut b = (0f32, w, h, 0, 0);
+        let id = found.len() as u32;
+        let mut b = Blob {
+            mass: 0.0,
+            x0: w,
+            y0: h,
+            x1: 0,
+            y1: 0,
+        };
         label[start] = id;
         stack.push(start);
         while let Some(i) = stack.pop() {
             let (x, y) = (i % w, i / w);
-            b.0 += v[i];
-            b.1 = b.1.min(x);
-            b.2 = b.2.min(y);
-            b.3 = b.3.max(x + 1);
-            b.4 = b.4.max(y + 1);
+            b.mass += v[i];
+            b.x0 = b.x0.min(x);
+            b.y0 = b.y0.min(y);
+            b.x1 = b.x1.max(x + 1);
+            b.y1 = b.y1.max(y + 1);
             for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
                 for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
                     let j = ny * w + nx;
-                    if v[j] > 0.0 && label[j] == NONE {
+                    if v[j] > 0.0 && label[j] == NO_BLOB {
                         label[j] = id;
                         stack.push(j);
                     }
                 }
             }
         }
-        blobs.push(b);
+        found.push(b);
     }
+    (label, found)
+}
+
+/// Stage 5: keeps the digit (the heaviest blob and the blobs near it), erases the rest;
+/// returns its box `(x0, y0, x1, y1)` (exclusive ends), or `None` if there is no ink.
+pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, usize, usize)> {
+    let (label, found) = blobs(v, w, h);
+    // (mass, x0, y0, x1, y1)
+    let blobs: Vec<(f32, usize, usize, usize, usize)> = found
+        .iter()
+        .map(|b| (b.mass, b.x0, b.y0, b.x1, b.y1))
+        .collect();
     // A blob as long as the frame and thin is what is left of a paper line, not a digit.
     let line_like = |b: &(f32, usize, usize, usize, usize)| {
         let (bw, bh) = ((b.3 - b.1) as f32, (b.4 - b.2) as f32);
@@ -392,7 +424,7 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
         }
     }
     for (x, &l) in v.iter_mut().zip(&label) {
-        if l != NONE && !keep[l as usize] {
+        if l != NO_BLOB && !keep[l as usize] {
             *x = 0.0;
         }
     }

@@ -230,31 +230,8 @@ fn groups(boxes: &[[usize; 4]], keep: &[bool]) -> Vec<u32> {
 
 /// 8-connected components of the pixels with ink; `(label per pixel, count)`.
 fn components(plane: &InkPlane) -> (Vec<u32>, usize) {
-    let (w, h) = (plane.w, plane.h);
-    let mut comp = vec![NONE; w * h];
-    let mut n = 0u32;
-    let mut stack = Vec::new();
-    for start in 0..w * h {
-        if plane.v[start] <= 0.0 || comp[start] != NONE {
-            continue;
-        }
-        comp[start] = n;
-        stack.push(start);
-        while let Some(i) = stack.pop() {
-            let (x, y) = (i % w, i / w);
-            for ny in y.saturating_sub(1)..(y + 2).min(h) {
-                for nx in x.saturating_sub(1)..(x + 2).min(w) {
-                    let j = ny * w + nx;
-                    if plane.v[j] > 0.0 && comp[j] == NONE {
-                        comp[j] = n;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
-        n += 1;
-    }
-    (comp, n as usize)
+    let (comp, blobs) = crate::data::paper::blobs(&plane.v, plane.w, plane.h);
+    (comp, blobs.len())
 }
 
 /// The cut paths inside component `c` (box `b`), left to right: each gives, for every row
