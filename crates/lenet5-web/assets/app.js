@@ -19,31 +19,28 @@ import { el } from './paint.js';
 const $ = (id) => document.getElementById(id);
 
 // ------------------------------------------------------------------ the server
+// POSTs the input (the file, or the pad as PNG) to `url`; the server's JSON answer.
+async function post(url, input) {
+  const blob = input.file || await new Promise((resolve) => input.pad.canvas.toBlob(resolve, 'image/png'));
+  if (!blob) throw new Error('the drawing could not be encoded');
+  const type = input.file ? (input.file.type || 'application/octet-stream') : 'image/png';
+  const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': type }, body: blob });
+  const answer = await r.json().catch(() => ({ error: `the server answered ${r.status} without JSON` }));
+  if (!r.ok || answer.error) throw new Error(answer.error || `the server answered ${r.status}`);
+  return answer;
+}
+
 function serverBackend(j) {
   return {
     models: j.models || [],
     default: j.default,
     maxBytes: (j.limits && j.limits.max_body_bytes) || 2 * 1024 * 1024,
-    async recognise(input, model) {
-      const blob = input.file || await new Promise((resolve) => input.pad.canvas.toBlob(resolve, 'image/png'));
-      if (!blob) throw new Error('the drawing could not be encoded');
-      const type = input.file ? (input.file.type || 'application/octet-stream') : 'image/png';
-      const url = '/api/predict?activations=true' + (model ? '&model=' + encodeURIComponent(model) : '');
-      const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': type }, body: blob });
-      const answer = await r.json().catch(() => ({ error: `the server answered ${r.status} without JSON` }));
-      if (!r.ok || answer.error) throw new Error(answer.error || `the server answered ${r.status}`);
-      return answer;
+    recognise(input, model) {
+      return post('/api/predict?activations=true' + (model ? '&model=' + encodeURIComponent(model) : ''), input);
     },
     // The number mode: POST /api/read with the picture.
-    async read(input, model) {
-      const blob = input.file || await new Promise((resolve) => input.pad.canvas.toBlob(resolve, 'image/png'));
-      if (!blob) throw new Error('the drawing could not be encoded');
-      const type = input.file ? (input.file.type || 'application/octet-stream') : 'image/png';
-      const url = '/api/read' + (model ? '?model=' + encodeURIComponent(model) : '');
-      const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': type }, body: blob });
-      const answer = await r.json().catch(() => ({ error: `the server answered ${r.status} without JSON` }));
-      if (!r.ok || answer.error) throw new Error(answer.error || `the server answered ${r.status}`);
-      return answer;
+    read(input, model) {
+      return post('/api/read' + (model ? '?model=' + encodeURIComponent(model) : ''), input);
     },
     where(answer) { return `${(answer.elapsed_ms ?? answer.ms).toFixed(1)} ms on the server`; },
   };

@@ -45,6 +45,18 @@ function serverShaped(name, net, a, ms) {
   return answer;
 }
 
+// The network `name` of `nets` on the input: `fromImage(net, bytes)` for a file,
+// `fromRgba(net, {rgba, width, height})` for the pad. Timed from reading the pad's pixels
+// (or the file's decoded bytes) to the answer: preprocessing and the network.
+async function run(nets, name, input, fromImage, fromRgba) {
+  const net = nets.get(name);
+  if (!net) throw new Error(`no network called ${name}`);
+  const bytes = input.file ? new Uint8Array(await input.file.arrayBuffer()) : null;
+  const t0 = performance.now();
+  const out = bytes ? fromImage(net, bytes) : fromRgba(net, input.pad.pixels());
+  return { name, net, out, ms: performance.now() - t0 };
+}
+
 export async function wasmBackend(site) {
   const engine = await Engine.load(new URL(site.wasm, document.baseURI));
   const nets = new Map(); // name → Network
@@ -72,36 +84,15 @@ export async function wasmBackend(site) {
     engineUrl: new URL(site.wasm, document.baseURI).href,
     addModel,
     async recognise(input, model) {
-      const name = model || this.default;
-      const net = nets.get(name);
-      if (!net) throw new Error(`no network called ${name}`);
-      const bytes = input.file ? new Uint8Array(await input.file.arrayBuffer()) : null;
-      // Timed: reading the pad's pixels, preprocessing, the network with every layer's output.
-      const t0 = performance.now();
-      let a;
-      if (bytes) {
-        a = net.recogniseImage(bytes);
-      } else {
-        const { rgba, width, height } = input.pad.pixels();
-        a = net.recogniseRgba(rgba, width, height);
-      }
-      return serverShaped(name, net, a, performance.now() - t0);
+      const { name, net, out, ms } = await run(nets, model || this.default, input,
+        (n, bytes) => n.recogniseImage(bytes), (n, p) => n.recogniseRgba(p.rgba, p.width, p.height));
+      return serverShaped(name, net, out, ms);
     },
     // The number mode: the reading shaped like the server's POST /api/read answer.
     async read(input, model) {
-      const name = model || this.default;
-      const net = nets.get(name);
-      if (!net) throw new Error(`no network called ${name}`);
-      const bytes = input.file ? new Uint8Array(await input.file.arrayBuffer()) : null;
-      const t0 = performance.now();
-      let r;
-      if (bytes) {
-        r = net.readImage(bytes);
-      } else {
-        const { rgba, width, height } = input.pad.pixels();
-        r = net.readRgba(rgba, width, height);
-      }
-      return { model: name, ...r, ms: performance.now() - t0 };
+      const { name, out, ms } = await run(nets, model || this.default, input,
+        (n, bytes) => n.readImage(bytes), (n, p) => n.readRgba(p.rgba, p.width, p.height));
+      return { model: name, ...out, ms };
     },
     where(answer) { return `${(answer.elapsed_ms ?? answer.ms).toFixed(1)} ms in this page (WebAssembly)`; },
   };
