@@ -94,9 +94,18 @@ pub struct ModelArg {
     pub model: Option<PathBuf>,
 }
 
+/// Which network reads numbers: `--model FILE`, else the bundled reader.
+#[derive(Args)]
+pub struct ReaderModelArg {
+    /// Checkpoint (default: the bundled reader, a modern LeNet-5 also trained on the pieces
+    /// the reader cuts, badly cut ones as "not a digit").
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+}
+
 #[derive(Args)]
 pub struct TrainArgs {
-    /// A named recipe: paper, paper-distorted, classic-best, modern, modern-best
+    /// A named recipe: paper, paper-distorted, classic-best, modern, modern-best, modern-reader
     /// (`lenet5 train --help` lists what each sets). Other options override it.
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
@@ -139,6 +148,11 @@ pub struct TrainArgs {
     /// Use only the first N training images (quick experiments).
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// Add the labelled pieces of N synthetic strings of training digits (whole digits as
+    /// the reader cuts them, and badly cut pieces taught as "not a digit"); the
+    /// modern-reader preset uses 4000.
+    #[arg(long, value_name = "N")]
+    pub pieces: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -167,7 +181,7 @@ pub struct ReadArgs {
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
     #[command(flatten)]
-    pub model: ModelArg,
+    pub model: ReaderModelArg,
     /// One JSON object per line: file, text, confidence, accepted, blank, inverted, note,
     /// digits (digit, confidence, runner_up [digit, probability], scores, bbox [x, y, w, h]).
     #[arg(long)]
@@ -193,7 +207,7 @@ pub struct BenchReadArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub model: ModelArg,
+    pub model: ReaderModelArg,
     #[command(flatten)]
     pub data: DataArgs,
 }

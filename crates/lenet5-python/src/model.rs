@@ -64,9 +64,22 @@ impl Engine {
     /// The network bundled in the library (`"classic"` or `"modern"`).
     #[staticmethod]
     fn bundled(arch: &str) -> PyResult<Engine> {
-        let arch = parse_arch(arch)?;
-        let name = format!("<bundled {arch} model>");
-        let bytes = lenet5::bundled::bytes(arch);
+        let (bytes, name) = if arch == "reader" {
+            (
+                lenet5::bundled::READER_BYTES,
+                "<bundled reader model>".to_string(),
+            )
+        } else {
+            let arch = parse_arch(arch).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "unknown bundled model `{arch}`; choose classic, modern or reader"
+                ))
+            })?;
+            (
+                lenet5::bundled::bytes(arch),
+                format!("<bundled {arch} model>"),
+            )
+        };
         let ckpt = checkpoint::from_bytes(bytes, Path::new(&name)).or_raise()?;
         Ok(Engine::from_parts(ckpt, bytes.to_vec()))
     }

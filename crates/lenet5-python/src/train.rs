@@ -67,6 +67,7 @@ pub fn train(
         augment: augment.map(options::augment).transpose()?,
         seed,
         limit,
+        pieces: None,
     };
     let config = TrainConfig::from_overrides(&overrides).or_raise()?;
     if threads == Some(0) {
@@ -91,6 +92,7 @@ pub fn train(
         out,
         on_epoch,
     };
+    let train = lenet5::read::pieces::training_data(&config, &train);
     let trainer = py.detach(|| run.train(config, &train, &test))?;
     Ok(Engine::from_checkpoint(trainer.checkpoint()))
 }

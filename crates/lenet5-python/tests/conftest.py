@@ -67,4 +67,4 @@ def run_cli(cli: Path):
 def bundled_file() -> dict[str, Path]:
     """The bundled checkpoints as files (what `--model` takes)."""
     models = REPO / "crates" / "lenet5" / "models"
-    return {arch: models / f"lenet5-{arch}.safetensors" for arch in ("classic", "modern")}
+    return {name: models / f"lenet5-{name}.safetensors" for name in ("classic", "modern", "reader")}

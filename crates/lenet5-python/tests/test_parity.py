@@ -117,3 +117,17 @@ def test_read_equals_lenet5_read_json(mnist, run_cli, bundled_file, tmp_path):
 
     blank = model.read(np.full((60, 200), 255, np.uint8))
     assert blank.blank and blank.text == "" and blank.digits == [] and not blank.accepted(0.0)
+
+
+def test_the_bundled_reader_reads_like_lenet5_read(mnist, run_cli, tmp_path):
+    # `lenet5 read` without --model uses the bundled reader; so does Model.bundled("reader").
+    indices = [11, 12, 13, 14, 15]
+    picture = _number(mnist, indices)
+    path = tmp_path / "number.png"
+    Image.fromarray(picture).save(path)
+    want = json.loads(run_cli("read", "--json", path))
+    r = lenet5.Model.bundled("reader").read(path)
+    assert r.text == want["text"] == "".join(str(mnist.test_labels[i]) for i in indices)
+    assert r.confidence == np.float32(want["confidence"])
+    with pytest.raises(ValueError, match="classic, modern or reader"):
+        lenet5.Model.bundled("paper")

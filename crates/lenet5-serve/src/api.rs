@@ -34,6 +34,8 @@ const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'se
 
 struct AppState {
     models: Vec<ServedModel>,
+    /// The bundled reader: what `/api/read` uses unless `?model=` names another.
+    reader: ServedModel,
     config: ServeConfig,
     /// Inference slots.
     slots: Arc<Semaphore>,
@@ -54,6 +56,11 @@ pub fn router_with(models: Vec<ServedModel>, config: &ServeConfig) -> Router {
     let state = Arc::new(AppState {
         slots: Arc::new(Semaphore::new(config.max_inflight.max(1))),
         models,
+        reader: ServedModel {
+            name: READER.into(),
+            source: "the bundled reader".into(),
+            model: lenet5::Model::bundled_reader(),
+        },
         config: config.clone(),
         model_info,
         healthz: health,
@@ -515,9 +522,13 @@ struct ReadResponse {
     ms: f64,
 }
 
+/// The name `/api/read?model=` selects the bundled reader by (also the default).
+const READER: &str = "reader";
+
 /// `POST /api/read?model=NAME` with a PNG/JPEG/BMP body: the digits read, each one's box,
-/// probabilities and runner-up, and the string's confidence. Same body, size and
-/// concurrency limits as `/api/predict`.
+/// probabilities and runner-up, and the string's confidence. `NAME` is `reader` (the
+/// default: the bundled network trained on cut pieces, [`lenet5::Model::bundled_reader`])
+/// or a loaded model. Same body, size and concurrency limits as `/api/predict`.
 async fn read(State(st): State<Arc<AppState>>, req: Request) -> Response {
     match read_inner(st, req).await {
         Ok(r) => r,
@@ -554,28 +565,24 @@ async fn read_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiErro
         ));
     }
     check_dimensions(&bytes, st.config.max_image_side)?;
-    if st.models.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no model is loaded; start the server with --model FILE",
-        ));
-    }
-    let index = match &query.model {
-        None => 0,
-        Some(name) => st
-            .models
-            .iter()
-            .position(|m| &m.name == name)
-            .ok_or_else(|| {
-                ApiError::bad(format!(
-                    "model {name:?} is not loaded; loaded: {}",
-                    st.models
-                        .iter()
-                        .map(|m| m.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?,
+    let index = match query.model.as_deref() {
+        None | Some(READER) => None,
+        Some(name) => Some(
+            st.models
+                .iter()
+                .position(|m| m.name == name)
+                .ok_or_else(|| {
+                    ApiError::bad(format!(
+                        "model {name:?} is not loaded; loaded: {}",
+                        st.models
+                            .iter()
+                            .map(|m| m.name.as_str())
+                            .chain([READER])
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?,
+        ),
     };
     let permit =
         match tokio::time::timeout(st.config.queue_timeout, st.slots.clone().acquire_owned()).await
@@ -594,7 +601,7 @@ async fn read_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiErro
         let r = decode_image(&bytes, Path::new("request body"))
             .map_err(|e| ApiError::bad(e.to_string()))
             .map(|img| {
-                let served = &st2.models[index];
+                let served = index.map_or(&st2.reader, |i| &st2.models[i]);
                 ReadResponse {
                     model: served.name.clone(),
                     reading: served.model.read(&img),

@@ -5,6 +5,8 @@
 //!   step, nothing fetched from the internet).
 //! * `POST /api/predict` — a PNG/JPEG/BMP body (`Content-Type: image/*`), or JSON
 //!   `{"pixels": [784 numbers 0-255], "model": "classic"|"modern", "activations": true}`.
+//! * `POST /api/read` — a picture of a line of digits → the number, read by the bundled
+//!   reader ([`lenet5::Model::bundled_reader`]) or `?model=classic|modern`.
 //! * `GET /api/model` — the architecture summary of every loaded model.
 //! * `GET /healthz` — liveness.
 //!

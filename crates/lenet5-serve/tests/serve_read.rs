@@ -52,7 +52,21 @@ fn reads_a_drawn_number_and_a_blank_picture() {
     assert_eq!(r.status, 200, "{}", r.text());
     let j = r.json();
     assert_eq!(j["text"], "4071", "{j}");
-    assert_eq!(j["model"], "classic");
+    // Without ?model= the bundled reader reads; a loaded network can be asked for.
+    assert_eq!(j["model"], "reader");
+    for (query, name) in [("?model=reader", "reader"), ("?model=classic", "classic")] {
+        let r = post_image(
+            s.addr,
+            &format!("/api/read{query}"),
+            "image/png",
+            &png(&number("4071")),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(
+            (r.json()["model"].clone(), r.json()["text"].clone()),
+            (name.into(), "4071".into())
+        );
+    }
     assert_eq!(j["blank"], false);
     assert_eq!(j["inverted"], true);
     let digits = j["digits"].as_array().unwrap();

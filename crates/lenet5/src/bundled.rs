@@ -1,13 +1,17 @@
-//! The two trained networks that ship inside the library, and the one place that decides
+//! The trained networks that ship inside the library, and the one place that decides
 //! which model a command uses.
 //!
 //! | network | recipe | file |
 //! |---|---|---|
 //! | classic | `lenet5 train --preset classic-best` | `models/lenet5-classic.safetensors` |
 //! | modern | `lenet5 train --preset modern-best` | `models/lenet5-modern.safetensors` |
+//! | reader | `lenet5 train --preset modern-reader` | `models/lenet5-reader.safetensors` |
 //!
-//! Both are reproduced byte for byte by those commands (on x86-64 with AVX2 + FMA, the
-//! back end they were made with); the README gives their SHA-256.
+//! All three are reproduced byte for byte by those commands (on x86-64 with AVX2 + FMA,
+//! the back end they were made with, or AVX-512, which computes the same numbers); the
+//! README gives their SHA-256. The reader is a modern network that was also trained on
+//! the pieces the number reader cuts ([`crate::read::pieces`]), badly cut ones taught as
+//! "not a digit": reading strings ([`resolve_reader`]) uses it by default.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +23,10 @@ use crate::model::Arch;
 pub static CLASSIC_BYTES: &[u8] = include_bytes!("../models/lenet5-classic.safetensors");
 /// The bundled modern LeNet-5.
 pub static MODERN_BYTES: &[u8] = include_bytes!("../models/lenet5-modern.safetensors");
+
+/// The bundled reader: the modern network trained on MNIST and on the labelled pieces of
+/// synthetic strings (`lenet5 train --preset modern-reader`).
+pub static READER_BYTES: &[u8] = include_bytes!("../models/lenet5-reader.safetensors");
 
 /// The checkpoint bytes of the bundled network of `arch`.
 pub fn bytes(arch: Arch) -> &'static [u8] {
@@ -34,7 +42,21 @@ pub fn model(arch: Arch) -> Model {
         .expect("the bundled models are verified by the test suite")
 }
 
+/// The bundled reader ([`READER_BYTES`]).
+pub fn reader() -> Model {
+    Model::from_checkpoint_bytes(READER_BYTES, "<bundled reader model>")
+        .expect("the bundled models are verified by the test suite")
+}
+
 impl Model {
+    /// The network that reads numbers best: a modern LeNet-5 trained on MNIST and on the
+    /// pieces the number reader cuts from synthetic strings, badly cut ones taught as
+    /// "not a digit" (`lenet5 train --preset modern-reader`). What [`Model::read`] should
+    /// be called on; for single digits [`Model::bundled`] is as good or better.
+    pub fn bundled_reader() -> Model {
+        reader()
+    }
+
     /// A network that ships inside the library: the classic one (`lenet5 train --preset
     /// classic-best`, 0.66 % test error) or the modern one (`--preset modern-best`,
     /// 0.41 %); the README has how to reproduce each byte for byte.
@@ -100,6 +122,20 @@ pub fn resolve_one(explicit: Option<&Path>, dir: &Path) -> Result<Resolved> {
         .ok_or_else(|| Error::Usage("no model".into()))
 }
 
+/// The model that reads numbers: the file given, else the bundled reader.
+pub fn resolve_reader(explicit: Option<&Path>) -> Result<Resolved> {
+    match explicit {
+        Some(p) => Ok(Resolved {
+            model: Model::load(p)?,
+            source: p.display().to_string(),
+        }),
+        None => Ok(Resolved {
+            model: reader(),
+            source: "the bundled reader (modern LeNet-5 trained on cut pieces)".into(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +148,20 @@ mod tests {
             let p = m.forward_28x28(&[0u8; 784]);
             assert!(p.scores.iter().all(|s| s.is_finite()));
         }
+    }
+
+    #[test]
+    fn the_bundled_reader_is_a_modern_network_that_knows_its_recipe() {
+        let ckpt = crate::train::checkpoint::from_bytes(READER_BYTES, Path::new("reader")).unwrap();
+        assert_eq!(ckpt.arch, Arch::Modern);
+        let c = ckpt.config.expect("the reader records its recipe");
+        assert_eq!(
+            c,
+            crate::train::TrainConfig::preset("modern-reader").unwrap()
+        );
+        let r = resolve_reader(None).unwrap();
+        assert_eq!(r.model.arch(), Arch::Modern);
+        assert!(r.source.contains("bundled reader"), "{}", r.source);
     }
 
     #[test]

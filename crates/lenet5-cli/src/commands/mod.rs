@@ -63,6 +63,11 @@ fn model(m: &ModelArg) -> Result<Resolved> {
     bundled::resolve_one(m.model.as_deref(), &current_dir()?)
 }
 
+/// The model that reads numbers ([`bundled::resolve_reader`]).
+fn reader_model(m: &crate::args::ReaderModelArg) -> Result<Resolved> {
+    bundled::resolve_reader(m.model.as_deref())
+}
+
 /// MNIST from `--data` / `$LENET5_DATA` / ./data/mnist, downloaded if missing.
 fn data(d: &DataArgs) -> Result<Mnist> {
     download::load_data(&mnist::resolve_data_dir(d.data.as_deref()), d.no_download)

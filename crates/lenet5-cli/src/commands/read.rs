@@ -21,7 +21,7 @@ pub fn run(a: ReadArgs) -> Result<()> {
             a.reject
         )));
     }
-    let m = super::model(&a.model)?;
+    let m = super::reader_model(&a.model)?;
     if !a.json {
         eprintln!("model: {} ({} network)", m.source, m.model.arch());
     }
@@ -141,7 +141,7 @@ fn show(img: &DynamicImage, r: &Reading, path: &Path) -> Result<()> {
 }
 
 pub fn bench(a: BenchReadArgs) -> Result<()> {
-    let m = super::model(&a.model)?;
+    let m = super::reader_model(&a.model)?;
     let data = super::data(&a.data)?;
     let ds = if a.split == "train" {
         &data.train
@@ -186,21 +186,32 @@ pub fn bench(a: BenchReadArgs) -> Result<()> {
         benchmark::SEED
     );
     println!(
-        "{:<12} {:>9} {:>9} {:>12} {:>12}   {:>12} {:>12}",
-        "tier", "string", "digit", "reject@0.5%", "reject@0.1%", "CC string", "CC digit"
+        "{:<12} {:>9} {:>9} {:>12} {:>12} {:>9}   {:>12} {:>12}",
+        "tier",
+        "string",
+        "digit",
+        "reject@0.5%",
+        "reject@0.1%",
+        "cuttable",
+        "CC string",
+        "CC digit"
     );
     for (t, g, b) in &rows {
         println!(
-            "{:<12} {:>8.2}% {:>8.2}% {:>12} {:>12}   {:>11.2}% {:>11.2}%",
+            "{:<12} {:>8.2}% {:>8.2}% {:>12} {:>12} {:>8.2}%   {:>11.2}% {:>11.2}%",
             t.name(),
             100.0 * g.string_accuracy,
             100.0 * g.digit_accuracy,
             pct(g.reject_for_half_percent),
             pct(g.reject_for_tenth_percent),
+            100.0 * g.cuttable,
             100.0 * b.string_accuracy,
             100.0 * b.digit_accuracy
         );
     }
+    println!(
+        "cuttable: the graph holds the right reading as clean cuts (each piece >= 92 % of its digit's ink, >= 92 % pure)"
+    );
     println!("error against rejection (graph; string error among the answered):");
     for (t, g, _) in &rows {
         println!("  {:<12} {}", t.name(), curve(g));

@@ -31,6 +31,18 @@ pub fn run(a: TrainArgs) -> Result<()> {
             PathBuf::from(format!("lenet5-{}.safetensors", trainer.config.arch))
         });
     let ds = super::data(&a.data)?;
+    let train = lenet5::read::pieces::training_data(&trainer.config, &ds.train);
+    if let Some(n) = trainer.config.pieces {
+        println!(
+            "training set: {} MNIST digits + {} pieces cut from {n} synthetic strings ({} of them not digits)",
+            ds.train.len(),
+            train.len() - ds.train.len(),
+            train.labels[ds.train.len()..]
+                .iter()
+                .filter(|&&l| l == lenet5::read::pieces::NOT_A_DIGIT)
+                .count()
+        );
+    }
     let c = &trainer.config;
     println!(
         "training {} LeNet-5: {} epochs, optim {}, batch {}, lr {}, schedule {:?}, augment {}, seed {}, {} threads",
@@ -56,7 +68,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         })),
         stop_after: None,
     };
-    trainer.run(&ds.train, &ds.test, &mut opts)?;
+    trainer.run(&train, &ds.test, &mut opts)?;
     println!(
         "saved {} (metrics: {})",
         out.display(),
@@ -80,6 +92,7 @@ fn overrides(a: &TrainArgs) -> TrainOverrides {
         augment: a.augment,
         seed: a.seed,
         limit: a.limit,
+        pieces: a.pieces,
     }
 }
 

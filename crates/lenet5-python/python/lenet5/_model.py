@@ -42,8 +42,10 @@ class Model:
         """The network that ships inside the package.
 
         ``"classic"``: the paper's LeNet-5 trained with ``lenet5 train --preset
-        classic-best`` (0.66 % test error); ``"modern"``: ``--preset modern-best``.
-        Raises ``ValueError`` for another name.
+        classic-best`` (0.66 % test error); ``"modern"``: ``--preset modern-best``;
+        ``"reader"``: a modern network also trained on the pieces the number reader
+        cuts (``--preset modern-reader``), what ``lenet5 read`` uses: the one to call
+        ``read`` on. Raises ``ValueError`` for another name.
         """
         return cls(_lenet5.Engine.bundled(arch))
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::ink::InkPlane;
 use super::synth::{self, Tier};
-use super::{Reading, baseline};
+use super::{Reading, baseline, pieces, search, segment};
 use crate::api::Model;
 use crate::data::Dataset;
 
@@ -24,6 +24,9 @@ pub struct Outcome {
     pub read: String,
     /// The reading's confidence.
     pub confidence: f32,
+    /// The segmentation graph holds the right reading as clean cuts
+    /// ([`pieces::right_path_exists`]).
+    pub cuttable: bool,
 }
 
 /// Reads `count` strings of `tier` from `ds` with both readers: `(graph, baseline)`.
@@ -40,10 +43,14 @@ pub fn run_tier(
             .map(|&i| {
                 let s = synth::make(ds, tier, DIGITS, SEED, i);
                 let plane = InkPlane::from_ink_bytes(s.w, s.h, &s.pixels);
+                let cuttable = segment::segment(&plane, true).is_ok_and(|seg| {
+                    pieces::right_path_exists(&s, &seg, &search::pieces(&plane, &seg))
+                });
                 let o = |r: Reading| Outcome {
                     truth: s.text.clone(),
                     read: r.text,
                     confidence: r.confidence,
+                    cuttable,
                 };
                 (
                     o(model.read_plane(&plane)),
@@ -62,6 +69,9 @@ pub struct Summary {
     pub n: usize,
     /// Fraction read exactly.
     pub string_accuracy: f64,
+    /// Fraction whose segmentation graph holds the right reading as clean cuts
+    /// ([`pieces::right_path_exists`]).
+    pub cuttable: f64,
     /// 1 − (edit distance / length), averaged (never below 0 per string).
     pub digit_accuracy: f64,
     /// Fraction that must be rejected (lowest confidence first) so that at most 0.5 % of
@@ -106,6 +116,7 @@ pub fn summarise(o: &[Outcome]) -> Summary {
     Summary {
         n,
         string_accuracy: right as f64 / n.max(1) as f64,
+        cuttable: o.iter().filter(|x| x.cuttable).count() as f64 / n.max(1) as f64,
         digit_accuracy: digit / n.max(1) as f64,
         reject_for_half_percent: need(0.005),
         reject_for_tenth_percent: need(0.001),
@@ -167,14 +178,17 @@ mod tests {
                 truth: "12".into(),
                 read: "12".into(),
                 confidence: 0.9,
+                cuttable: true,
             },
             Outcome {
                 truth: "34".into(),
                 read: "3".into(),
                 confidence: 0.1,
+                cuttable: false,
             },
         ]);
         assert_eq!(s.string_accuracy, 0.5);
+        assert_eq!(s.cuttable, 0.5);
         assert_eq!(s.digit_accuracy, 0.75);
         assert_eq!(s.reject_for_half_percent, Some(0.5));
     }

@@ -13,7 +13,9 @@
 //!    confidence to reject on.
 //!
 //! [`baseline`] reads by connected components alone, for comparison; [`synth`] builds the
-//! benchmark strings from MNIST digits.
+//! benchmark strings from MNIST digits; [`pieces`] cuts training strings the way the
+//! graph does and labels each piece, so that a recogniser learns what is not a digit
+//! (the bundled reader, [`Model::bundled_reader`]).
 //!
 //! ```
 //! use lenet5::Model;
@@ -35,6 +37,7 @@ pub mod baseline;
 pub mod benchmark;
 pub mod ink;
 pub mod normalise;
+pub mod pieces;
 pub mod search;
 pub mod segment;
 pub mod synth;

@@ -70,10 +70,18 @@ pub struct SynthString {
     pub sources: Vec<usize>,
     /// Each digit's ink box `[x0, y0, x1, y1)`.
     pub boxes: Vec<[usize; 4]>,
+    /// Which digit (index into `text`) each pixel's ink comes from, [`NO_DIGIT`] where
+    /// there is none; where two digits overlap, the one whose ink is stronger there.
+    pub owner: Vec<u8>,
 }
 
-/// String number `index` of `tier` with `digits` digits, from the images of `ds`.
+/// [`SynthString::owner`] of a pixel without ink.
+pub const NO_DIGIT: u8 = u8::MAX;
+
+/// String number `index` of `tier` with `digits` digits (at most 254), from the images
+/// of `ds`.
 pub fn make(ds: &Dataset, tier: Tier, digits: usize, seed: u64, index: u64) -> SynthString {
+    let digits = digits.min(NO_DIGIT as usize - 1);
     let mut rng = Rng::derive(seed, &[tier as u64, index]);
     let glyphs: Vec<(usize, Glyph, i32)> = (0..digits)
         .map(|_| {
@@ -98,12 +106,17 @@ pub fn make(ds: &Dataset, tier: Tier, digits: usize, seed: u64, index: u64) -> S
     }
     let w = x.max(1) as usize + MARGIN;
     let mut pixels = vec![0u8; w * h];
+    let mut owner = vec![NO_DIGIT; w * h];
     let mut boxes = Vec::new();
-    for ((_, g, _), &(px, py)) in glyphs.iter().zip(&placed) {
+    for (k, ((_, g, _), &(px, py))) in glyphs.iter().zip(&placed).enumerate() {
         for y in 0..g.h {
             for x in 0..g.w {
-                let o = &mut pixels[(py + y) * w + px + x];
-                *o = (*o).max(g.v[y * g.w + x]);
+                let at = (py + y) * w + px + x;
+                let v = g.v[y * g.w + x];
+                if v > pixels[at] {
+                    pixels[at] = v;
+                    owner[at] = k as u8;
+                }
             }
         }
         boxes.push([px, py, px + g.w, py + g.h]);
@@ -118,6 +131,7 @@ pub fn make(ds: &Dataset, tier: Tier, digits: usize, seed: u64, index: u64) -> S
             .collect(),
         sources: glyphs.iter().map(|g| g.0).collect(),
         boxes,
+        owner,
     }
 }
 

@@ -39,7 +39,17 @@ pub struct TrainConfig {
     /// Train on the first N images only (for quick tests); None = all.
     #[serde(default)]
     pub limit: Option<usize>,
+    /// Add the labelled pieces of this many synthetic strings of training digits
+    /// ([`crate::read::pieces`]) to the training set: a reader that knows what is not a
+    /// digit. None = MNIST alone (and the field is not written, so the checkpoints of
+    /// every other recipe keep their bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pieces: Option<usize>,
 }
+
+/// Most synthetic strings whose pieces may join a training set ([`TrainConfig::pieces`]):
+/// about 6 million pieces, 4.7 GB.
+pub const MAX_PIECE_STRINGS: usize = 200_000;
 
 /// What follows from the choice of optimiser.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,10 +102,13 @@ pub struct Preset {
     pub schedule: Option<Schedule>,
     /// Replaces the optimiser's learning rate.
     pub lr: Option<f32>,
+    /// Strings whose cut pieces join the training set ([`TrainConfig::pieces`]).
+    pub pieces: Option<usize>,
 }
 
-/// The named recipes. `classic-best` and `modern-best` are the bundled networks.
-pub const PRESETS: [Preset; 5] = [
+/// The named recipes. `classic-best`, `modern-best` and `modern-reader` are the bundled
+/// networks.
+pub const PRESETS: [Preset; 6] = [
     Preset {
         name: "paper",
         about: "classic, SDLM per pattern, the paper's ε schedule, 20 passes, no distortion",
@@ -104,6 +117,7 @@ pub const PRESETS: [Preset; 5] = [
         augment: AugmentKind::None,
         schedule: None,
         lr: None,
+        pieces: None,
     },
     Preset {
         name: "paper-distorted",
@@ -113,6 +127,7 @@ pub const PRESETS: [Preset; 5] = [
         augment: AugmentKind::Affine,
         schedule: None,
         lr: None,
+        pieces: None,
     },
     Preset {
         name: "classic-best",
@@ -122,6 +137,7 @@ pub const PRESETS: [Preset; 5] = [
         augment: AugmentKind::Affine,
         schedule: Some(Schedule::Cosine),
         lr: Some(2e-4),
+        pieces: None,
     },
     Preset {
         name: "modern",
@@ -131,6 +147,7 @@ pub const PRESETS: [Preset; 5] = [
         augment: AugmentKind::None,
         schedule: None,
         lr: None,
+        pieces: None,
     },
     Preset {
         name: "modern-best",
@@ -140,6 +157,17 @@ pub const PRESETS: [Preset; 5] = [
         augment: AugmentKind::Affine,
         schedule: None,
         lr: None,
+        pieces: None,
+    },
+    Preset {
+        name: "modern-reader",
+        about: "modern-best's recipe, 20 epochs, on MNIST plus the labelled pieces of 4,000 synthetic strings (the bundled reader)",
+        arch: Arch::Modern,
+        epochs: 20,
+        augment: AugmentKind::Affine,
+        schedule: None,
+        lr: None,
+        pieces: Some(4_000),
     },
 ];
 
@@ -158,6 +186,7 @@ pub struct TrainOverrides {
     pub augment: Option<AugmentKind>,
     pub seed: Option<u64>,
     pub limit: Option<usize>,
+    pub pieces: Option<usize>,
 }
 
 impl OptimKind {
@@ -200,6 +229,7 @@ impl TrainConfig {
             seed: 1,
             augment: Augment::None,
             limit: None,
+            pieces: None,
         }
     }
 
@@ -215,6 +245,7 @@ impl TrainConfig {
         if let Some(lr) = p.lr {
             c.lr = lr;
         }
+        c.pieces = p.pieces;
         Some(c)
     }
 
@@ -263,6 +294,7 @@ impl TrainConfig {
         }
         c.seed = o.seed.unwrap_or(c.seed);
         c.limit = o.limit.or(c.limit);
+        c.pieces = o.pieces.or(c.pieces);
         c.validate()?;
         Ok(c)
     }
@@ -273,6 +305,13 @@ impl TrainConfig {
             return Err(Error::Usage(
                 "--epochs and --batch must be at least 1".into(),
             ));
+        }
+        if let Some(n) = self.pieces
+            && !(1..=MAX_PIECE_STRINGS).contains(&n)
+        {
+            return Err(Error::Usage(format!(
+                "--pieces must be from 1 to {MAX_PIECE_STRINGS} strings (about 30 pieces of 784 bytes each), got {n}"
+            )));
         }
         if self.optim == OptimKind::Sdlm && self.arch != Arch::Classic {
             return Err(Error::Usage("--optim sdlm needs --arch classic (its curvature pass is written for the paper's network); use sgd or adam".into()));
