@@ -131,7 +131,7 @@ pub fn resolve_reader(explicit: Option<&Path>) -> Result<Resolved> {
         }),
         None => Ok(Resolved {
             model: reader(),
-            source: "the bundled reader (modern LeNet-5 trained on cut pieces)".into(),
+            source: "the bundled reader".into(),
         }),
     }
 }
