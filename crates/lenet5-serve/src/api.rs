@@ -44,6 +44,23 @@ struct AppState {
     healthz: Bytes,
 }
 
+impl AppState {
+    /// The index of the loaded model called `name`; the error lists the loaded ones and
+    /// `also` (other names the endpoint answers to).
+    fn find_model(&self, name: &str, also: &[&str]) -> Result<usize, ApiError> {
+        self.models
+            .iter()
+            .position(|m| m.name == name)
+            .ok_or_else(|| {
+                let loaded: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
+                ApiError::bad(format!(
+                    "model {name:?} is not loaded; loaded: {}",
+                    [loaded.as_slice(), also].concat().join(", ")
+                ))
+            })
+    }
+}
+
 /// The application: the page, `/api/predict`, `/api/model`, `/healthz`. Limits and
 /// timeouts of the request handlers come from `config` (connection-level timeouts are
 /// applied by [`super::serve`]).
@@ -332,20 +349,7 @@ async fn predict_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiE
     }
     let index = match &model_name {
         None => 0,
-        Some(name) => st
-            .models
-            .iter()
-            .position(|m| &m.name == name)
-            .ok_or_else(|| {
-                ApiError::bad(format!(
-                    "model {name:?} is not loaded; loaded: {}",
-                    st.models
-                        .iter()
-                        .map(|m| m.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?,
+        Some(name) => st.find_model(name, &[])?,
     };
 
     let permit =
@@ -567,22 +571,7 @@ async fn read_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiErro
     check_dimensions(&bytes, st.config.max_image_side)?;
     let index = match query.model.as_deref() {
         None | Some(READER) => None,
-        Some(name) => Some(
-            st.models
-                .iter()
-                .position(|m| m.name == name)
-                .ok_or_else(|| {
-                    ApiError::bad(format!(
-                        "model {name:?} is not loaded; loaded: {}",
-                        st.models
-                            .iter()
-                            .map(|m| m.name.as_str())
-                            .chain([READER])
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })?,
-        ),
+        Some(name) => Some(st.find_model(name, &[READER])?),
     };
     let permit =
         match tokio::time::timeout(st.config.queue_timeout, st.slots.clone().acquire_owned()).await
