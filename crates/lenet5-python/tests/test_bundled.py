@@ -41,5 +41,5 @@ def test_only_the_classic_network_has_rbf_centres():
 
 
 def test_an_unknown_architecture_is_a_value_error():
-    with pytest.raises(ValueError, match="unknown architecture `lenet`; choose classic or modern"):
+    with pytest.raises(ValueError, match="unknown bundled model `lenet`; choose classic, modern or reader"):
         lenet5.Model.bundled("lenet")

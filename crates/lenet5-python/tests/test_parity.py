@@ -129,5 +129,3 @@ def test_the_bundled_reader_reads_like_lenet5_read(mnist, run_cli, tmp_path):
     r = lenet5.Model.bundled("reader").read(path)
     assert r.text == want["text"] == "".join(str(mnist.test_labels[i]) for i in indices)
     assert r.confidence == np.float32(want["confidence"])
-    with pytest.raises(ValueError, match="classic, modern or reader"):
-        lenet5.Model.bundled("paper")
