@@ -352,39 +352,11 @@ async fn predict_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiE
         Some(name) => st.find_model(name, &[])?,
     };
 
-    let permit =
-        match tokio::time::timeout(st.config.queue_timeout, st.slots.clone().acquire_owned()).await
-        {
-            Ok(Ok(p)) => p,
-            _ => {
-                return Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the server is busy; try again in a moment",
-                ));
-            }
-        };
     let st2 = st.clone();
-    let job = tokio::task::spawn_blocking(move || {
-        let r = infer(&st2, index, input, want_act);
-        drop(permit);
-        r
-    });
-    let value = match job.await {
-        Ok(r) => r?,
-        Err(_) => {
-            return Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error while recognising the image",
-            ));
-        }
-    };
-    let body = serde_json::to_vec(&value).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot encode the answer: {e}"),
-        )
-    })?;
-    Ok(json_response(StatusCode::OK, Bytes::from(body)))
+    in_a_slot(&st, "recognising", move || {
+        infer(&st2, index, input, want_act)
+    })
+    .await
 }
 
 /// Rounds an activation to 1/1000: plenty for a picture, a third of the JSON.
@@ -573,6 +545,31 @@ async fn read_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiErro
         None | Some(READER) => None,
         Some(name) => Some(st.find_model(name, &[READER])?),
     };
+    let st2 = st.clone();
+    in_a_slot(&st, "reading", move || {
+        let t0 = Instant::now();
+        decode_image(&bytes, Path::new("request body"))
+            .map_err(|e| ApiError::bad(e.to_string()))
+            .map(|img| {
+                let served = index.map_or(&st2.reader, |i| &st2.models[i]);
+                ReadResponse {
+                    model: served.name.clone(),
+                    reading: served.model.read(&img),
+                    ms: t0.elapsed().as_secs_f64() * 1000.0,
+                }
+            })
+    })
+    .await
+}
+
+/// Runs `job` (an inference, a decode) on tokio's blocking pool once an inference slot is
+/// free (503 after [`ServeConfig::queue_timeout`]), and answers its value as JSON.
+/// `doing` names the job in the message of a panic's 500.
+async fn in_a_slot<T: Serialize + Send + 'static>(
+    st: &AppState,
+    doing: &str,
+    job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<Response, ApiError> {
     let permit =
         match tokio::time::timeout(st.config.queue_timeout, st.slots.clone().acquire_owned()).await
         {
@@ -584,19 +581,8 @@ async fn read_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiErro
                 ));
             }
         };
-    let st2 = st.clone();
     let job = tokio::task::spawn_blocking(move || {
-        let t0 = Instant::now();
-        let r = decode_image(&bytes, Path::new("request body"))
-            .map_err(|e| ApiError::bad(e.to_string()))
-            .map(|img| {
-                let served = index.map_or(&st2.reader, |i| &st2.models[i]);
-                ReadResponse {
-                    model: served.name.clone(),
-                    reading: served.model.read(&img),
-                    ms: t0.elapsed().as_secs_f64() * 1000.0,
-                }
-            });
+        let r = job();
         drop(permit);
         r
     });
@@ -605,7 +591,7 @@ async fn read_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiErro
         Err(_) => {
             return Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error while reading the image",
+                format!("internal error while {doing} the image"),
             ));
         }
     };
