@@ -49,7 +49,7 @@ impl Engine {
     /// are not parsed back exactly.)
     fn from_parts(ckpt: Checkpoint, bytes: Vec<u8>) -> Engine {
         Engine {
-            model: Model::from_network(ckpt.network()),
+            model: Model::from_checkpoint(&ckpt),
             ckpt,
             bytes,
         }

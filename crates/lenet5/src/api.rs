@@ -84,22 +84,39 @@ pub type Activations = crate::model::Maps;
 #[derive(Clone, Debug)]
 pub struct Model {
     net: Network,
+    /// Trained on the pieces the number reader cuts, bad cuts as "not a digit".
+    knows_bad_cuts: bool,
 }
 
 impl Model {
     /// Loads a checkpoint written by `lenet5 train` (verified: checksum, shapes).
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
-        Ok(Model {
-            net: checkpoint::load(path.as_ref())?.network(),
-        })
+        Ok(Model::from_checkpoint(&checkpoint::load(path.as_ref())?))
     }
 
     /// Loads a checkpoint held in memory (e.g. one compiled in with `include_bytes!`);
     /// `name` is what error messages call it. Verified like [`Model::load`].
     pub fn from_checkpoint_bytes(bytes: &[u8], name: &str) -> Result<Model> {
-        Ok(Model {
-            net: checkpoint::from_bytes(bytes, Path::new(name))?.network(),
-        })
+        Ok(Model::from_checkpoint(&checkpoint::from_bytes(
+            bytes,
+            Path::new(name),
+        )?))
+    }
+
+    /// The network of a checkpoint, and what its recipe says about it.
+    pub fn from_checkpoint(ckpt: &checkpoint::Checkpoint) -> Model {
+        Model {
+            net: ckpt.network(),
+            knows_bad_cuts: ckpt.config.as_ref().is_some_and(|c| c.pieces.is_some()),
+        }
+    }
+
+    /// Whether the network was trained on the pieces the number reader cuts, bad cuts as
+    /// "not a digit" (`lenet5 train --pieces`, the bundled reader): then a reading can
+    /// weigh its rivals ([`crate::read::search::rival_margin`]); for other networks a
+    /// badly cut rival reading often costs little, and the margin would mislead.
+    pub fn knows_bad_cuts(&self) -> bool {
+        self.knows_bad_cuts
     }
 
     /// Reads an image file (PNG, JPEG, BMP or PGM) and recognises the digit in it:
@@ -110,7 +127,10 @@ impl Model {
 
     /// Wraps a network.
     pub fn from_network(net: Network) -> Model {
-        Model { net }
+        Model {
+            net,
+            knows_bad_cuts: false,
+        }
     }
 
     /// The network inside.

@@ -161,6 +161,8 @@ mod tests {
         );
         let r = resolve_reader(None).unwrap();
         assert_eq!(r.model.arch(), Arch::Modern);
+        assert!(r.model.knows_bad_cuts());
+        assert!(!model(Arch::Modern).knows_bad_cuts() && !model(Arch::Classic).knows_bad_cuts());
         assert!(r.source.contains("bundled reader"), "{}", r.source);
     }
 

@@ -74,11 +74,14 @@ pub struct Reading {
     pub text: String,
     /// Each digit.
     pub digits: Vec<ReadDigit>,
-    /// The string's confidence in `0..=1` (0 when nothing was read):
-    /// `exp(−Σ network cost / T)` over its digits ([`search::temperature`]); for the
-    /// modern network the product of the digits' probabilities, for the classic one a
-    /// function of the summed RBF distances, which (unlike its probabilities) grow for
-    /// badly cut pieces.
+    /// The string's confidence in `0..=1` (0 when nothing was read),
+    /// [`search::string_confidence`]: `exp(−Σ network cost / T)` over its digits
+    /// ([`search::temperature`]; for the modern network the product of the digits'
+    /// probabilities, for the classic one a function of the summed RBF distances, which
+    /// unlike its probabilities grow for badly cut pieces), and for a network that knows
+    /// bad cuts ([`Model::knows_bad_cuts`], the bundled reader) times `1 − exp(−margin)`,
+    /// the margin being how much costlier the cheapest reading with another text is
+    /// ([`search::rival_margin`]).
     pub confidence: f32,
     /// No ink at all.
     pub blank: bool,
@@ -125,10 +128,11 @@ impl Model {
         let pieces = search::pieces(plane, &seg);
         let preds = search::score(self, &pieces);
         let w = search::CostWeights::for_arch(self.arch());
+        let arch = self.arch();
         let costs: Vec<f32> = pieces
             .iter()
             .zip(&preds)
-            .map(|(p, q)| search::piece_cost(self.arch(), &w, p, q, &seg))
+            .map(|(p, q)| search::piece_cost(arch, &w, p, q, q.digit, &seg))
             .collect();
         let Some(path) = search::best_path(seg.boxes.len(), &pieces, &costs) else {
             return Reading::empty(plane, false, Some("no segmentation found".into()));
@@ -137,11 +141,23 @@ impl Model {
             path.iter().map(|&k| (pieces[k].bbox, &preds[k])).collect();
         let total: f32 = path
             .iter()
-            .map(|&k| search::network_cost(self.arch(), &preds[k]))
+            .map(|&k| search::network_cost(arch, &preds[k]))
             .sum();
         let mut r = assemble(plane, &chosen);
         if !r.text.is_empty() {
-            r.confidence = (-total / search::temperature(self.arch())).exp();
+            let margin = self.knows_bad_cuts().then(|| {
+                let digits: Vec<(u8, u8)> = preds
+                    .iter()
+                    .map(|q| (q.digit, search::runner_up(q)))
+                    .collect();
+                let rival_costs: Vec<f32> = pieces
+                    .iter()
+                    .zip(&preds)
+                    .map(|(p, q)| search::piece_cost(arch, &w, p, q, search::runner_up(q), &seg))
+                    .collect();
+                search::rival_margin(seg.boxes.len(), &pieces, &costs, &rival_costs, &digits)
+            });
+            r.confidence = search::string_confidence(arch, total, margin.flatten());
         }
         r
     }

@@ -111,6 +111,26 @@ pub fn temperature(arch: Arch) -> f32 {
     }
 }
 
+/// A string's confidence in `0..=1` from its path's summed network costs and, for a
+/// network that knows bad cuts ([`Model::knows_bad_cuts`]), the margin to the cheapest
+/// other text ([`rival_margin`]; `None`: not weighed, or there is none):
+/// `exp(−Σ/T) · (1 − exp(−margin/T))` with `T =` [`temperature`].
+///
+/// Measured on 1,000 strings of MNIST *training* digits per tier: with the bundled
+/// reader, the touching strings to reject for 0.5 % error fell from 37.6 % to 33.2 %
+/// (separated 10.8 → 8.8 %). With networks trained on whole digits only, a badly cut
+/// rival often costs little: the classic network's separated strings went from 58.0 %
+/// to 63.5 %, the modern one's (on the test benchmark) from 18 % to 80 %; they are
+/// not weighed.
+pub fn string_confidence(arch: Arch, network_total: f32, margin: Option<f32>) -> f32 {
+    let t = temperature(arch);
+    let own = (-network_total / t).exp();
+    match margin {
+        Some(m) => own * (1.0 - (-m.max(0.0) / t).exp()),
+        None => own,
+    }
+}
+
 /// Weights of [`piece_cost`] for one architecture.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CostWeights {
@@ -152,23 +172,35 @@ impl CostWeights {
 /// distance (classic: large for anything far from every prototype) or minus the log
 /// probability (modern).
 pub fn network_cost(arch: Arch, p: &Prediction) -> f32 {
+    network_cost_as(arch, p, p.digit)
+}
+
+/// [`network_cost`] of reading the piece as `digit`.
+pub fn network_cost_as(arch: Arch, p: &Prediction, digit: u8) -> f32 {
     match arch {
-        Arch::Classic => p.outputs[p.digit as usize],
-        Arch::Modern => -p.confidence().max(1e-12).ln(),
+        Arch::Classic => p.outputs[digit as usize],
+        Arch::Modern => -p.scores[digit as usize].max(1e-12).ln(),
     }
 }
 
-/// Cost of reading `piece` as its best digit (including the cut at its right end).
+/// The second most likely digit of a piece: the other reading [`rival_margin`] tries.
+pub fn runner_up(p: &Prediction) -> u8 {
+    p.top(2)[1].0
+}
+
+/// Cost of reading `piece` as `digit` (including the cut at its right end); the graph
+/// reads every piece as its best digit, [`rival_margin`] also as its runner-up.
 pub fn piece_cost(
     arch: Arch,
     w: &CostWeights,
     piece: &Piece,
     p: &Prediction,
+    digit: u8,
     seg: &Segments,
 ) -> f32 {
     let width = (piece.bbox[2] - piece.bbox[0]) as f32 / seg.line_height;
     let wide = (width - 1.0).max(0.0);
-    w.network * network_cost(arch, p)
+    w.network * network_cost_as(arch, p, digit)
         + w.per_piece
         + w.too_wide * wide * wide
         + w.cut_ink * seg.cut_ink[piece.to]
@@ -206,8 +238,98 @@ pub fn best_path(n: usize, pieces: &[Piece], costs: &[f32]) -> Option<Vec<usize>
     Some(path)
 }
 
+/// How much more the cheapest path spelling another text costs than the best path
+/// (`None`: no other text can be read). Every arc may be read as its best digit
+/// (`costs[k]`, `digits[k].0`) or as its runner-up (`rival_costs[k]`, `digits[k].1`):
+/// a confident string has no cheap rival, whether another cut or another digit. Up to
+/// [`RIVALS`] distinct texts are kept per node (a k-best Viterbi).
+pub fn rival_margin(
+    n: usize,
+    pieces: &[Piece],
+    costs: &[f32],
+    rival_costs: &[f32],
+    digits: &[(u8, u8)],
+) -> Option<f32> {
+    // For each node, the cheapest paths into it with distinct texts, cheapest first.
+    let mut at: Vec<Vec<(f32, Vec<u8>)>> = vec![Vec::new(); n + 1];
+    at[0].push((0.0, Vec::new()));
+    let mut order: Vec<usize> = (0..pieces.len()).collect();
+    order.sort_by_key(|&k| (pieces[k].from, pieces[k].to));
+    for k in order {
+        let (from, to) = (pieces[k].from, pieces[k].to);
+        let incoming = at[from].clone();
+        for (c0, text) in incoming {
+            for (cost, d) in [(costs[k], digits[k].0), (rival_costs[k], digits[k].1)] {
+                let mut t = text.clone();
+                t.push(d);
+                let c = c0 + cost;
+                let list = &mut at[to];
+                match list.iter_mut().find(|(_, x)| *x == t) {
+                    Some(e) => e.0 = e.0.min(c),
+                    None => list.push((c, t)),
+                }
+                list.sort_by(|a, b| a.0.total_cmp(&b.0));
+                list.truncate(RIVALS);
+            }
+        }
+    }
+    let end = &at[n];
+    (end.len() >= 2).then(|| end[1].0 - end[0].0)
+}
+
+/// Distinct texts kept per node by [`rival_margin`].
+pub const RIVALS: usize = 4;
+
 /// Runs the network on every piece (batched).
 pub fn score(model: &Model, pieces: &[Piece]) -> Vec<Prediction> {
     let imgs: Vec<[u8; 784]> = pieces.iter().map(|p| p.pixels).collect();
     model.forward_batch_28x28(&imgs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arc(from: usize, to: usize) -> Piece {
+        Piece {
+            from,
+            to,
+            bbox: [0, 0, 1, 1],
+            pixels: [0; 784],
+        }
+    }
+
+    #[test]
+    fn the_best_path_and_its_cheapest_rival_text() {
+        // Two segments: read "14" (0.1 + 0.2), or "19" with the second piece's runner-up
+        // (0.1 + 0.5), or the two segments as one "8" (3.0).
+        let pieces = [arc(0, 1), arc(1, 2), arc(0, 2)];
+        let costs = [0.1, 0.2, 3.0];
+        let rival = [2.0, 0.5, 4.0];
+        let digits = [(1, 7), (4, 9), (8, 3)];
+        assert_eq!(best_path(2, &pieces, &costs), Some(vec![0, 1]));
+        let m = rival_margin(2, &pieces, &costs, &rival, &digits).unwrap();
+        assert!((m - 0.3).abs() < 1e-6, "{m}");
+        // Without the runner-up readings the rival is the "8": 3.0 − 0.3.
+        let m = rival_margin(2, &pieces, &costs, &costs, &[(1, 1), (4, 4), (8, 8)]).unwrap();
+        assert!((m - 2.7).abs() < 1e-6, "{m}");
+        // One arc, read the same either way: no other text.
+        assert_eq!(
+            rival_margin(1, &[arc(0, 1)], &[0.1], &[0.1], &[(5, 5)]),
+            None
+        );
+    }
+
+    #[test]
+    fn string_confidence_weighs_the_rival_margin() {
+        let own = (-0.5f32).exp();
+        let c = string_confidence(Arch::Modern, 0.5, Some(0.5));
+        assert!((c - own * (1.0 - (-0.5f32).exp())).abs() < 1e-6);
+        assert_eq!(string_confidence(Arch::Modern, 0.5, None), own);
+        // A rival as cheap as the best leaves nothing.
+        assert_eq!(string_confidence(Arch::Modern, 0.5, Some(0.0)), 0.0);
+        // The classic network's distances are scaled by its temperature, 20.
+        let c = string_confidence(Arch::Classic, 10.0, Some(20.0));
+        assert!((c - (-0.5f32).exp() * (1.0 - (-1.0f32).exp())).abs() < 1e-6);
+    }
 }
