@@ -45,6 +45,8 @@ pub const LINE_CONTRAST: f32 = 0.06;
 pub const TEXTURE_AREA: f32 = 0.75;
 /// ...and whose ink covers at least this fraction of its box is texture, not a digit.
 pub const TEXTURE_FILL: f32 = 0.6;
+/// The darkness of a paper line is this quantile of the ink along it.
+pub const LINE_QUANTILE: f32 = 0.35;
 /// Fewest parallel lines that make ruled paper.
 pub const MIN_LINES: usize = 3;
 /// Largest angle from the axes at which paper lines are looked for, degrees.
@@ -125,65 +127,66 @@ pub struct Lines {
     pub bands: Vec<(i32, i32)>,
 }
 
-/// Stage 4: erases the paper's lines from `v` (normalised ink, 0 = none); `raw` is the ink
-/// before normalisation ([`ink_from_background`]), where lines are looked for (pixels at
-/// least [`LINE_CONTRAST`] darker than the paper), so faint lines broken up by the noise
-/// floor are still found whole. Returns the horizontal and vertical families found
-/// (empty bands when there are none) and a mask of what it erased.
-pub fn remove_lines(v: &mut [f32], raw: &[f32], w: usize, h: usize) -> (Lines, Lines, Vec<bool>) {
+/// Stage 4: divides the paper's lines out of `raw` (ink before normalisation,
+/// [`ink_from_background`]). Lines are looked for among the pixels at least
+/// [`LINE_CONTRAST`] darker than the paper. On each line found, the line's own darkness
+/// (a low quantile, [`LINE_QUANTILE`], of the ink along the whole line, so a digit
+/// covering much of the line does not count) is divided out of every pixel of it, as
+/// the background was: a pixel of paper line becomes paper, a stroke of the digit that
+/// crosses or runs along the line keeps what it adds to the line's darkness. Returns the
+/// horizontal and vertical families found (empty bands when there are none).
+pub fn remove_lines(raw: &mut [f32], w: usize, h: usize) -> (Lines, Lines) {
     let marked: Vec<f32> = raw
         .iter()
-        .zip(v.iter())
-        .map(|(&r, &x)| {
-            if r >= LINE_CONTRAST || x > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        })
+        .map(|&r| if r >= LINE_CONTRAST { 1.0 } else { 0.0 })
         .collect();
     let horizontal = find_lines(&marked, w, h, false);
     let vertical = find_lines(&marked, w, h, true);
-    let mut on_line = vec![false; w * h];
-    let mut hits = Vec::new();
     for (fam, vert) in [(&horizontal, false), (&vertical, true)] {
-        for_band_pixels(v, w, h, fam, vert, |i, rho, band| {
-            on_line[i] = true;
-            hits.push((i, rho, band, vert, fam.angle_deg));
-        });
+        divide_out(raw, w, fam, vert);
     }
-    let ink_off_line = |x: f32, y: f32| -> bool {
-        let (xi, yi) = (x.round(), y.round());
-        if xi < 0.0 || yi < 0.0 || xi >= w as f32 || yi >= h as f32 {
-            return false;
-        }
-        let j = yi as usize * w + xi as usize;
-        v[j] > 0.0 && !on_line[j]
-    };
-    let mut erase = vec![false; w * h];
-    for &(i, rho, (b0, b1), vert, angle) in &hits {
-        let (x, y) = ((i % w) as f32, (i / w) as f32);
-        let (s, c) = angle.to_radians().sin_cos();
-        // Unit normal (direction of increasing rho) and direction along the line.
-        let (nx, ny, tx, ty) = if vert { (c, -s, s, c) } else { (-s, c, c, s) };
-        let before = (b0 - 2) as f32 - rho;
-        let after = (b1 + 2) as f32 - rho;
-        let touched = [before, after].iter().any(|&d| {
-            (-1..=1).any(|k| {
-                let k = k as f32;
-                ink_off_line(x + nx * d + tx * k, y + ny * d + ty * k)
-            })
-        });
-        if !touched {
-            erase[i] = true;
+    (horizontal, vertical)
+}
+
+/// Divides each line of `fam` (its band, one pixel wider each side) out of `raw`.
+fn divide_out(raw: &mut [f32], w: usize, fam: &Lines, vert: bool) {
+    if fam.bands.is_empty() {
+        return;
+    }
+    let (s, c) = fam.angle_deg.to_radians().sin_cos();
+    let rho_of = |i: usize| rho((i % w) as f32, (i / w) as f32, s, c, vert).round() as i32;
+    let lo = fam.bands.iter().map(|b| b.0).min().unwrap_or(0) - 1;
+    let hi = fam.bands.iter().map(|b| b.1).max().unwrap_or(0) + 1;
+    let on = |r: i32| fam.bands.iter().any(|&(a, b)| r >= a - 1 && r <= b + 1);
+    let n = (hi - lo + 1) as usize;
+    let mut bins: Vec<Vec<f32>> = vec![Vec::new(); n];
+    for (i, &x) in raw.iter().enumerate() {
+        let r = rho_of(i);
+        if r >= lo && r <= hi && on(r) {
+            bins[(r - lo) as usize].push(x);
         }
     }
-    for (x, &e) in v.iter_mut().zip(&erase) {
-        if e {
-            *x = 0.0;
+    // The transmittance of the line at each coordinate: 1 - its typical ink.
+    let t: Vec<f32> = bins
+        .iter_mut()
+        .map(|b| {
+            if b.len() < 8 {
+                return 1.0;
+            }
+            let k = ((b.len() - 1) as f32 * LINE_QUANTILE) as usize;
+            1.0 - b
+                .select_nth_unstable_by(k, f32::total_cmp)
+                .1
+                .clamp(0.0, 0.95)
+        })
+        .collect();
+    for (i, x) in raw.iter_mut().enumerate() {
+        let r = rho_of(i);
+        if r >= lo && r <= hi && on(r) {
+            let tr = t[(r - lo) as usize];
+            *x = (1.0 - (1.0 - *x) / tr).max(0.0);
         }
     }
-    (horizontal, vertical, erase)
 }
 
 /// The line coordinate of pixel (x, y) for a family at `angle` (radians) from the axis:
@@ -213,9 +216,7 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
     let shift = (len as f32 * LINE_MAX_ANGLE.to_radians().sin()).ceil() as i32 + 2;
     let nbins = (across as i32 + 2 * shift + 2) as usize;
     let steps = (2.0 * LINE_MAX_ANGLE / 0.5).round() as i32;
-    let mut best: Option<(f64, f32, Vec<u32>)> = None;
-    for k in 0..=steps {
-        let a = -LINE_MAX_ANGLE + 0.5 * k as f32;
+    let histogram = |a: f32| {
         let (s, c) = a.to_radians().sin_cos();
         let mut hist = vec![0u32; nbins];
         for &(x, y) in &pts {
@@ -223,8 +224,22 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
             hist[b.clamp(0, nbins as i32 - 1) as usize] += 1;
         }
         let score: f64 = hist.iter().map(|&n| f64::from(n) * f64::from(n)).sum();
-        if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, a, hist));
+        (score, a, hist)
+    };
+    let mut best: Option<(f64, f32, Vec<u32>)> = None;
+    for k in 0..=steps {
+        let cand = histogram(-LINE_MAX_ANGLE + 0.5 * k as f32);
+        if best.as_ref().is_none_or(|b| cand.0 > b.0) {
+            best = Some(cand);
+        }
+    }
+    let coarse = best.as_ref().map_or(0.0, |b| b.1);
+    // Then to a tenth of a degree around the best: over a frame 500 px long, half a
+    // degree moves a line by two pixels from one end to the other.
+    for k in [-4, -3, -2, -1, 1, 2, 3, 4] {
+        let cand = histogram(coarse + 0.1 * k as f32);
+        if best.as_ref().is_none_or(|b| cand.0 > b.0) {
+            best = Some(cand);
         }
     }
     let Some((_, angle, hist)) = best else {
@@ -290,31 +305,6 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
     Lines {
         angle_deg: angle,
         bands,
-    }
-}
-
-/// Calls `f(index, rho, band)` for every ink pixel of `v` that lies in one of the bands.
-fn for_band_pixels(
-    v: &[f32],
-    w: usize,
-    h: usize,
-    fam: &Lines,
-    vert: bool,
-    mut f: impl FnMut(usize, f32, (i32, i32)),
-) {
-    if fam.bands.is_empty() {
-        return;
-    }
-    let (s, c) = fam.angle_deg.to_radians().sin_cos();
-    for (i, &x) in v.iter().enumerate().take(w * h) {
-        if x <= 0.0 {
-            continue;
-        }
-        let r = rho((i % w) as f32, (i / w) as f32, s, c, vert);
-        let ri = r.round() as i32;
-        if let Some(&band) = fam.bands.iter().find(|&&(a, b)| ri >= a && ri <= b) {
-            f(i, r, band);
-        }
     }
 }
 
