@@ -655,7 +655,8 @@ fn locate(
     let (hl, vl) = if found {
         // Normalised again without the lines: the peak is the digit's, not a dark line's.
         let lines = paper::remove_lines(&mut raw, w, h);
-        v.copy_from_slice(&raw);
+        v = paper::smooth(&raw, w, h, 1);
+        paper::drop_noise(&mut v, &background);
         found = paper::normalise(&mut v, min_contrast).is_some();
         if !found {
             v.iter_mut().for_each(|x| *x = 0.0);

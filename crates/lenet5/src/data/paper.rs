@@ -45,6 +45,8 @@ pub const LINE_CONTRAST: f32 = 0.06;
 pub const TEXTURE_AREA: f32 = 0.75;
 /// ...and whose ink covers at least this fraction of its box is texture, not a digit.
 pub const TEXTURE_FILL: f32 = 0.6;
+/// Ink under this many noise deviations (relative to the local paper) is noise.
+pub const NOISE_SIGMAS: f32 = 3.5;
 /// The darkness of a paper line is this quantile of the ink along it.
 pub const LINE_QUANTILE: f32 = 0.35;
 /// Fewest parallel lines that make ruled paper.
@@ -75,6 +77,36 @@ pub fn background(v: &[f32], w: usize, h: usize, paper: f32) -> Vec<f32> {
     let floor = (BACKGROUND_FLOOR * paper).max(0.02);
     a.iter_mut().for_each(|x| *x = x.max(floor).min(1.0));
     a
+}
+
+/// The mean over the `(2r+1) x (2r+1)` square around each pixel (clipped to the plane).
+pub fn smooth(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let mut a = v.to_vec();
+    let mut b = vec![0f32; w * h];
+    filter2d(&mut a, &mut b, w, h, |src, out| box_mean(src, r, out));
+    a
+}
+
+/// Zeroes the ink of `ink` (1 − v / background, smoothed) that noise alone could make.
+/// Noise (sensor noise, paper grain, JPEG) has the same strength in absolute terms
+/// everywhere, so it is stronger *ink* where the paper is darker (in a shadow): the ink
+/// times the paper level is compared with its spread over the picture (median and upper
+/// quartile: paper makes most of a picture), and what is under [`NOISE_SIGMAS`] deviations
+/// above the median is noise.
+pub fn drop_noise(ink: &mut [f32], bg: &[f32]) {
+    let mut abs: Vec<f32> = ink.iter().zip(bg).map(|(&x, &b)| x * b).collect();
+    if abs.is_empty() {
+        return;
+    }
+    let n = abs.len();
+    let q50 = *abs.select_nth_unstable_by(n / 2, f32::total_cmp).1;
+    let q75 = *abs.select_nth_unstable_by(n * 3 / 4, f32::total_cmp).1;
+    let limit = q50 + NOISE_SIGMAS * (q75 - q50) / 0.6745;
+    for (x, &b) in ink.iter_mut().zip(bg) {
+        if *x * b < limit {
+            *x = 0.0;
+        }
+    }
 }
 
 /// Applies a 1-D filter to every row then every column of `a` (w x h), result in `a`.
