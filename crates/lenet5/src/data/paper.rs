@@ -46,9 +46,12 @@ pub const TEXTURE_AREA: f32 = 0.75;
 /// ...and whose ink covers at least this fraction of its box is texture, not a digit.
 pub const TEXTURE_FILL: f32 = 0.6;
 /// Ink under this many noise deviations (relative to the local paper) is noise.
-pub const NOISE_SIGMAS: f32 = 3.5;
+pub const NOISE_SIGMAS: f32 = 5.0;
 /// The darkness of a paper line is this quantile of the ink along it.
 pub const LINE_QUANTILE: f32 = 0.35;
+/// A blob inside the frame is the digit rather than a heavier one touching the frame if
+/// it weighs at least this fraction of it.
+pub const BORDER_RATIO: f32 = 0.1;
 /// Fewest parallel lines that make ruled paper.
 pub const MIN_LINES: usize = 3;
 /// Largest angle from the axes at which paper lines are looked for, degrees.
@@ -412,9 +415,22 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
         let (bw, bh) = ((b.3 - b.1) as f32, (b.4 - b.2) as f32);
         (bw >= 0.8 * w as f32 && bh < 0.15 * bw) || (bh >= 0.8 * h as f32 && bw < 0.15 * bh)
     };
-    let main = (0..blobs.len())
-        .filter(|&k| !line_like(&blobs[k]))
-        .max_by(|&a, &b| blobs[a].0.total_cmp(&blobs[b].0))?;
+    // A blob touching the frame is often not the digit (the narrow tip of a shadow where
+    // its edge meets the frame, the end of a line, the edge of the sheet): a blob inside
+    // the frame is preferred unless it is much lighter.
+    let at_border =
+        |b: &(f32, usize, usize, usize, usize)| b.1 == 0 || b.2 == 0 || b.3 == w || b.4 == h;
+    let heaviest_of = |inside: bool| {
+        (0..blobs.len())
+            .filter(|&k| !line_like(&blobs[k]) && (!inside || !at_border(&blobs[k])))
+            .max_by(|&a, &b| blobs[a].0.total_cmp(&blobs[b].0))
+    };
+    let any = heaviest_of(false)?;
+    let main = match heaviest_of(true) {
+        Some(k) if blobs[k].0 >= BORDER_RATIO * blobs[any].0 => k,
+        _ => any,
+    };
+    let inside = !at_border(&blobs[main]);
     let heaviest = blobs[main].0;
     let mut keep = vec![false; blobs.len()];
     keep[main] = true;
@@ -423,7 +439,11 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
         let reach = NEAR_FRACTION * (x1 - x0).max(y1 - y0) as f32;
         let mut grew = false;
         for (k, b) in blobs.iter().enumerate() {
-            if keep[k] || b.0 < SPECK_FRACTION * heaviest || line_like(b) {
+            if keep[k]
+                || b.0 < SPECK_FRACTION * heaviest
+                || line_like(b)
+                || (inside && at_border(b))
+            {
                 continue;
             }
             let gap_x = (b.1 as f32 - x1 as f32)
