@@ -655,8 +655,14 @@ fn locate(
     let (hl, vl) = if found {
         // Normalised again without the lines: the peak is the digit's, not a dark line's.
         let lines = paper::remove_lines(&mut raw, w, h);
-        v = paper::smooth(&raw, w, h, 1);
-        paper::drop_noise(&mut v, &background);
+        if paper::noise_level(&input, w, h) > paper::NOISY {
+            // A photo: grainy pencil and noise averaged over 3x3, then what noise alone
+            // could make dropped.
+            v = paper::smooth(&raw, w, h, 1);
+            paper::drop_noise(&mut v, &background);
+        } else {
+            v.copy_from_slice(&raw);
+        }
         found = paper::normalise(&mut v, min_contrast).is_some();
         if !found {
             v.iter_mut().for_each(|x| *x = 0.0);

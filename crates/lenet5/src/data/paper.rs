@@ -47,6 +47,11 @@ pub const TEXTURE_AREA: f32 = 0.75;
 pub const TEXTURE_FILL: f32 = 0.6;
 /// Ink under this many noise deviations (relative to the local paper) is noise.
 pub const NOISE_SIGMAS: f32 = 5.0;
+/// [`drop_noise`] never zeroes ink above this fraction of the strongest.
+pub const NOISE_CAP: f32 = 0.4;
+/// A picture whose [`noise_level`] is above this is a photo: its ink is smoothed and its
+/// noise dropped (a clean drawing or scan is left as it is).
+pub const NOISY: f32 = 0.002;
 /// The darkness of a paper line is this quantile of the ink along it.
 pub const LINE_QUANTILE: f32 = 0.35;
 /// A blob inside the frame is the digit rather than a heavier one touching the frame if
@@ -90,6 +95,21 @@ pub fn smooth(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     a
 }
 
+/// The picture's fine noise (sensor noise, paper grain) as a standard deviation on `0..=1`:
+/// from the median of how far each pixel is from the mean of its 3x3 neighbourhood
+/// (robust to strokes and lines, a minority of the pixels). 0 for a clean drawing or a
+/// scan whose paper is one flat value.
+pub fn noise_level(v: &[f32], w: usize, h: usize) -> f32 {
+    let m = smooth(v, w, h, 1);
+    let mut d: Vec<f32> = v.iter().zip(&m).map(|(a, b)| (a - b).abs()).collect();
+    if d.is_empty() {
+        return 0.0;
+    }
+    let k = d.len() / 2;
+    // |N(0, σ·sqrt(8/9))| has median 0.6745·0.943·σ.
+    *d.select_nth_unstable_by(k, f32::total_cmp).1 / (0.6745 * 0.943)
+}
+
 /// Zeroes the ink of `ink` (1 − v / background, smoothed) that noise alone could make.
 /// Noise (sensor noise, paper grain, JPEG) has the same strength in absolute terms
 /// everywhere, so it is stronger *ink* where the paper is darker (in a shadow): the ink
@@ -104,7 +124,10 @@ pub fn drop_noise(ink: &mut [f32], bg: &[f32]) {
     let n = abs.len();
     let q50 = *abs.select_nth_unstable_by(n / 2, f32::total_cmp).1;
     let q75 = *abs.select_nth_unstable_by(n * 3 / 4, f32::total_cmp).1;
-    let limit = q50 + NOISE_SIGMAS * (q75 - q50) / 0.6745;
+    let top = abs.iter().copied().fold(0f32, f32::max);
+    // Never more than a fraction of the strongest ink: a tight crop of a bold digit may
+    // be more than a quarter ink.
+    let limit = (q50 + NOISE_SIGMAS * (q75 - q50) / 0.6745).min(NOISE_CAP * top);
     for (x, &b) in ink.iter_mut().zip(bg) {
         if *x * b < limit {
             *x = 0.0;
