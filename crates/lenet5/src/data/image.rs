@@ -655,9 +655,10 @@ fn locate(
     let (hl, vl) = if found {
         // Normalised again without the lines: the peak is the digit's, not a dark line's.
         let lines = paper::remove_lines(&mut raw, w, h);
-        if paper::noise_level(&input, w, h) > paper::NOISY {
+        if w.min(h) >= 32 && paper::noise_level(&input, w, h) > paper::NOISY {
             // A photo: grainy pencil and noise averaged over 3x3, then what noise alone
-            // could make dropped.
+            // could make dropped. (Under 32 pixels a side, the strokes' own edges would
+            // pass for noise.)
             v = paper::smooth(&raw, w, h, 1);
             paper::drop_noise(&mut v, &background);
         } else {
