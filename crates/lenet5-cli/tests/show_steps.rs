@@ -125,7 +125,7 @@ fn show_steps_draws_every_stage_of_a_generated_photo() {
     // The 28x28 (8 px cells, 224 px): black field with a bright digit.
     let net = panel(&img, 5);
     let cells: Vec<[u8; 3]> = (0..28 * 28)
-        .map(|i| net[((i / 28) * 8 + 4) as usize * PANEL as usize + (i % 28) * 8 + 4])
+        .map(|i| net[((i / 28) * 8 + 4) * PANEL as usize + (i % 28) * 8 + 4])
         .collect();
     assert!(count(&cells, BLACK) > 400, "28x28 background not black");
     assert!(
