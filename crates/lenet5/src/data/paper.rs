@@ -16,20 +16,30 @@
 //! 3. [`normalise`]: divided by a robust peak (the 90th percentile of the pixels at least a
 //!    quarter of the maximum), values under [`NOISE_FLOOR`] of it become 0; `None` if the
 //!    strongest ink is under the caller's minimum contrast (a blank page).
-//! 4. [`remove_lines`]: ruled and squared paper. For angles within ±8° of horizontal (and
-//!    of vertical), the ink pixels are counted along each line (a Hough transform
-//!    restricted to near-axis angles); the best angle's lines holding at least
-//!    [`LINE_FRACTION`] of the frame's length, with ink in each quarter of it, are the
-//!    paper's lines (when there are at least [`MIN_LINES`] of them). A pixel on such a
-//!    line is erased unless there is ink just beyond the line on either side (off any
-//!    line), i.e. unless a stroke of the digit crosses or touches it there — so strokes
-//!    stay whole where they cross a line.
-//! 5. [`select_digit`]: the digit is the heaviest 8-connected blob of ink together with
-//!    every blob near it (within [`NEAR_FRACTION`] of its size; joined repeatedly) that is
-//!    not a speck (under [`crate::data::image::SPECK_FRACTION`] of the heaviest); the rest
-//!    of the picture is erased. Its bounding box is returned — unless the box covers
-//!    [`TEXTURE_AREA`] of the picture and ink fills [`TEXTURE_FILL`] of it (noise or
-//!    texture, not a digit: then there is no digit).
+//! 4. [`remove_lines`]: ruled and squared paper, on the ink before normalisation. For
+//!    angles within ±8° of horizontal (and of vertical), the pixels at least
+//!    [`LINE_CONTRAST`] darker than the paper are counted along each line (a Hough
+//!    transform restricted to near-axis angles, to half a degree, then a tenth around the
+//!    best); the best angle's lines holding at least [`LINE_FRACTION`] of the frame's
+//!    length, with ink in each quarter of it, are the paper's lines (when there are at
+//!    least [`MIN_LINES`] of them). Each line's own darkness — a low quantile
+//!    ([`LINE_QUANTILE`]) of the ink along all of it, so a digit covering much of the line
+//!    does not count — is divided out of its pixels, as the background was: the line
+//!    becomes paper, and a stroke crossing or running along it keeps what it adds to the
+//!    line's darkness. The ink is then normalised again (stage 3), so the peak is the
+//!    digit's and not a dark line's.
+//! 5. Photos only (a picture with [`noise_level`] above [`NOISY`]): the ink is averaged
+//!    over 3x3 (grainy pencil holds together, noise halves) and [`drop_noise`] zeroes
+//!    what noise alone could make, judged in absolute terms (ink times paper level), so
+//!    the same noise counts as more ink in a shadow.
+//! 6. [`select_digit`]: the digit is the heaviest 8-connected blob of ink — preferring one
+//!    inside the frame to a heavier one touching it (a shadow's tip, the end of a line)
+//!    unless it weighs under [`BORDER_RATIO`] of it — together with every blob near it
+//!    (within [`NEAR_FRACTION`] of its size; joined repeatedly) that is not a speck (under
+//!    [`crate::data::image::SPECK_FRACTION`] of the heaviest) nor, for a digit inside the
+//!    frame, touching the frame; the rest of the picture is erased. Its bounding box is
+//!    returned — unless the box covers [`TEXTURE_AREA`] of the picture and ink fills
+//!    [`TEXTURE_FILL`] of it (noise or texture, not a digit: then there is no digit).
 
 use crate::data::image::{NOISE_FLOOR, SPECK_FRACTION};
 
