@@ -80,21 +80,40 @@ pub fn background_radius(w: usize, h: usize) -> usize {
 
 /// The paper level at each pixel (stage 1); `paper` is the bright paper level of the frame.
 pub fn background(v: &[f32], w: usize, h: usize, paper: f32) -> Vec<f32> {
+    if w == 0 || h == 0 {
+        return Vec::new();
+    }
     let r = background_radius(w, h);
-    let mut a = v.to_vec();
-    let mut b = vec![0f32; w * h];
+    // The plane is extended by the window's radius on every side, each edge pixel
+    // repeated outwards, before the closing: without it the window is cut short at the
+    // frame, and where a shadow's edge meets the frame at a slant the strip of shadow
+    // within the radius of its edge there (a wedge) would be taken for paper, its
+    // darkness for ink.
+    let (pw, ph) = (w + 2 * r, h + 2 * r);
+    let mut a = Vec::with_capacity(pw * ph);
+    for y in 0..ph {
+        let sy = y.saturating_sub(r).min(h - 1);
+        for x in 0..pw {
+            a.push(v[sy * w + x.saturating_sub(r).min(w - 1)]);
+        }
+    }
+    let mut b = vec![0f32; pw * ph];
     // Closing = max filter then min filter, each separable (rows, then columns).
-    filter2d(&mut a, &mut b, w, h, |src, out| {
+    filter2d(&mut a, &mut b, pw, ph, |src, out| {
         running_extreme(src, r, true, out)
     });
-    filter2d(&mut a, &mut b, w, h, |src, out| {
+    filter2d(&mut a, &mut b, pw, ph, |src, out| {
         running_extreme(src, r, false, out)
     });
     let s = 2;
-    filter2d(&mut a, &mut b, w, h, |src, out| box_mean(src, s, out));
+    filter2d(&mut a, &mut b, pw, ph, |src, out| box_mean(src, s, out));
     let floor = (BACKGROUND_FLOOR * paper).max(0.02);
-    a.iter_mut().for_each(|x| *x = x.max(floor).min(1.0));
-    a
+    let mut out = Vec::with_capacity(w * h);
+    for y in 0..h {
+        let row = &a[(y + r) * pw + r..(y + r) * pw + r + w];
+        out.extend(row.iter().map(|x| x.max(floor).min(1.0)));
+    }
+    out
 }
 
 /// The mean over the `(2r+1) x (2r+1)` square around each pixel (clipped to the plane).
