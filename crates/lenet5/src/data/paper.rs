@@ -37,7 +37,8 @@
 //!    unless it weighs under [`BORDER_RATIO`] of it — together with every blob near it
 //!    (within [`NEAR_FRACTION`] of its size; joined repeatedly) that is not a speck (under
 //!    [`crate::data::image::SPECK_FRACTION`] of the heaviest) nor, for a digit inside the
-//!    frame, touching the frame; the rest of the picture is erased. Its bounding box is
+//!    frame, a long thin blob touching the frame (a piece of a line); the rest of the
+//!    picture is erased. Its bounding box is
 //!    returned — unless the box covers [`TEXTURE_AREA`] of the picture and ink fills
 //!    [`TEXTURE_FILL`] of it (noise or texture, not a digit: then there is no digit).
 
@@ -483,6 +484,11 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
         _ => any,
     };
     let inside = !at_border(&blobs[main]);
+    // A long thin blob: a piece of a line, a sliver of shadow edge.
+    let thin = |b: &(f32, usize, usize, usize, usize)| {
+        let (bw, bh) = (b.3 - b.1, b.4 - b.2);
+        bw.max(bh) >= 4 * bw.min(bh)
+    };
     let heaviest = blobs[main].0;
     let mut keep = vec![false; blobs.len()];
     keep[main] = true;
@@ -494,7 +500,7 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
             if keep[k]
                 || b.0 < SPECK_FRACTION * heaviest
                 || line_like(b)
-                || (inside && at_border(b))
+                || (inside && at_border(b) && thin(b))
             {
                 continue;
             }
