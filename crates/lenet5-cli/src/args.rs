@@ -223,6 +223,11 @@ pub struct BenchPhotosArgs {
     /// Also write the photos as JPEG files into this folder (photo-NNNN-label-L.jpg).
     #[arg(long, value_name = "DIR")]
     pub save: Option<PathBuf>,
+    /// Write the photos that a bundled network gets wrong into this folder
+    /// (photo-NNNN-label-L-classic-A-modern-B.jpg, A/B `none` when no digit was found) with
+    /// `failures.tsv` listing each one's conditions; look at them with `predict --show-steps`.
+    #[arg(long, value_name = "DIR")]
+    pub failures: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -39,6 +39,39 @@ pub fn mnist_png_accuracy(model: &Model, ds: &Dataset, dark_on_light: bool) -> f
     right as f64 / ds.len().max(1) as f64
 }
 
+/// Writes every photo that some network got wrong into `dir`, named with the truth and
+/// each network's answer, and `failures.tsv` (photo, label, answers, conditions).
+fn write_failures(
+    dir: &std::path::Path,
+    test: &Dataset,
+    archs: &[Arch],
+    outcomes: &[photos::Outcome],
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let answer = |a: &Option<u8>| a.map_or("none".to_string(), |d| d.to_string());
+    let mut tsv = String::from("photo\tlabel");
+    for arch in archs {
+        tsv.push_str(&format!("\t{arch}"));
+    }
+    tsv.push_str("\tconditions\n");
+    for (i, o) in outcomes.iter().enumerate() {
+        if o.answers.iter().all(|&d| d == Some(o.label)) {
+            continue;
+        }
+        let mut name = format!("photo-{i:04}-label-{}", o.label);
+        tsv.push_str(&format!("{i}\t{}", o.label));
+        for (arch, d) in archs.iter().zip(&o.answers) {
+            name.push_str(&format!("-{arch}-{}", answer(d)));
+            tsv.push_str(&format!("\t{}", answer(d)));
+        }
+        tsv.push_str(&format!("\t{}\n", o.tags.join(", ")));
+        let path = dir.join(format!("{name}.jpg"));
+        std::fs::write(&path, photos::photo(test, i).jpeg).map_err(|e| Error::io(&path, e))?;
+    }
+    let path = dir.join("failures.tsv");
+    std::fs::write(&path, tsv).map_err(|e| Error::io(&path, e))
+}
+
 pub fn bench(a: BenchPhotosArgs) -> Result<()> {
     if a.count == 0 {
         return Err(Error::Usage("--count must be at least 1".into()));
@@ -62,6 +95,9 @@ pub fn bench(a: BenchPhotosArgs) -> Result<()> {
         .collect();
     let outcomes = photos::run(test, a.count, &classifiers);
     let secs = start.elapsed().as_secs_f64();
+    if let Some(dir) = &a.failures {
+        write_failures(dir, test, &archs, &outcomes)?;
+    }
     let mut nets = Vec::new();
     for (k, (arch, m)) in archs.iter().zip(&models).enumerate() {
         let mnist = lenet5::train::evaluate::evaluate(m.network(), test).accuracy();

@@ -49,7 +49,7 @@ pub fn render(img: &DynamicImage, rec: &Recognition) -> Canvas {
             .ink
             .iter()
             .zip(&s.lines_removed)
-            .map(|(a, b)| a - b)
+            .map(|(&a, &b)| if a > 0.0 && b <= 0.0 { 1.0 } else { 0.0 })
             .collect();
         let mut lr = plane(s, &s.lines_removed, ink);
         overlay(&mut lr, s, &erased, [220, 40, 40]);

@@ -647,12 +647,28 @@ fn locate(
     let input: Vec<f32> = extreme.v.iter().map(|&x| orient(x)).collect();
     let paper_level = orient(bg).max(0.05);
     let background = paper::background(&input, w, h, paper_level);
-    let raw = paper::ink_from_background(&input, &background);
+    let mut raw = paper::ink_from_background(&input, &background);
     let mut v = raw.clone();
-    let found = paper::normalise(&mut v, MIN_CONTRAST / paper_level.max(0.3)).is_some();
+    let min_contrast = MIN_CONTRAST / paper_level.max(0.3);
+    let mut found = paper::normalise(&mut v, min_contrast).is_some();
     let ink = v.clone();
-    let (hl, vl, _) = if found {
-        paper::remove_lines(&mut v, &raw, w, h)
+    let (hl, vl) = if found {
+        // Normalised again without the lines: the peak is the digit's, not a dark line's.
+        let lines = paper::remove_lines(&mut raw, w, h);
+        if w.min(h) >= 32 && paper::noise_level(&input, w, h) > paper::NOISY {
+            // A photo: grainy pencil and noise averaged over 3x3, then what noise alone
+            // could make dropped. (Under 32 pixels a side, the strokes' own edges would
+            // pass for noise.)
+            v = paper::smooth(&raw, w, h, 1);
+            paper::drop_noise(&mut v, &background);
+        } else {
+            v.copy_from_slice(&raw);
+        }
+        found = paper::normalise(&mut v, min_contrast).is_some();
+        if !found {
+            v.iter_mut().for_each(|x| *x = 0.0);
+        }
+        lines
     } else {
         Default::default()
     };

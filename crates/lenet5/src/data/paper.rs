@@ -16,20 +16,31 @@
 //! 3. [`normalise`]: divided by a robust peak (the 90th percentile of the pixels at least a
 //!    quarter of the maximum), values under [`NOISE_FLOOR`] of it become 0; `None` if the
 //!    strongest ink is under the caller's minimum contrast (a blank page).
-//! 4. [`remove_lines`]: ruled and squared paper. For angles within ±8° of horizontal (and
-//!    of vertical), the ink pixels are counted along each line (a Hough transform
-//!    restricted to near-axis angles); the best angle's lines holding at least
-//!    [`LINE_FRACTION`] of the frame's length, with ink in each quarter of it, are the
-//!    paper's lines (when there are at least [`MIN_LINES`] of them). A pixel on such a
-//!    line is erased unless there is ink just beyond the line on either side (off any
-//!    line), i.e. unless a stroke of the digit crosses or touches it there — so strokes
-//!    stay whole where they cross a line.
-//! 5. [`select_digit`]: the digit is the heaviest 8-connected blob of ink together with
-//!    every blob near it (within [`NEAR_FRACTION`] of its size; joined repeatedly) that is
-//!    not a speck (under [`crate::data::image::SPECK_FRACTION`] of the heaviest); the rest
-//!    of the picture is erased. Its bounding box is returned — unless the box covers
-//!    [`TEXTURE_AREA`] of the picture and ink fills [`TEXTURE_FILL`] of it (noise or
-//!    texture, not a digit: then there is no digit).
+//! 4. [`remove_lines`]: ruled and squared paper, on the ink before normalisation. For
+//!    angles within ±8° of horizontal (and of vertical), the pixels at least
+//!    [`LINE_CONTRAST`] darker than the paper are counted along each line (a Hough
+//!    transform restricted to near-axis angles, to half a degree, then a tenth around the
+//!    best); the best angle's lines holding at least [`LINE_FRACTION`] of the frame's
+//!    length, with ink in each quarter of it, are the paper's lines (when there are at
+//!    least [`MIN_LINES`] of them). Each line's own darkness — a low quantile
+//!    ([`LINE_QUANTILE`]) of the ink along all of it, so a digit covering much of the line
+//!    does not count — is divided out of its pixels, as the background was: the line
+//!    becomes paper, and a stroke crossing or running along it keeps what it adds to the
+//!    line's darkness. The ink is then normalised again (stage 3), so the peak is the
+//!    digit's and not a dark line's.
+//! 5. Photos only (a picture with [`noise_level`] above [`NOISY`]): the ink is averaged
+//!    over 3x3 (grainy pencil holds together, noise halves) and [`drop_noise`] zeroes
+//!    what noise alone could make, judged in absolute terms (ink times paper level), so
+//!    the same noise counts as more ink in a shadow.
+//! 6. [`select_digit`]: the digit is the heaviest 8-connected blob of ink — preferring one
+//!    inside the frame to a heavier one touching it (a shadow's tip, the end of a line)
+//!    unless it weighs under [`BORDER_RATIO`] of it — together with every blob near it
+//!    (within [`NEAR_FRACTION`] of its size; joined repeatedly) that is not a speck (under
+//!    [`crate::data::image::SPECK_FRACTION`] of the heaviest) nor, for a digit inside the
+//!    frame, a long thin blob touching the frame (a piece of a line); the rest of the
+//!    picture is erased. Its bounding box is
+//!    returned — unless the box covers [`TEXTURE_AREA`] of the picture and ink fills
+//!    [`TEXTURE_FILL`] of it (noise or texture, not a digit: then there is no digit).
 
 use crate::data::image::{NOISE_FLOOR, SPECK_FRACTION};
 
@@ -45,6 +56,18 @@ pub const LINE_CONTRAST: f32 = 0.06;
 pub const TEXTURE_AREA: f32 = 0.75;
 /// ...and whose ink covers at least this fraction of its box is texture, not a digit.
 pub const TEXTURE_FILL: f32 = 0.6;
+/// Ink under this many noise deviations (relative to the local paper) is noise.
+pub const NOISE_SIGMAS: f32 = 5.0;
+/// [`drop_noise`] never zeroes ink above this fraction of the strongest.
+pub const NOISE_CAP: f32 = 0.4;
+/// A picture whose [`noise_level`] is above this is a photo: its ink is smoothed and its
+/// noise dropped (a clean drawing or scan is left as it is).
+pub const NOISY: f32 = 0.002;
+/// The darkness of a paper line is this quantile of the ink along it.
+pub const LINE_QUANTILE: f32 = 0.35;
+/// A blob inside the frame is the digit rather than a heavier one touching the frame if
+/// it weighs at least this fraction of it.
+pub const BORDER_RATIO: f32 = 0.1;
 /// Fewest parallel lines that make ruled paper.
 pub const MIN_LINES: usize = 3;
 /// Largest angle from the axes at which paper lines are looked for, degrees.
@@ -58,21 +81,88 @@ pub fn background_radius(w: usize, h: usize) -> usize {
 
 /// The paper level at each pixel (stage 1); `paper` is the bright paper level of the frame.
 pub fn background(v: &[f32], w: usize, h: usize, paper: f32) -> Vec<f32> {
+    if w == 0 || h == 0 {
+        return Vec::new();
+    }
     let r = background_radius(w, h);
-    let mut a = v.to_vec();
-    let mut b = vec![0f32; w * h];
+    // The plane is extended by the window's radius on every side, each edge pixel
+    // repeated outwards, before the closing: without it the window is cut short at the
+    // frame, and where a shadow's edge meets the frame at a slant the strip of shadow
+    // within the radius of its edge there (a wedge) would be taken for paper, its
+    // darkness for ink.
+    let (pw, ph) = (w + 2 * r, h + 2 * r);
+    let mut a = Vec::with_capacity(pw * ph);
+    for y in 0..ph {
+        let sy = y.saturating_sub(r).min(h - 1);
+        for x in 0..pw {
+            a.push(v[sy * w + x.saturating_sub(r).min(w - 1)]);
+        }
+    }
+    let mut b = vec![0f32; pw * ph];
     // Closing = max filter then min filter, each separable (rows, then columns).
-    filter2d(&mut a, &mut b, w, h, |src, out| {
+    filter2d(&mut a, &mut b, pw, ph, |src, out| {
         running_extreme(src, r, true, out)
     });
-    filter2d(&mut a, &mut b, w, h, |src, out| {
+    filter2d(&mut a, &mut b, pw, ph, |src, out| {
         running_extreme(src, r, false, out)
     });
     let s = 2;
-    filter2d(&mut a, &mut b, w, h, |src, out| box_mean(src, s, out));
+    filter2d(&mut a, &mut b, pw, ph, |src, out| box_mean(src, s, out));
     let floor = (BACKGROUND_FLOOR * paper).max(0.02);
-    a.iter_mut().for_each(|x| *x = x.max(floor).min(1.0));
+    let mut out = Vec::with_capacity(w * h);
+    for y in 0..h {
+        let row = &a[(y + r) * pw + r..(y + r) * pw + r + w];
+        out.extend(row.iter().map(|x| x.max(floor).min(1.0)));
+    }
+    out
+}
+
+/// The mean over the `(2r+1) x (2r+1)` square around each pixel (clipped to the plane).
+pub fn smooth(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let mut a = v.to_vec();
+    let mut b = vec![0f32; w * h];
+    filter2d(&mut a, &mut b, w, h, |src, out| box_mean(src, r, out));
     a
+}
+
+/// The picture's fine noise (sensor noise, paper grain) as a standard deviation on `0..=1`:
+/// from the median of how far each pixel is from the mean of its 3x3 neighbourhood
+/// (robust to strokes and lines, a minority of the pixels). 0 for a clean drawing or a
+/// scan whose paper is one flat value.
+pub fn noise_level(v: &[f32], w: usize, h: usize) -> f32 {
+    let m = smooth(v, w, h, 1);
+    let mut d: Vec<f32> = v.iter().zip(&m).map(|(a, b)| (a - b).abs()).collect();
+    if d.is_empty() {
+        return 0.0;
+    }
+    let k = d.len() / 2;
+    // |N(0, σ·sqrt(8/9))| has median 0.6745·0.943·σ.
+    *d.select_nth_unstable_by(k, f32::total_cmp).1 / (0.6745 * 0.943)
+}
+
+/// Zeroes the ink of `ink` (1 − v / background, smoothed) that noise alone could make.
+/// Noise (sensor noise, paper grain, JPEG) has the same strength in absolute terms
+/// everywhere, so it is stronger *ink* where the paper is darker (in a shadow): the ink
+/// times the paper level is compared with its spread over the picture (median and upper
+/// quartile: paper makes most of a picture), and what is under [`NOISE_SIGMAS`] deviations
+/// above the median is noise.
+pub fn drop_noise(ink: &mut [f32], bg: &[f32]) {
+    let mut abs: Vec<f32> = ink.iter().zip(bg).map(|(&x, &b)| x * b).collect();
+    if abs.is_empty() {
+        return;
+    }
+    let n = abs.len();
+    let q50 = *abs.select_nth_unstable_by(n / 2, f32::total_cmp).1;
+    let q75 = *abs.select_nth_unstable_by(n * 3 / 4, f32::total_cmp).1;
+    let top = abs.iter().copied().fold(0f32, f32::max);
+    // Never more than a fraction of the strongest ink: a tight crop of a bold digit may
+    // be more than a quarter ink.
+    let limit = (q50 + NOISE_SIGMAS * (q75 - q50) / 0.6745).min(NOISE_CAP * top);
+    for (x, &b) in ink.iter_mut().zip(bg) {
+        if *x * b < limit {
+            *x = 0.0;
+        }
+    }
 }
 
 /// Applies a 1-D filter to every row then every column of `a` (w x h), result in `a`.
@@ -125,65 +215,66 @@ pub struct Lines {
     pub bands: Vec<(i32, i32)>,
 }
 
-/// Stage 4: erases the paper's lines from `v` (normalised ink, 0 = none); `raw` is the ink
-/// before normalisation ([`ink_from_background`]), where lines are looked for (pixels at
-/// least [`LINE_CONTRAST`] darker than the paper), so faint lines broken up by the noise
-/// floor are still found whole. Returns the horizontal and vertical families found
-/// (empty bands when there are none) and a mask of what it erased.
-pub fn remove_lines(v: &mut [f32], raw: &[f32], w: usize, h: usize) -> (Lines, Lines, Vec<bool>) {
+/// Stage 4: divides the paper's lines out of `raw` (ink before normalisation,
+/// [`ink_from_background`]). Lines are looked for among the pixels at least
+/// [`LINE_CONTRAST`] darker than the paper. On each line found, the line's own darkness
+/// (a low quantile, [`LINE_QUANTILE`], of the ink along the whole line, so a digit
+/// covering much of the line does not count) is divided out of every pixel of it, as
+/// the background was: a pixel of paper line becomes paper, a stroke of the digit that
+/// crosses or runs along the line keeps what it adds to the line's darkness. Returns the
+/// horizontal and vertical families found (empty bands when there are none).
+pub fn remove_lines(raw: &mut [f32], w: usize, h: usize) -> (Lines, Lines) {
     let marked: Vec<f32> = raw
         .iter()
-        .zip(v.iter())
-        .map(|(&r, &x)| {
-            if r >= LINE_CONTRAST || x > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        })
+        .map(|&r| if r >= LINE_CONTRAST { 1.0 } else { 0.0 })
         .collect();
     let horizontal = find_lines(&marked, w, h, false);
     let vertical = find_lines(&marked, w, h, true);
-    let mut on_line = vec![false; w * h];
-    let mut hits = Vec::new();
     for (fam, vert) in [(&horizontal, false), (&vertical, true)] {
-        for_band_pixels(v, w, h, fam, vert, |i, rho, band| {
-            on_line[i] = true;
-            hits.push((i, rho, band, vert, fam.angle_deg));
-        });
+        divide_out(raw, w, fam, vert);
     }
-    let ink_off_line = |x: f32, y: f32| -> bool {
-        let (xi, yi) = (x.round(), y.round());
-        if xi < 0.0 || yi < 0.0 || xi >= w as f32 || yi >= h as f32 {
-            return false;
-        }
-        let j = yi as usize * w + xi as usize;
-        v[j] > 0.0 && !on_line[j]
-    };
-    let mut erase = vec![false; w * h];
-    for &(i, rho, (b0, b1), vert, angle) in &hits {
-        let (x, y) = ((i % w) as f32, (i / w) as f32);
-        let (s, c) = angle.to_radians().sin_cos();
-        // Unit normal (direction of increasing rho) and direction along the line.
-        let (nx, ny, tx, ty) = if vert { (c, -s, s, c) } else { (-s, c, c, s) };
-        let before = (b0 - 2) as f32 - rho;
-        let after = (b1 + 2) as f32 - rho;
-        let touched = [before, after].iter().any(|&d| {
-            (-1..=1).any(|k| {
-                let k = k as f32;
-                ink_off_line(x + nx * d + tx * k, y + ny * d + ty * k)
-            })
-        });
-        if !touched {
-            erase[i] = true;
+    (horizontal, vertical)
+}
+
+/// Divides each line of `fam` (its band, one pixel wider each side) out of `raw`.
+fn divide_out(raw: &mut [f32], w: usize, fam: &Lines, vert: bool) {
+    if fam.bands.is_empty() {
+        return;
+    }
+    let (s, c) = fam.angle_deg.to_radians().sin_cos();
+    let rho_of = |i: usize| rho((i % w) as f32, (i / w) as f32, s, c, vert).round() as i32;
+    let lo = fam.bands.iter().map(|b| b.0).min().unwrap_or(0) - 1;
+    let hi = fam.bands.iter().map(|b| b.1).max().unwrap_or(0) + 1;
+    let on = |r: i32| fam.bands.iter().any(|&(a, b)| r >= a - 1 && r <= b + 1);
+    let n = (hi - lo + 1) as usize;
+    let mut bins: Vec<Vec<f32>> = vec![Vec::new(); n];
+    for (i, &x) in raw.iter().enumerate() {
+        let r = rho_of(i);
+        if r >= lo && r <= hi && on(r) {
+            bins[(r - lo) as usize].push(x);
         }
     }
-    for (x, &e) in v.iter_mut().zip(&erase) {
-        if e {
-            *x = 0.0;
+    // The transmittance of the line at each coordinate: 1 - its typical ink.
+    let t: Vec<f32> = bins
+        .iter_mut()
+        .map(|b| {
+            if b.len() < 8 {
+                return 1.0;
+            }
+            let k = ((b.len() - 1) as f32 * LINE_QUANTILE) as usize;
+            1.0 - b
+                .select_nth_unstable_by(k, f32::total_cmp)
+                .1
+                .clamp(0.0, 0.95)
+        })
+        .collect();
+    for (i, x) in raw.iter_mut().enumerate() {
+        let r = rho_of(i);
+        if r >= lo && r <= hi && on(r) {
+            let tr = t[(r - lo) as usize];
+            *x = (1.0 - (1.0 - *x) / tr).max(0.0);
         }
     }
-    (horizontal, vertical, erase)
 }
 
 /// The line coordinate of pixel (x, y) for a family at `angle` (radians) from the axis:
@@ -213,9 +304,7 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
     let shift = (len as f32 * LINE_MAX_ANGLE.to_radians().sin()).ceil() as i32 + 2;
     let nbins = (across as i32 + 2 * shift + 2) as usize;
     let steps = (2.0 * LINE_MAX_ANGLE / 0.5).round() as i32;
-    let mut best: Option<(f64, f32, Vec<u32>)> = None;
-    for k in 0..=steps {
-        let a = -LINE_MAX_ANGLE + 0.5 * k as f32;
+    let histogram = |a: f32| {
         let (s, c) = a.to_radians().sin_cos();
         let mut hist = vec![0u32; nbins];
         for &(x, y) in &pts {
@@ -223,8 +312,22 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
             hist[b.clamp(0, nbins as i32 - 1) as usize] += 1;
         }
         let score: f64 = hist.iter().map(|&n| f64::from(n) * f64::from(n)).sum();
-        if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, a, hist));
+        (score, a, hist)
+    };
+    let mut best: Option<(f64, f32, Vec<u32>)> = None;
+    for k in 0..=steps {
+        let cand = histogram(-LINE_MAX_ANGLE + 0.5 * k as f32);
+        if best.as_ref().is_none_or(|b| cand.0 > b.0) {
+            best = Some(cand);
+        }
+    }
+    let coarse = best.as_ref().map_or(0.0, |b| b.1);
+    // Then to a tenth of a degree around the best: over a frame 500 px long, half a
+    // degree moves a line by two pixels from one end to the other.
+    for k in [-4, -3, -2, -1, 1, 2, 3, 4] {
+        let cand = histogram(coarse + 0.1 * k as f32);
+        if best.as_ref().is_none_or(|b| cand.0 > b.0) {
+            best = Some(cand);
         }
     }
     let Some((_, angle, hist)) = best else {
@@ -290,31 +393,6 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
     Lines {
         angle_deg: angle,
         bands,
-    }
-}
-
-/// Calls `f(index, rho, band)` for every ink pixel of `v` that lies in one of the bands.
-fn for_band_pixels(
-    v: &[f32],
-    w: usize,
-    h: usize,
-    fam: &Lines,
-    vert: bool,
-    mut f: impl FnMut(usize, f32, (i32, i32)),
-) {
-    if fam.bands.is_empty() {
-        return;
-    }
-    let (s, c) = fam.angle_deg.to_radians().sin_cos();
-    for (i, &x) in v.iter().enumerate().take(w * h) {
-        if x <= 0.0 {
-            continue;
-        }
-        let r = rho((i % w) as f32, (i / w) as f32, s, c, vert);
-        let ri = r.round() as i32;
-        if let Some(&band) = fam.bands.iter().find(|&&(a, b)| ri >= a && ri <= b) {
-            f(i, r, band);
-        }
     }
 }
 
@@ -390,9 +468,27 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
         let (bw, bh) = ((b.3 - b.1) as f32, (b.4 - b.2) as f32);
         (bw >= 0.8 * w as f32 && bh < 0.15 * bw) || (bh >= 0.8 * h as f32 && bw < 0.15 * bh)
     };
-    let main = (0..blobs.len())
-        .filter(|&k| !line_like(&blobs[k]))
-        .max_by(|&a, &b| blobs[a].0.total_cmp(&blobs[b].0))?;
+    // A blob touching the frame is often not the digit (the narrow tip of a shadow where
+    // its edge meets the frame, the end of a line, the edge of the sheet): a blob inside
+    // the frame is preferred unless it is much lighter.
+    let at_border =
+        |b: &(f32, usize, usize, usize, usize)| b.1 == 0 || b.2 == 0 || b.3 == w || b.4 == h;
+    let heaviest_of = |inside: bool| {
+        (0..blobs.len())
+            .filter(|&k| !line_like(&blobs[k]) && (!inside || !at_border(&blobs[k])))
+            .max_by(|&a, &b| blobs[a].0.total_cmp(&blobs[b].0))
+    };
+    let any = heaviest_of(false)?;
+    let main = match heaviest_of(true) {
+        Some(k) if blobs[k].0 >= BORDER_RATIO * blobs[any].0 => k,
+        _ => any,
+    };
+    let inside = !at_border(&blobs[main]);
+    // A long thin blob: a piece of a line, a sliver of shadow edge.
+    let thin = |b: &(f32, usize, usize, usize, usize)| {
+        let (bw, bh) = (b.3 - b.1, b.4 - b.2);
+        bw.max(bh) >= 4 * bw.min(bh)
+    };
     let heaviest = blobs[main].0;
     let mut keep = vec![false; blobs.len()];
     keep[main] = true;
@@ -401,7 +497,11 @@ pub fn select_digit(v: &mut [f32], w: usize, h: usize) -> Option<(usize, usize, 
         let reach = NEAR_FRACTION * (x1 - x0).max(y1 - y0) as f32;
         let mut grew = false;
         for (k, b) in blobs.iter().enumerate() {
-            if keep[k] || b.0 < SPECK_FRACTION * heaviest || line_like(b) {
+            if keep[k]
+                || b.0 < SPECK_FRACTION * heaviest
+                || line_like(b)
+                || (inside && at_border(b) && thin(b))
+            {
                 continue;
             }
             let gap_x = (b.1 as f32 - x1 as f32)

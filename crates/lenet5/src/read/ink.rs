@@ -93,10 +93,15 @@ pub fn ink_plane(img: &DynamicImage) -> InkPlane {
         .collect();
     let paper_level = if dark { bg } else { 1.0 - bg }.max(0.05);
     let background = paper::background(&oriented, pw, ph, paper_level);
-    let raw = paper::ink_from_background(&oriented, &background);
+    let mut raw = paper::ink_from_background(&oriented, &background);
     let mut ink = raw.clone();
-    if paper::normalise(&mut ink, MIN_CONTRAST / paper_level.max(0.3)).is_some() {
-        paper::remove_lines(&mut ink, &raw, pw, ph);
+    let min_contrast = MIN_CONTRAST / paper_level.max(0.3);
+    if paper::normalise(&mut ink, min_contrast).is_some() {
+        paper::remove_lines(&mut raw, pw, ph);
+        ink.copy_from_slice(&raw);
+        if paper::normalise(&mut ink, min_contrast).is_none() {
+            ink.iter_mut().for_each(|x| *x = 0.0);
+        }
     }
     let scale = k as u32;
     if let Some(v) = stretch(ink) {
