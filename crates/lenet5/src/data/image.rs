@@ -17,32 +17,30 @@
 //!    of its pixels and a 500x500 working plane, never a float copy of the whole picture.
 //!    The pass also keeps the darkest and brightest pixel of every block, so thin strokes
 //!    are not averaged away while the ink is being located.
-//! 2. **Background and polarity.** The background level is the median of the outer frame
-//!    of the working plane (a frame about 1/40 of the short side thick, at least 1 pixel).
-//!    A light background (≥ 0.6) means dark ink, which is inverted so ink becomes bright; a
-//!    dark one (≤ 0.4) means light ink. In between, the side (darker or lighter than the
-//!    background) that deviates more decides. [`Preprocessed::inverted`] records it.
-//! 3. **Subtract the background, stretch, threshold.** The paper is rarely evenly lit in a
-//!    photo, so the level subtracted is local: a running maximum (for dark ink; minimum for
-//!    light ink) over a window a third of the short side wide, which erases the strokes,
-//!    then box-smoothed, and kept within [`LOCAL_BACKGROUND_RANGE`] of the frame median (so a
-//!    stroke wider than the window is dimmed, not hollowed out). On a clean canvas this is
-//!    just the paper level. Ink strength is how far a pixel is from it in the ink's
-//!    direction (negative values become 0). It is divided by a robust peak (the 90th
-//!    percentile of the pixels that are at least a quarter of the maximum), so faint pencil
-//!    and black marker both reach full strength. If the maximum is below [`MIN_CONTRAST`]
-//!    (about 25 grey levels) the image is **blank**. Values under [`NOISE_FLOOR`] of the
-//!    peak become 0 and the rest are stretched back to `0..=1`, so paper grain and JPEG
-//!    noise leave the background exactly 0.
-//! 4. **Remove specks.** Connected blobs of ink (8-connected) whose mass is under
-//!    [`SPECK_FRACTION`] of the largest blob are erased, so a speck of dust far from the
-//!    digit does not stretch its bounding box.
-//! 5. **Crop to the ink.** The bounding box of what is left is the digit. When step 1
-//!    downscaled, the box (plus one block of margin) is read again from the original
-//!    picture at the finest resolution that keeps it within [`WORKING_MAX_SIDE`], and steps
-//!    3–4 are repeated there with the same polarity and paper level, so a small digit in a
-//!    huge photo keeps its detail. [`Preprocessed::ink_bbox`] gives the box in the input's
-//!    pixel coordinates.
+//! 2. **Polarity.** The background level is the median of the outer frame of the working
+//!    plane (a frame about 1/40 of the short side thick, at least 1 pixel). A light
+//!    background (≥ 0.6) means dark ink, a dark one (≤ 0.4) light ink, which is inverted
+//!    first so every later stage sees dark ink on light paper; in between (a photo half in
+//!    shadow) the frame's brightest part decides. [`Preprocessed::inverted`] records it.
+//! 3. **The paper stages** ([`crate::data::paper`], shared with the number reader): the
+//!    paper's own brightness at every pixel by a morphological closing, ink as
+//!    `1 − v / background`, normalised by a robust peak (a picture whose strongest ink is
+//!    under [`MIN_CONTRAST`] is **blank**; values under [`NOISE_FLOOR`] of the peak become
+//!    0); ruled and squared paper lines found by a near-axis Hough transform and divided
+//!    out; for a noisy picture (a photo) the ink averaged over 3x3 and what noise alone
+//!    could make dropped; the ink normalised again without the lines.
+//! 4. **The digit.** The heaviest blob of ink (preferring one inside the frame), with the
+//!    blobs near it that are not specks (under [`SPECK_FRACTION`] of it) nor the end of a
+//!    paper line; everything else is erased. A box covering most of the picture and mostly
+//!    inked is texture or noise: no digit. `lenet5 predict --show-steps` draws these
+//!    stages.
+//! 5. **Crop to the ink.** The digit's bounding box is the crop, its ink stretched to full
+//!    strength. When step 1 downscaled, the box (plus one block of margin) is read again
+//!    from the original picture at the finest resolution that keeps it within
+//!    [`WORKING_MAX_SIDE`], and the stages are repeated there with the same polarity and
+//!    paper level (keeping only what lies next to the ink chosen in step 4), so a small
+//!    digit in a huge photo keeps its detail. [`Preprocessed::ink_bbox`] gives the box in
+//!    the input's pixel coordinates.
 //! 6. **Scale into 20x20.** The crop is scaled so its longer side is about [`BOX`] = 20
 //!    pixels and the other side keeps the aspect ratio, by exact area averaging (each output
 //!    pixel is the coverage-weighted mean of the input under it; a crop shorter than 40
@@ -90,8 +88,6 @@ pub const WORKING_MAX_SIDE: u32 = 512;
 pub const MIN_CONTRAST: f32 = 0.1;
 /// Ink weaker than this fraction of the peak is noise and becomes 0.
 pub const NOISE_FLOOR: f32 = 0.15;
-/// How far the local paper level may stray from the frame median (step 3).
-pub const LOCAL_BACKGROUND_RANGE: f32 = 0.25;
 /// Blobs lighter than this fraction of the heaviest blob are specks and are erased.
 pub const SPECK_FRACTION: f32 = 0.025;
 /// Largest width or height [`load_image`] / [`decode_image`] accept.
