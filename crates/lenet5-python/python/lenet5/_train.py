@@ -43,7 +43,8 @@ def train(
       the ``Mnist`` arrays ``load_mnist`` returns (uint8 images, labels 0-9; any
       subset of them).
     - ``preset``: ``"paper"``, ``"paper-distorted"``, ``"classic-best"``,
-      ``"modern"``, ``"modern-best"``.
+      ``"modern"``, ``"modern-best"``, ``"modern-reader"`` (MNIST plus the pieces of
+      synthetic strings, bad cuts as "not a digit": the bundled reader).
     - ``arch``: ``"classic"`` (default) or ``"modern"``; ``optim``: ``"sdlm"``,
       ``"sgd"``, ``"adam"``; ``schedule``: ``"const"``, ``"paper"``, ``"cosine"``;
       ``augment``: ``"none"``, ``"affine"``, ``"elastic"``.
