@@ -66,7 +66,13 @@ fn reads_a_single_digit_and_light_ink_on_dark() {
 
 #[test]
 fn blank_noise_and_a_huge_line_are_answered_in_bounded_time() {
-    let m = Model::bundled(Arch::Classic);
+    // The classic network, and the bundled reader that `lenet5 read` uses by default.
+    for m in [Model::bundled(Arch::Classic), Model::bundled_reader()] {
+        answers_in_bounded_time(&m);
+    }
+}
+
+fn answers_in_bounded_time(m: &Model) {
     let blank = DynamicImage::ImageLuma8(GrayImage::from_pixel(600, 200, Luma([250])));
     let r = m.read(&blank);
     assert!(r.blank && r.text.is_empty() && r.digits.is_empty() && r.confidence == 0.0);
