@@ -418,13 +418,7 @@ fn bad_requests_get_clear_errors_and_the_server_survives() {
 fn oversized_bodies_get_413() {
     let s = both_untrained();
     // Declared too large: refused from the header, before any body is sent.
-    let mut c = TcpStream::connect(s.addr).unwrap();
-    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let head = "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 3000000\r\n\r\n";
-    c.write_all(head.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = c.read_to_end(&mut raw);
-    let r = parse_response(&raw);
+    let r = post_declared(s.addr, "/api/predict", 3_000_000);
     assert_error(&r, 413, "larger than 2097152 bytes");
     assert_eq!(r.header("connection"), Some("close"));
 

@@ -206,6 +206,22 @@ pub fn request(
     parse_response(&raw)
 }
 
+/// A POST that declares a `len`-byte image body and sends only its head: the server must
+/// refuse it from the header (413) without waiting for the body. (Sending a body the
+/// server refuses would race its close: the client's write may fail with a broken pipe.)
+pub fn post_declared(addr: SocketAddr, path: &str, len: usize) -> Response {
+    let mut c = TcpStream::connect(addr).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: {len}\r\n\r\n"
+    );
+    c.write_all(head.as_bytes()).expect("send head");
+    let mut raw = Vec::new();
+    let _ = c.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
 pub fn get(addr: SocketAddr, path: &str) -> Response {
     request(addr, "GET", path, &[], b"")
 }
