@@ -79,6 +79,14 @@ pub struct Resolved {
     pub source: String,
 }
 
+/// A checkpoint file, loaded and verified, named by its path.
+fn load_file(p: &Path) -> Result<Resolved> {
+    Ok(Resolved {
+        model: Model::load(p)?,
+        source: p.display().to_string(),
+    })
+}
+
 /// The models a command runs, decided in one place for every command:
 /// 1. the files given (`--model`), if any;
 /// 2. else the [`DEFAULT_MODEL_FILES`] found in `dir`;
@@ -87,14 +95,8 @@ pub struct Resolved {
 /// A command that needs one model takes the first. Files are loaded and verified here, so
 /// a corrupt checkpoint is an error that names it.
 pub fn resolve(explicit: &[PathBuf], dir: &Path) -> Result<Vec<Resolved>> {
-    let load = |p: &Path| -> Result<Resolved> {
-        Ok(Resolved {
-            model: Model::load(p)?,
-            source: p.display().to_string(),
-        })
-    };
     if !explicit.is_empty() {
-        return explicit.iter().map(|p| load(p)).collect();
+        return explicit.iter().map(|p| load_file(p)).collect();
     }
     let found: Vec<PathBuf> = DEFAULT_MODEL_FILES
         .iter()
@@ -102,7 +104,7 @@ pub fn resolve(explicit: &[PathBuf], dir: &Path) -> Result<Vec<Resolved>> {
         .filter(|p| p.is_file())
         .collect();
     if !found.is_empty() {
-        return found.iter().map(|p| load(p)).collect();
+        return found.iter().map(|p| load_file(p)).collect();
     }
     Ok([Arch::Classic, Arch::Modern]
         .into_iter()
@@ -125,10 +127,7 @@ pub fn resolve_one(explicit: Option<&Path>, dir: &Path) -> Result<Resolved> {
 /// The model that reads numbers: the file given, else the bundled reader.
 pub fn resolve_reader(explicit: Option<&Path>) -> Result<Resolved> {
     match explicit {
-        Some(p) => Ok(Resolved {
-            model: Model::load(p)?,
-            source: p.display().to_string(),
-        }),
+        Some(p) => load_file(p),
         None => Ok(Resolved {
             model: reader(),
             source: "the bundled reader".into(),

@@ -127,8 +127,8 @@ impl Model {
         };
         let pieces = search::pieces(plane, &seg);
         let preds = search::score(self, &pieces);
-        let w = search::CostWeights::for_arch(self.arch());
         let arch = self.arch();
+        let w = search::CostWeights::for_arch(arch);
         let costs: Vec<f32> = pieces
             .iter()
             .zip(&preds)
@@ -153,7 +153,8 @@ impl Model {
                 let rival_costs: Vec<f32> = pieces
                     .iter()
                     .zip(&preds)
-                    .map(|(p, q)| search::piece_cost(arch, &w, p, q, search::runner_up(q), &seg))
+                    .zip(&digits)
+                    .map(|((p, q), &(_, second))| search::piece_cost(arch, &w, p, q, second, &seg))
                     .collect();
                 search::rival_margin(seg.boxes.len(), &pieces, &costs, &rival_costs, &digits)
             });

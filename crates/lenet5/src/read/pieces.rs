@@ -129,9 +129,10 @@ pub fn right_path_exists(
     let mut reached: Vec<Option<usize>> = vec![None; n + 1];
     reached[0] = Some(0);
     let truth = s.text.as_bytes();
-    let mut order: Vec<(usize, usize)> = arcs.iter().map(|p| (p.from, p.to)).collect();
-    order.sort_unstable();
-    for (from, to) in order {
+    for (from, to) in search::in_graph_order(arcs)
+        .into_iter()
+        .map(|k| (arcs[k].from, arcs[k].to))
+    {
         let Some(k) = reached[from] else { continue };
         if k < truth.len()
             && judge(s, seg, from, to) == Verdict::Digit(truth[k] - b'0')

@@ -214,9 +214,7 @@ pub fn best_path(n: usize, pieces: &[Piece], costs: &[f32]) -> Option<Vec<usize>
     let mut via = vec![usize::MAX; n + 1];
     best[0] = 0.0;
     // Pieces are listed by `from`, so every arc into a node is relaxed before it is left.
-    let mut order: Vec<usize> = (0..pieces.len()).collect();
-    order.sort_by_key(|&k| (pieces[k].from, pieces[k].to));
-    for k in order {
+    for k in in_graph_order(pieces) {
         let (f, t) = (pieces[k].from, pieces[k].to);
         let c = best[f] + costs[k];
         if c < best[t] {
@@ -253,9 +251,7 @@ pub fn rival_margin(
     // For each node, the cheapest paths into it with distinct texts, cheapest first.
     let mut at: Vec<Vec<(f32, Vec<u8>)>> = vec![Vec::new(); n + 1];
     at[0].push((0.0, Vec::new()));
-    let mut order: Vec<usize> = (0..pieces.len()).collect();
-    order.sort_by_key(|&k| (pieces[k].from, pieces[k].to));
-    for k in order {
+    for k in in_graph_order(pieces) {
         let (from, to) = (pieces[k].from, pieces[k].to);
         let incoming = at[from].clone();
         for (c0, text) in incoming {
@@ -279,6 +275,14 @@ pub fn rival_margin(
 
 /// Distinct texts kept per node by [`rival_margin`].
 pub const RIVALS: usize = 4;
+
+/// The arcs' indices ordered by `(from, to)`: every arc into a node comes before any arc
+/// out of it, so one pass relaxes the graph (Viterbi, [`rival_margin`]).
+pub fn in_graph_order(pieces: &[Piece]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..pieces.len()).collect();
+    order.sort_by_key(|&k| (pieces[k].from, pieces[k].to));
+    order
+}
 
 /// Runs the network on every piece (batched).
 pub fn score(model: &Model, pieces: &[Piece]) -> Vec<Prediction> {
