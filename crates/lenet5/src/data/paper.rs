@@ -314,22 +314,24 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
         let score: f64 = hist.iter().map(|&n| f64::from(n) * f64::from(n)).sum();
         (score, a, hist)
     };
-    let mut best: Option<(f64, f32, Vec<u32>)> = None;
-    for k in 0..=steps {
-        let cand = histogram(-LINE_MAX_ANGLE + 0.5 * k as f32);
-        if best.as_ref().is_none_or(|b| cand.0 > b.0) {
-            best = Some(cand);
+    // The sharper of the best so far and the histogram at angle `a` (ties: the first).
+    let sharper = |best: Option<(f64, f32, Vec<u32>)>, a: f32| {
+        let cand = histogram(a);
+        match best {
+            Some(b) if cand.0.partial_cmp(&b.0) != Some(std::cmp::Ordering::Greater) => Some(b),
+            _ => Some(cand),
         }
-    }
+    };
+    let best = (0..=steps)
+        .map(|k| -LINE_MAX_ANGLE + 0.5 * k as f32)
+        .fold(None, &sharper);
     let coarse = best.as_ref().map_or(0.0, |b| b.1);
     // Then to a tenth of a degree around the best: over a frame 500 px long, half a
     // degree moves a line by two pixels from one end to the other.
-    for k in [-4, -3, -2, -1, 1, 2, 3, 4] {
-        let cand = histogram(coarse + 0.1 * k as f32);
-        if best.as_ref().is_none_or(|b| cand.0 > b.0) {
-            best = Some(cand);
-        }
-    }
+    let best = [-4, -3, -2, -1, 1, 2, 3, 4]
+        .map(|k| coarse + 0.1 * k as f32)
+        .into_iter()
+        .fold(best, &sharper);
     let Some((_, angle, hist)) = best else {
         return none;
     };
