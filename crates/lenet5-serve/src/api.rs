@@ -65,7 +65,12 @@ impl AppState {
 /// timeouts of the request handlers come from `config` (connection-level timeouts are
 /// applied by [`super::serve`]).
 pub fn router_with(models: Vec<ServedModel>, config: &ServeConfig) -> Router {
-    let model_info = Bytes::from(model_info_json(&models, config).to_string());
+    let reader = ServedModel {
+        name: READER.into(),
+        source: "the bundled reader".into(),
+        model: lenet5::Model::bundled_reader(),
+    };
+    let model_info = Bytes::from(model_info_json(&models, &reader, config).to_string());
     let health = Bytes::from(
         json!({"status": "ok", "models": models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>()})
             .to_string(),
@@ -73,11 +78,7 @@ pub fn router_with(models: Vec<ServedModel>, config: &ServeConfig) -> Router {
     let state = Arc::new(AppState {
         slots: Arc::new(Semaphore::new(config.max_inflight.max(1))),
         models,
-        reader: ServedModel {
-            name: READER.into(),
-            source: "the bundled reader".into(),
-            model: lenet5::Model::bundled_reader(),
-        },
+        reader,
         config: config.clone(),
         model_info,
         healthz: health,
@@ -165,7 +166,7 @@ async fn not_found(req: Request) -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!(
-            "no such page: {}; the pages are /, /api/predict (POST), /api/model and /healthz",
+            "no such page: {}; the pages are /, /api/predict (POST), /api/read (POST), /api/model and /healthz",
             req.uri().path()
         ),
     )
@@ -173,7 +174,7 @@ async fn not_found(req: Request) -> Response {
 }
 
 async fn method_not_allowed(req: Request) -> Response {
-    let allowed = if req.uri().path() == "/api/predict" {
+    let allowed = if matches!(req.uri().path(), "/api/predict" | "/api/read") {
         "POST"
     } else {
         "GET"
@@ -229,52 +230,55 @@ async fn healthz(State(st): State<Arc<AppState>>) -> Response {
     json_response(StatusCode::OK, st.healthz.clone())
 }
 
-fn model_info_json(models: &[ServedModel], config: &ServeConfig) -> Value {
-    let list: Vec<Value> = models
-        .iter()
-        .map(|m| {
-            let arch = m.model.arch();
-            let rows = summary(arch);
-            let layers: Vec<Value> = rows
-                .iter()
-                .map(|l| {
-                    json!({
-                        "name": l.name,
-                        "kind": l.kind,
-                        "output": [l.output.0, l.output.1, l.output.2],
-                        "params": l.params,
-                        "fixed_params": l.fixed,
-                        "connections": l.connections,
-                    })
-                })
-                .collect();
-            let side = if arch == Arch::Classic { 32 } else { 28 };
-            json!({
-                "name": m.name,
-                "arch": arch.name(),
-                "source": m.source,
-                "input": [1, side, side],
-                "layers": layers,
-                "trainable_params": trainable_params(arch),
-                "connections": rows.iter().map(|l| l.connections).sum::<usize>(),
-                "output": if arch == Arch::Classic {
-                    "RBF distances (smaller = closer)"
-                } else {
-                    "logits (larger = more likely)"
-                },
-                "summary": render(arch),
-            })
-        })
-        .collect();
+/// `GET /api/model`: the loaded models (`/api/predict`'s choice), the bundled reader
+/// (what `/api/read` uses by default: the page's number mode), the RBF bitmaps, the
+/// limits.
+fn model_info_json(models: &[ServedModel], reader: &ServedModel, config: &ServeConfig) -> Value {
     json!({
-        "models": list,
+        "models": models.iter().map(describe).collect::<Vec<_>>(),
         "default": models.first().map(|m| m.name.as_str()),
+        "reader": describe(reader),
         "glyphs": {"width": GLYPH_W, "height": GLYPH_H, "bitmaps": GLYPHS},
         "limits": {
             "max_body_bytes": config.max_body_bytes,
             "max_image_side": config.max_image_side,
             "pixels": 784,
         },
+    })
+}
+
+/// One model in `GET /api/model`: its name, architecture, source, layers.
+fn describe(m: &ServedModel) -> Value {
+    let arch = m.model.arch();
+    let rows = summary(arch);
+    let layers: Vec<Value> = rows
+        .iter()
+        .map(|l| {
+            json!({
+                "name": l.name,
+                "kind": l.kind,
+                "output": [l.output.0, l.output.1, l.output.2],
+                "params": l.params,
+                "fixed_params": l.fixed,
+                "connections": l.connections,
+            })
+        })
+        .collect();
+    let side = if arch == Arch::Classic { 32 } else { 28 };
+    json!({
+        "name": m.name,
+        "arch": arch.name(),
+        "source": m.source,
+        "input": [1, side, side],
+        "layers": layers,
+        "trainable_params": trainable_params(arch),
+        "connections": rows.iter().map(|l| l.connections).sum::<usize>(),
+        "output": if arch == Arch::Classic {
+            "RBF distances (smaller = closer)"
+        } else {
+            "logits (larger = more likely)"
+        },
+        "summary": render(arch),
     })
 }
 

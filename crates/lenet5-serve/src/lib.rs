@@ -7,7 +7,8 @@
 //!   `{"pixels": [784 numbers 0-255], "model": "classic"|"modern", "activations": true}`.
 //! * `POST /api/read` — a picture of a line of digits → the number, read by the bundled
 //!   reader ([`lenet5::Model::bundled_reader`]) or `?model=classic|modern`.
-//! * `GET /api/model` — the architecture summary of every loaded model.
+//! * `GET /api/model` — the architecture summary of every loaded model, and of the
+//!   bundled reader (`"reader"`: what `/api/read` uses by default).
 //! * `GET /healthz` — liveness.
 //!
 //! Hardening: bodies over [`ServeConfig::max_body_bytes`] get 413; headers must arrive

@@ -2,9 +2,10 @@
 //! bundled classic and modern networks on an ephemeral loopback port, and runs
 //! tests/browser/e2e.mjs (playwright-core driving /usr/bin/chromium), which draws a "1"
 //! and a "7" with the mouse for each model, checks the digit shown, the score bars, the
-//! layer maps and the RBF panel, uploads a file, draws with touch on a phone-sized
-//! screen, and saves a screenshot in the target folder (copied to docs/img/serve.png only
-//! when `LENET5_UPDATE_DOCS=1`).
+//! layer maps and the RBF panel, uploads a file, writes numbers in number mode (read by
+//! the bundled reader, then by the classic network chosen on the switch), draws with
+//! touch on a phone-sized screen, and saves a screenshot in the target folder (copied to
+//! docs/img/serve.png only when `LENET5_UPDATE_DOCS=1`).
 //!
 //! Needs Chromium, Node.js and `npm install` in tests/browser: `.ci/browser-setup.sh`
 //! installs all three. Skipped, with a note, when any is missing (a failure when
@@ -130,13 +131,29 @@ fn draw_digits_in_headless_chromium() {
     }
     assert_eq!(drawn.len(), 4, "a 1 and a 7 for each of the two models");
     let numbers: Vec<_> = results.iter().filter(|r| r["check"] == "number").collect();
+    let by: Vec<(&str, &str)> = numbers
+        .iter()
+        .map(|r| {
+            (
+                r["model"].as_str().unwrap_or(""),
+                r["written"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
     assert_eq!(
-        numbers.len(),
-        2,
-        "a number written for each of the two models"
+        by,
+        [("reader", "2026"), ("reader", "31415"), ("classic", "2026")],
+        "number mode: two numbers by the reader (its default), one by the classic network"
     );
     for r in numbers {
         assert_eq!(r["number"], r["written"], "number mode read {r}");
+        assert!(
+            r["status"].as_str().is_some_and(|s| s.starts_with(&format!(
+                "{} network read",
+                r["model"].as_str().unwrap_or("?")
+            ))),
+            "the status names the network that read: {r}"
+        );
     }
     for r in &results {
         assert_eq!(r["ok"], true, "browser check failed: {r}");
@@ -148,6 +165,7 @@ fn draw_digits_in_headless_chromium() {
         "bad upload",
         "phone width",
         "phone touch",
+        "number switch",
         "no page errors",
     ] {
         assert!(

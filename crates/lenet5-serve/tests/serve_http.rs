@@ -67,6 +67,11 @@ fn health_model_info_and_embedded_page() {
     assert_eq!(layers, ["C1", "S2", "C3", "S4", "C5", "F6", "OUTPUT"]);
     assert_eq!(classic["layers"][2]["params"], 1516);
     assert_eq!(m["models"][1]["name"], "modern");
+    assert_eq!(m["models"].as_array().unwrap().len(), 2);
+    // The bundled reader (`/api/read`'s default, the page's number mode), described apart.
+    assert_eq!(m["reader"]["name"], "reader");
+    assert_eq!(m["reader"]["arch"], "modern");
+    assert_eq!(m["reader"]["source"], "the bundled reader");
     assert_eq!(m["glyphs"]["bitmaps"].as_array().unwrap().len(), 10);
     assert_eq!(m["glyphs"]["bitmaps"][7].as_str().unwrap().len(), 84);
     assert_eq!(m["limits"]["max_body_bytes"], 2 * 1024 * 1024);

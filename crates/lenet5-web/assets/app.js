@@ -5,11 +5,17 @@
 // has a file there naming its WebAssembly engine and networks: they run in the page
 // (wasm-backend.js), which can also train a network (train-panel.js).
 //
-// A back end: {models: [description as GET /api/model lists them], default, maxBytes,
+// A back end: {models: [description as GET /api/model lists them], default, reader (the
+// bundled reader's description, or null), maxBytes,
 // recognise(input, model) → Promise of an answer shaped like POST /api/predict's,
 // read(input, model) → Promise of a reading shaped like POST /api/read's (the number
 // mode), where(answer) → text for the status line}; the wasm one also has addModel and
 // train. `input` is {pad} (the drawing) or {file}.
+//
+// The switch: in digit mode the networks that recognise one digit (classic, modern, a
+// network trained in the page); in number mode the bundled reader first and chosen (the
+// modern network also trained on badly cut pieces of strings: it reads touching digits
+// best, docs/read.md), then the same networks, to compare.
 
 import { setupPad } from './pad.js';
 import { resetAnswer, setStatus, showAnswer } from './view.js';
@@ -34,6 +40,7 @@ function serverBackend(j) {
   return {
     models: j.models || [],
     default: j.default,
+    reader: j.reader || null,
     maxBytes: (j.limits && j.limits.max_body_bytes) || 2 * 1024 * 1024,
     recognise(input, model) {
       return post('/api/predict?activations=true' + (model ? '&model=' + encodeURIComponent(model) : ''), input);
@@ -49,7 +56,8 @@ function serverBackend(j) {
 // ------------------------------------------------------------------ the page
 const state = {
   backend: null,
-  model: null,     // selected model name
+  model: null,     // the network chosen in digit mode
+  numberModel: null, // the network chosen in number mode (the reader unless changed)
   last: null,      // the last input, given again when the model changes
   seq: 0,          // request counter; only the newest answer is shown
   shown: 0,        // answers shown (tests wait on data-predictions)
@@ -64,7 +72,7 @@ function recognise(input) {
   document.body.dataset.busy = '1';
   setStatus(mode === 'number' ? 'reading\u2026' : 'thinking\u2026');
   const asked = mode === 'number'
-    ? state.backend.read(input, state.model)
+    ? state.backend.read(input, state.numberModel)
     : state.backend.recognise(input, state.model);
   asked
     .then((answer) => {
@@ -107,6 +115,7 @@ function chooseMode(mode) {
   }
   document.body.classList.toggle('number-mode', mode === 'number');
   state.pad.setWide(mode === 'number');
+  showModels();
   reset();
 }
 
@@ -119,33 +128,45 @@ function openFile(file) {
   recognise({ file });
 }
 
+// The network the current mode reads with.
+const chosen = () => (state.mode === 'number' ? state.numberModel : state.model);
+
 function markChosen() {
   for (const b of $('models').querySelectorAll('button')) {
-    b.setAttribute('aria-checked', String(b.dataset.model === state.model));
+    b.setAttribute('aria-checked', String(b.dataset.model === chosen()));
   }
 }
 
 function chooseModel(name) {
-  state.model = name;
+  if (state.mode === 'number') state.numberModel = name; else state.model = name;
   markChosen();
   if (state.last) recognise(state.last);
 }
 
+// The switch for the current mode (see the top of this file).
 function showModels() {
   const sw = $('models');
   sw.replaceChildren();
-  const models = state.backend.models;
+  const { backend } = state;
+  const reader = state.mode === 'number' ? backend.reader : null;
+  const models = reader ? [reader, ...backend.models] : backend.models;
   for (const m of models) {
     const b = el('button', '', m.name);
     b.type = 'button';
     b.setAttribute('role', 'radio');
     b.dataset.model = m.name;
-    b.title = `${m.name} LeNet-5 from ${m.source}`;
+    b.title = m === reader
+      ? 'the reader: the modern LeNet-5 also trained on badly cut pieces of digit strings; it reads touching digits best'
+      : `${m.name} LeNet-5 from ${m.source}`;
     b.addEventListener('click', () => chooseModel(m.name));
     sw.appendChild(b);
   }
   sw.hidden = models.length < 2;
-  if (!models.some((m) => m.name === state.model)) state.model = state.backend.default;
+  const known = (name) => backend.models.some((m) => m.name === name);
+  if (!known(state.model)) state.model = backend.default;
+  if (!known(state.numberModel) && state.numberModel !== backend.reader?.name) {
+    state.numberModel = backend.reader?.name ?? backend.default;
+  }
   markChosen();
 }
 
@@ -172,19 +193,23 @@ async function init() {
     b.addEventListener('click', () => chooseMode(b.dataset.mode));
   }
   state.model = state.backend.default;
+  state.numberModel = state.backend.reader?.name ?? state.backend.default;
   showModels();
   if (state.backend.train) {
     const { setupTrainPanel } = await import('./train-panel.js');
     setupTrainPanel(state.backend, {
-      // A trained network joins the switch and is chosen, so the next drawing uses it.
+      // A trained network joins the switch and is chosen for digits, so the next drawing
+      // uses it (number mode keeps its choice).
       onModel: (name) => {
+        state.model = name;
         showModels();
-        chooseModel(name);
+        if (state.mode === 'digit' && state.last) recognise(state.last);
       },
     });
   }
   document.body.dataset.ready = '1';
-  setStatus(`ready: ${state.backend.models.map((m) => m.name).join(' and ')} network loaded`);
+  const names = state.backend.models.map((m) => m.name).join(' and ');
+  setStatus(`ready: ${names} network loaded${state.backend.reader ? ', and the reader for numbers' : ''}`);
 }
 
 init().catch((e) => setStatus(`cannot start: ${e.message}`, true));

@@ -1,6 +1,7 @@
 // The static site's back end: the engine in WebAssembly, in this page. `site` is the
 // site's `api/model` file, written by `lenet5 site`:
 //   {backend: "wasm", wasm, default, models: [{name, file, source}],
+//    reader: {name, file, source} (the bundled reader, for the number mode),
 //    train: {images, labels, test_images, test_labels, count, test_count} | null}
 // Every file is fetched from this page's own origin, relative to the page.
 
@@ -75,10 +76,18 @@ export async function wasmBackend(site) {
   for (const m of site.models) {
     addModel(m.name, await fetchBytes(m.file), m.source);
   }
+  // The reader is not one of `models` (the digit mode's switch): it reads numbers.
+  let reader = null;
+  if (site.reader) {
+    const net = engine.loadModel(await fetchBytes(site.reader.file));
+    nets.set(site.reader.name, net);
+    reader = { name: site.reader.name, source: site.reader.source, ...net.info };
+  }
 
   return {
     models,
     default: site.default || models[0].name,
+    reader,
     maxBytes: MAX_FILE_BYTES,
     train: site.train || null,
     engineUrl: new URL(site.wasm, document.baseURI).href,

@@ -1,11 +1,13 @@
 //! End-to-end: the static site (`lenet5 site`) in headless Chromium, served by a plain
 //! static file server (`python3 -m http.server`). tests/browser/site.mjs (playwright-core
 //! driving /usr/bin/chromium) draws a 1 and a 7 with the mouse on both networks, uploads
-//! a picture, trains the modern network in the page until the loss has fallen, checks
+//! a picture, writes numbers in number mode (read by the bundled reader, then by the
+//! classic network), trains the modern network in the page until the loss has fallen, checks
 //! the page stays responsive and that no request leaves the page's origin, and runs the
 //! page's engine on the site's MNIST test digits and a short training run. This test then
 //! checks those numbers against the native engine: bit for bit against the portable back
-//! end (the one the WebAssembly build runs), within 1e-5 against the default one.
+//! end (the one the WebAssembly build runs), within 1e-5 against the default one; and the
+//! page's reader's reading of a written number against the native bundled reader's.
 //!
 //! Needs the site built (`.ci/site.sh` builds it into target/site; `LENET5_SITE` names
 //! another folder), Chromium, Node.js, python3 and `npm ci` in tests/browser. Skipped,
@@ -28,7 +30,8 @@ use lenet5_web::{ASSETS, WASM_FILE};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// `.wasm` + scripts + both networks, gzipped, must stay under this (the budget).
+/// `.wasm` + scripts + both networks + the reader, gzipped, must stay under this (the
+/// issue's budget).
 const SIZE_BUDGET: u64 = 1_500_000;
 
 fn site_dir() -> PathBuf {
@@ -108,7 +111,7 @@ fn read(site: &Path, name: &str) -> Vec<u8> {
 }
 
 /// The site is this source's: its page files are the crate's, its manifest names the
-/// engine and two networks. Returns the manifest.
+/// engine, the networks and the reader. Returns the manifest.
 fn check_site(site: &Path) -> Value {
     for a in ASSETS {
         assert!(
@@ -122,19 +125,25 @@ fn check_site(site: &Path) -> Value {
         serde_json::from_slice(&read(site, "api/model")).expect("api/model is JSON");
     assert_eq!(manifest["backend"], "wasm");
     assert_eq!(manifest["wasm"], WASM_FILE);
+    assert_eq!(
+        manifest["reader"]["name"], "reader",
+        "the site has no reader for the number mode: it is stale; rebuild it (bash .ci/site.sh)"
+    );
     manifest
 }
 
-/// The page's share of the budget: the `.wasm`, every script, and the networks, gzipped.
+/// The page's share of the budget: the `.wasm`, every script, the networks and the
+/// reader, gzipped.
 fn check_size(site: &Path, manifest: &Value) -> u64 {
     let mut total = gzipped_len(&read(site, WASM_FILE));
     for a in ASSETS.iter().filter(|a| a.path.ends_with(".js")) {
         total += gzipped_len(a.body.as_bytes());
     }
-    for m in manifest["models"].as_array().expect("models") {
+    let models = manifest["models"].as_array().expect("models");
+    for m in models.iter().chain([&manifest["reader"]]) {
         total += gzipped_len(&read(site, m["file"].as_str().expect("file")));
     }
-    eprintln!("site: .wasm + scripts + networks = {total} bytes gzipped");
+    eprintln!("site: .wasm + scripts + networks + reader = {total} bytes gzipped");
     assert!(
         total < SIZE_BUDGET,
         "{total} bytes gzipped, over the {SIZE_BUDGET} budget"
@@ -235,6 +244,41 @@ fn check_parity(site: &Path, parity: &Value) {
             "{name}: scores more than 1e-5 apart"
         );
     }
+}
+
+/// The page's reader on the pad's PNG (a number written with the mouse) against the
+/// native bundled reader on the same PNG: the same digits and boxes; the confidences
+/// within 1e-5 (softmax's `exp` is the platform's, see [`check_parity`]).
+fn check_reading_parity(page: &Value) {
+    let png = hex(page["png"].as_str().expect("png hex"));
+    let img = lenet5::data::image::decode_image(&png, Path::new("the page's pad"))
+        .expect("the pad's PNG");
+    let native = Model::bundled_reader().read(&img);
+    let theirs = &page["reading"];
+    assert_eq!(
+        theirs["text"].as_str(),
+        Some(native.text.as_str()),
+        "{page}"
+    );
+    let digits = theirs["digits"].as_array().expect("digits");
+    assert_eq!(digits.len(), native.digits.len());
+    let close = |v: &Value, x: f32| v.as_f64().is_some_and(|v| (v - x as f64).abs() <= 1e-5);
+    for (d, n) in digits.iter().zip(&native.digits) {
+        let b = n.bbox;
+        assert_eq!(d["bbox"], serde_json::json!([b.0, b.1, b.2, b.3]), "{d}");
+        assert_eq!(d["digit"].as_u64(), Some(n.digit as u64));
+        assert!(close(&d["confidence"], n.confidence), "{d} against {n:?}");
+    }
+    assert!(
+        close(&theirs["confidence"], native.confidence),
+        "the page's reader: confidence {} against the native bundled reader's {}",
+        theirs["confidence"],
+        native.confidence
+    );
+    eprintln!(
+        "reading parity: the page's reader read {} with confidence {}; the native bundled reader {:?} with {}",
+        theirs["text"], theirs["confidence"], native.text, native.confidence
+    );
 }
 
 /// The page's short training run against the same run natively (portable back end).
@@ -391,6 +435,13 @@ fn static_site_in_headless_chromium() {
         // The parity results are long: print them short.
         if r["check"] == "parity" {
             eprintln!("RESULT parity ({} digits per network)", r["count"]);
+        } else if r["check"] == "reading parity" {
+            eprintln!(
+                "RESULT reading parity: shown {}, the page's reader read {} (the pad's PNG: {} bytes)",
+                r["shown"],
+                r["reading"]["text"],
+                r["png"].as_str().map_or(0, |h| h.len() / 2)
+            );
         } else if r["check"] == "train parity" {
             eprintln!(
                 "RESULT train parity {} {} (same twice in the page: {})",
@@ -414,10 +465,19 @@ fn static_site_in_headless_chromium() {
     let drawn = results.iter().filter(|r| r["check"] == "draw").count();
     assert_eq!(drawn, 4, "a 1 and a 7 for each of the two networks");
     let numbers: Vec<_> = results.iter().filter(|r| r["check"] == "number").collect();
+    let by: Vec<(&str, &str)> = numbers
+        .iter()
+        .map(|r| {
+            (
+                r["model"].as_str().unwrap_or(""),
+                r["written"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
     assert_eq!(
-        numbers.len(),
-        2,
-        "a number written for each of the two networks"
+        by,
+        [("reader", "2026"), ("reader", "31415"), ("classic", "2026")],
+        "number mode: two numbers by the reader (its default), one by the classic network"
     );
     for r in numbers {
         assert_eq!(r["number"], r["written"], "number mode read {r}");
@@ -428,6 +488,7 @@ fn static_site_in_headless_chromium() {
         "bad upload",
         "engine errors",
         "responsive while training",
+        "number switch",
         "train",
         "draw trained",
         "screenshot",
@@ -444,6 +505,7 @@ fn static_site_in_headless_chromium() {
         );
     }
     check_parity(&site, get("parity"));
+    check_reading_parity(get("reading parity"));
     check_train_parity(&site, &manifest, get("train parity"));
     assert!(status.success(), "node exited with {status}");
     let png = std::fs::read(&shot).expect("screenshot written");

@@ -13,7 +13,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use lenet5::data::Dataset;
 use lenet5::data::idx::write_idx;
-use lenet5::train::checkpoint::{Checkpoint, to_bytes};
+use lenet5::train::checkpoint::{Checkpoint, from_bytes, to_bytes};
 use lenet5::{Error, Result};
 use lenet5_web::{ASSETS, WASM_FILE};
 use serde_json::{Value, json};
@@ -22,6 +22,9 @@ use crate::args::SiteArgs;
 
 /// The manifest's path in the site (the server's `GET /api/model`, relative to the page).
 pub const MANIFEST: &str = "api/model";
+
+/// The bundled reader's name in the manifest (the server's `/api/read?model=reader`).
+const READER: &str = "reader";
 
 /// The command that builds the `.wasm` this command copies.
 const BUILD_WASM: &str = "cargo build -p lenet5-web --target wasm32-unknown-unknown --profile wasm";
@@ -46,6 +49,10 @@ pub fn run(a: SiteArgs) -> Result<()> {
         write(out, &file, &bytes, &mut sizes.page)?;
         listed.push(json!({"name": m.name, "file": file, "source": m.source}));
     }
+    // The bundled reader, for the number mode (as `POST /api/read` reads by default).
+    let reader_file = format!("models/{READER}.safetensors");
+    write(out, &reader_file, &reader_checkpoint()?, &mut sizes.page)?;
+    let reader = json!({"name": READER, "file": reader_file, "source": "the bundled reader"});
 
     let train = if a.train_images > 0 {
         let mnist = super::data(&a.data)?;
@@ -80,6 +87,7 @@ pub fn run(a: SiteArgs) -> Result<()> {
         "wasm": WASM_FILE,
         "default": models.first().map(|m| m.name.as_str()),
         "models": listed,
+        "reader": reader,
         "train": train,
         "lenet5": env!("CARGO_PKG_VERSION"),
     });
@@ -88,7 +96,7 @@ pub fn run(a: SiteArgs) -> Result<()> {
 
     let mb = |b: u64| b as f64 / 1e6;
     println!(
-        "wrote the site to {}: page, engine and {} network{}: {:.2} MB, {:.2} MB gzipped{}",
+        "wrote the site to {}: page, engine, {} network{} and the reader: {:.2} MB, {:.2} MB gzipped{}",
         out.display(),
         models.len(),
         if models.len() == 1 { "" } else { "s" },
@@ -105,6 +113,20 @@ pub fn run(a: SiteArgs) -> Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// The bundled reader's checkpoint for the site: its weights (no optimiser state, as for
+/// the other networks) and its recipe, which says it was trained on the pieces the reader
+/// cuts ([`lenet5::Model::knows_bad_cuts`]: a reading's confidence then weighs rivals).
+fn reader_checkpoint() -> Result<Vec<u8>> {
+    let full = from_bytes(
+        lenet5::bundled::READER_BYTES,
+        Path::new("<bundled reader model>"),
+    )?;
+    Ok(to_bytes(&Checkpoint {
+        config: full.config.clone(),
+        ..Checkpoint::from_network(&full.network())
+    }))
 }
 
 /// Bytes written, as they are and as a static server would send them gzipped.
@@ -204,6 +226,17 @@ mod tests {
         std::fs::write(&junk, b"\0asm\x01\0\0\0").expect("write");
         assert!(read_wasm(&junk).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_sites_reader_is_the_bundled_one() {
+        let bytes = reader_checkpoint().expect("reader");
+        let site = lenet5::Model::from_checkpoint_bytes(&bytes, "site reader").expect("loads");
+        let bundled = lenet5::Model::bundled_reader();
+        assert_eq!(site.network().params, bundled.network().params);
+        assert!(site.knows_bad_cuts());
+        // The weights and the recipe only: half the bundled file (which has Adam's state).
+        assert!(bytes.len() < lenet5::bundled::READER_BYTES.len() * 6 / 10);
     }
 
     #[test]

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { writeNumber, digitMode } from '../../../lenet5-web/tests/browser/numbers.mjs';
+import { writeNumber, digitMode, modelSwitch } from '../../../lenet5-web/tests/browser/numbers.mjs';
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -139,19 +139,36 @@ try {
   const err = await page.evaluate(() => document.getElementById('status').textContent);
   report({ check: 'bad upload', message: err, ok: /not a PNG, JPEG or BMP/.test(err) });
 
-  // Number mode: a whole number written on the wide pad, read by the server (POST /api/read).
-  for (const [model, text] of (models.length ? [['classic', '2026'], ['modern', '31415']] : [[null, '2026']])) {
-    if (model) await page.click(`#models button[data-model="${model}"]`);
-    const read = await writeNumber(page, text);
-    report({ check: 'number', model: model || 'default', written: text, ...read, ok: read.number === text && read.digits === text.length && read.boxesDrawn > 0 });
+  // Number mode: a whole number written on the wide pad, read by the server (POST /api/read):
+  // by the bundled reader, first on the switch and chosen, then by the classic network
+  // chosen on the switch (to compare). Back in digit mode the switch is as it was.
+  const digitSwitch = await modelSwitch(page);
+  const readers = [[null, '2026'], [null, '31415']].concat(models.includes('classic') ? [['classic', '2026']] : []);
+  for (const [model, text] of readers) {
+    const read = await writeNumber(page, text, model);
+    const by = model || 'reader';
+    report({
+      check: 'number', model: by, written: text, ...read,
+      ok: read.number === text && read.digits === text.length && read.boxesDrawn > 0 && read.chosen === by
+        && read.models[0] === 'reader' && read.status.startsWith(`${by} network read ${text.length} digits`),
+    });
   }
   await digitMode(page);
+  const backSwitch = await modelSwitch(page);
+  report({ check: 'number switch', digit_mode: digitSwitch, after: backSwitch, ok: JSON.stringify(backSwitch) === JSON.stringify(digitSwitch) && !backSwitch.models.includes('reader') });
 
   // Phone-sized screen: nothing wider than the screen; drawing with a finger works.
   await page.setViewportSize({ width: 390, height: 844 });
   await clear();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   report({ check: 'phone width', overflow, ok: overflow <= 0 });
+  // The number mode's wider pad and longer switch (reader, classic, modern) fit too.
+  await page.click('#mode button[data-mode="number"]');
+  await page.waitForFunction(() => document.body.classList.contains('number-mode'));
+  const numberOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  report({ check: 'phone width, number mode', overflow: numberOverflow, ok: numberOverflow <= 0 });
+  await digitMode(page);
+  await clear();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 1 });
   await page.locator('#pad').scrollIntoViewIfNeeded();

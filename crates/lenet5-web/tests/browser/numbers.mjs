@@ -15,13 +15,26 @@ export const STROKES = {
   9: [[[84,60],[50,95],[16,60],[30,15],[65,10],[84,60],[78,192]]],
 };
 
-// Switches the page to the number mode (a 840x280 pad), writes `text` centred, one digit
-// per 140-pixel cell, 160 pixels tall, waits for the reading after every stroke, and
-// returns what the page shows: {number, confidence, boxes (drawn over the pad), digits
-// (the per-digit cards), status}.
-export async function writeNumber(page, text) {
+// The networks on the page's switch, and the one chosen.
+export function modelSwitch(page) {
+  return page.evaluate(() => ({
+    models: Array.from(document.querySelectorAll('#models button'), (b) => b.dataset.model),
+    chosen: document.querySelector('#models button[aria-checked="true"]')?.dataset.model || null,
+  }));
+}
+
+// Switches the page to the number mode (a 840x280 pad), chooses the network `model` on
+// the switch if given (else keeps the number mode's choice: the reader at first), writes
+// `text` centred, one digit per 140-pixel cell, 160 pixels tall, waits for the reading
+// after every stroke, and returns what the page shows: {number, confidence, boxes (drawn
+// over the pad), digits (the per-digit cards), status, models (the switch), chosen}.
+export async function writeNumber(page, text, model = null) {
   await page.click('#mode button[data-mode="number"]');
   await page.waitForFunction(() => document.body.classList.contains('number-mode') && document.getElementById('pad').width === 840);
+  if (model) {
+    await page.click(`#models button[data-model="${model}"]`);
+    await page.waitForFunction((m) => document.querySelector(`#models button[data-model="${m}"]`).getAttribute('aria-checked') === 'true', model);
+  }
   await page.click('#clear');
   await page.waitForFunction(() => document.getElementById('number').textContent.trim() === '?');
   await page.locator('#pad').scrollIntoViewIfNeeded();
@@ -41,7 +54,7 @@ export async function writeNumber(page, text) {
       await page.waitForFunction((n) => Number(document.body.dataset.predictions || 0) > n && !document.body.dataset.busy, before, { timeout: 30000 });
     }
   }
-  return page.evaluate(() => ({
+  const shown = await page.evaluate(() => ({
     number: document.getElementById('number').textContent.trim(),
     confidence: document.getElementById('number-confidence').textContent,
     digits: document.querySelectorAll('#reading-digits .read-digit').length,
@@ -54,6 +67,7 @@ export async function writeNumber(page, text) {
       return n;
     })(),
   }));
+  return { ...shown, ...(await modelSwitch(page)) };
 }
 
 // Back to the one-digit mode.

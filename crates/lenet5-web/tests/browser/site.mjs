@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { writeNumber, digitMode } from './numbers.mjs';
+import { writeNumber, digitMode, modelSwitch } from './numbers.mjs';
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -113,7 +113,8 @@ try {
 
   // ---------------------------------------------------------------- draw on both networks
   const models = await page.evaluate(() => Array.from(document.querySelectorAll('#models button'), (b) => b.dataset.model));
-  report({ check: 'models', models, ok: models.includes('classic') && models.includes('modern') });
+  // The digit mode's switch: the networks, not the reader (which reads numbers).
+  report({ check: 'models', models, ok: models.includes('classic') && models.includes('modern') && !models.includes('reader') });
   for (const model of ['modern', 'classic']) {
     await choose(model);
     for (const digit of ['1', '7']) {
@@ -171,14 +172,40 @@ try {
   report({ check: 'bad upload', message: err, ok: /not a PNG, JPEG, BMP or PGM/.test(err) });
 
   // ---------------------------------------------------------------- number mode
-  // A whole number written with the mouse on the wide pad, read by each network in the
-  // page: the string, one card per digit, the boxes drawn over the pad.
-  for (const [model, text] of [['classic', '2026'], ['modern', '31415']]) {
-    await choose(model);
-    const read = await writeNumber(page, text);
-    report({ check: 'number', model, written: text, ...read, ok: read.number === text && read.digits === text.length && read.boxesDrawn > 0 && /in this page/.test(read.status) });
+  // A whole number written with the mouse on the wide pad, read in the page by the
+  // bundled reader (first on the switch and chosen), then by the classic network chosen
+  // on the switch: the string, one card per digit, the boxes drawn over the pad. Back in
+  // digit mode the switch is as it was.
+  const digitSwitch = await modelSwitch(page);
+  let readingParity = null;
+  for (const [model, text] of [[null, '2026'], [null, '31415'], ['classic', '2026']]) {
+    const read = await writeNumber(page, text, model);
+    const by = model || 'reader';
+    report({
+      check: 'number', model: by, written: text, ...read,
+      ok: read.number === text && read.digits === text.length && read.boxesDrawn > 0 && read.chosen === by
+        && read.models[0] === 'reader' && read.status.startsWith(`${by} network read ${text.length} digits`)
+        && /in this page/.test(read.status),
+    });
+    if (by === 'reader' && text === '31415') {
+      // The pad as a PNG, and the site's reader reading that PNG in the page's engine: the
+      // Rust side reads the same PNG with the native bundled reader.
+      readingParity = await page.evaluate(async () => {
+        const { Engine } = await import('./engine.js');
+        const site = await (await fetch('api/model')).json();
+        const engine = await Engine.load(new URL(site.wasm, document.baseURI));
+        const net = engine.loadModel(new Uint8Array(await (await fetch(site.reader.file)).arrayBuffer()));
+        const pad = document.getElementById('pad');
+        const png = new Uint8Array(await (await new Promise((r) => pad.toBlob(r, 'image/png'))).arrayBuffer());
+        const hex = Array.from(png, (b) => b.toString(16).padStart(2, '0')).join('');
+        return { png: hex, reading: net.readImage(png), shown: document.getElementById('number').textContent.trim() };
+      });
+    }
   }
+  report({ check: 'reading parity', ...readingParity, ok: readingParity !== null && readingParity.reading.text === readingParity.shown });
   await digitMode(page);
+  const backSwitch = await modelSwitch(page);
+  report({ check: 'number switch', digit_mode: digitSwitch, after: backSwitch, ok: JSON.stringify(backSwitch) === JSON.stringify(digitSwitch) && !backSwitch.models.includes('reader') });
   await choose('classic');
 
   // ---------------------------------------------------------------- bad input to the engine
@@ -211,7 +238,8 @@ try {
   report({ check: 'engine errors', ...errors, ok: errors.after === true && Object.entries(expected).every(([k, re]) => re.test(errors[k])) });
 
   // ---------------------------------------------------------------- parity inputs
-  // The first `parityCount` test digits shipped with the site, through the page's engine:
+  // The first `parityCount` test digits shipped with the site, through the page's engine
+  // (each network and the reader):
   // in one batch (outputs and scores) and one by one with every layer (a SHA-256 of all
   // the layers' f32 bytes, input to output).
   const parity = await page.evaluate(async (count) => {
@@ -224,7 +252,7 @@ try {
     const bits = (f) => Array.from(new Uint32Array(Float32Array.from(f).buffer));
     const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
     const out = {};
-    for (const m of site.models) {
+    for (const m of [...site.models, site.reader]) {
       const net = engine.loadModel(new Uint8Array(await (await fetch(m.file)).arrayBuffer()));
       const batch = net.forwardBatch(images).map((p) => ({ outputs: bits(p.outputs), scores: bits(p.scores) }));
       const one = [];
@@ -239,7 +267,8 @@ try {
     }
     return { count, test_images: site.train.test_images, models: out };
   }, parityCount);
-  report({ check: 'parity', ...parity, ok: Object.keys(parity.models).length === 2 });
+  // The site's two networks and its reader.
+  report({ check: 'parity', ...parity, ok: Object.keys(parity.models).sort().join() === 'classic,modern,reader' });
 
   // Training parity: two short passes (seed 5, the first 640 shipped images), twice; the
   // weights before and after. The Rust side trains the same natively.
