@@ -178,8 +178,9 @@ fn training_pieces_are_labelled_from_the_truth_and_the_reader_beats_the_digit_ne
         .filter(|&&l| l == pieces::NOT_A_DIGIT)
         .count();
     let digits = one.len() - garbage;
-    // About 4 digits a string, each cut at least once whole; most arcs are bad cuts.
-    assert!((150..=600).contains(&digits), "{digits} digit pieces");
+    // About 4 digits a string, each cut whole in two or three ways by the dense cuts
+    // (4,000 strings: 42,367 digit pieces); most arcs are bad cuts.
+    assert!((300..=1200).contains(&digits), "{digits} digit pieces");
     assert!(
         garbage > digits,
         "{garbage} not-a-digit pieces, {digits} digits"

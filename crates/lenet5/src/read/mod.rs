@@ -210,5 +210,8 @@ fn refusal(r: &Refusal) -> String {
         Refusal::TooManyMarks(n) => format!(
             "{n} separate marks: not a line of at most {MAX_DIGITS} digits (noise, or a page?)"
         ),
+        Refusal::TooManySegments(n) => format!(
+            "{n} pieces once cut: not a line of at most {MAX_DIGITS} digits (a page, or scribbles?)"
+        ),
     }
 }

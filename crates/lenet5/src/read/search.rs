@@ -14,7 +14,7 @@ use crate::api::{Model, Prediction};
 use crate::model::Arch;
 
 /// Most segments one digit may be made of.
-pub const MAX_SEGMENTS_PER_DIGIT: usize = 6;
+pub const MAX_SEGMENTS_PER_DIGIT: usize = 12;
 /// Widest piece, in line heights.
 pub const MAX_PIECE_WIDTH: f32 = 1.5;
 /// A piece is scaled as if its longer side were at least this many line heights, so a
