@@ -11,35 +11,15 @@ use crate::data::image::{BOX, SIDE};
 /// with `min_side` a fraction of the line height, a small fragment stays small instead of
 /// being blown up into something digit-like.
 pub fn to_28x28(w: usize, h: usize, v: &[f32], min_side: f32) -> [u8; SIDE * SIDE] {
-    let mut out = [0u8; SIDE * SIDE];
-    let (mut m, mut mx, mut my) = (0f64, 0f64, 0f64);
-    for y in 0..h {
-        for x in 0..w {
-            let a = v[y * w + x] as f64;
-            m += a;
-            mx += a * (x as f64 + 0.5);
-            my += a * (y as f64 + 0.5);
-        }
-    }
-    if m <= 0.0 || w == 0 || h == 0 {
-        return out;
-    }
-    // Output coordinate = t + s * input coordinate (continuous, pixel edges at integers).
-    let s = BOX as f64 / (w.max(h) as f64).max(min_side as f64);
-    let place = |len: usize, c: f64| {
-        // MNIST's centre of mass is pixel index 14, i.e. 14.5 in edge coordinates.
-        let t = SIDE as f64 / 2.0 + 0.5 - s * c;
-        let span = s * len as f64;
-        t.clamp(0.0, SIDE as f64 - span)
+    let Some(p) = Placement::of(w, h, v, min_side) else {
+        return [0u8; SIDE * SIDE];
     };
-    let (tx, ty) = (place(w, mx / m), place(h, my / m));
-    // Each output pixel: the mean of n x n samples of the crop (bilinear), n growing with
-    // the reduction so nothing is skipped. The samples' source pixels and weights depend
-    // on one axis each: computed once per axis, not per sample.
-    let n = ((1.0 / s).ceil() as usize * 2).clamp(2, 16);
-    let (cols, rows) = (taps(w, tx, s, n), taps(h, ty, s, n));
+    // Each output pixel: the mean of n x n samples of the crop (bilinear). The samples'
+    // source pixels and weights depend on one axis each: computed once per axis, not per
+    // sample.
+    let n = p.n;
+    let (cols, rows) = (taps(w, p.tx, p.s, n), taps(h, p.ty, p.s, n));
     let mut f = [0f32; SIDE * SIDE];
-    let mut peak = 0f32;
     for oy in 0..SIDE {
         for ox in 0..SIDE {
             let mut acc = 0f32;
@@ -51,13 +31,59 @@ pub fn to_28x28(w: usize, h: usize, v: &[f32], min_side: f32) -> [u8; SIDE * SID
                     acc += top * (1.0 - fy) + bot * fy;
                 }
             }
-            let a = acc / (n * n) as f32;
-            f[oy * SIDE + ox] = a;
-            peak = peak.max(a);
+            f[oy * SIDE + ox] = acc / (n * n) as f32;
         }
     }
+    to_bytes(&f)
+}
+
+/// Where a crop goes in the 28x28: output coordinate = `t + s * input coordinate`
+/// (continuous, pixel edges at integers), and `n x n` samples per output pixel.
+struct Placement {
+    s: f64,
+    tx: f64,
+    ty: f64,
+    n: usize,
+}
+
+impl Placement {
+    /// The placement of a crop with ink (`None`: empty).
+    fn of(w: usize, h: usize, v: &[f32], min_side: f32) -> Option<Placement> {
+        let (mut m, mut mx, mut my) = (0f64, 0f64, 0f64);
+        for y in 0..h {
+            for x in 0..w {
+                let a = v[y * w + x] as f64;
+                m += a;
+                mx += a * (x as f64 + 0.5);
+                my += a * (y as f64 + 0.5);
+            }
+        }
+        if m <= 0.0 || w == 0 || h == 0 {
+            return None;
+        }
+        let s = BOX as f64 / (w.max(h) as f64).max(min_side as f64);
+        let place = |len: usize, c: f64| {
+            // MNIST's centre of mass is pixel index 14, i.e. 14.5 in edge coordinates.
+            let t = SIDE as f64 / 2.0 + 0.5 - s * c;
+            let span = s * len as f64;
+            t.clamp(0.0, SIDE as f64 - span)
+        };
+        Some(Placement {
+            s,
+            tx: place(w, mx / m),
+            ty: place(h, my / m),
+            // n grows with the reduction so nothing is skipped.
+            n: ((1.0 / s).ceil() as usize * 2).clamp(2, 16),
+        })
+    }
+}
+
+/// Averaged samples → bytes, brightest pixel 255.
+fn to_bytes(f: &[f32; SIDE * SIDE]) -> [u8; SIDE * SIDE] {
+    let mut out = [0u8; SIDE * SIDE];
+    let peak = f.iter().copied().fold(0f32, f32::max);
     if peak > 0.0 {
-        for (o, a) in out.iter_mut().zip(f) {
+        for (o, &a) in out.iter_mut().zip(f) {
             *o = (255.0 * a / peak).round() as u8;
         }
     }
@@ -89,26 +115,9 @@ mod tests {
 
     /// The definition: every sample bilinear from scratch (what [`taps`] precomputes).
     fn reference(w: usize, h: usize, v: &[f32], min_side: f32) -> [u8; SIDE * SIDE] {
-        let mut out = [0u8; SIDE * SIDE];
-        let (mut m, mut mx, mut my) = (0f64, 0f64, 0f64);
-        for y in 0..h {
-            for x in 0..w {
-                let a = v[y * w + x] as f64;
-                m += a;
-                mx += a * (x as f64 + 0.5);
-                my += a * (y as f64 + 0.5);
-            }
-        }
-        if m <= 0.0 || w == 0 || h == 0 {
-            return out;
-        }
-        let s = BOX as f64 / (w.max(h) as f64).max(min_side as f64);
-        let place = |len: usize, c: f64| {
-            let t = SIDE as f64 / 2.0 + 0.5 - s * c;
-            t.clamp(0.0, SIDE as f64 - s * len as f64)
+        let Some(Placement { s, tx, ty, n }) = Placement::of(w, h, v, min_side) else {
+            return [0u8; SIDE * SIDE];
         };
-        let (tx, ty) = (place(w, mx / m), place(h, my / m));
-        let n = ((1.0 / s).ceil() as usize * 2).clamp(2, 16);
         let bilinear = |x: f64, y: f64| {
             let x = x.clamp(0.0, (w - 1) as f64);
             let y = y.clamp(0.0, (h - 1) as f64);
@@ -120,7 +129,6 @@ mod tests {
             top * (1.0 - fy) + bot * fy
         };
         let mut f = [0f32; SIDE * SIDE];
-        let mut peak = 0f32;
         for oy in 0..SIDE {
             for ox in 0..SIDE {
                 let mut acc = 0f32;
@@ -137,17 +145,10 @@ mod tests {
                         acc += bilinear(xc - 0.5, yc - 0.5);
                     }
                 }
-                let a = acc / (n * n) as f32;
-                f[oy * SIDE + ox] = a;
-                peak = peak.max(a);
+                f[oy * SIDE + ox] = acc / (n * n) as f32;
             }
         }
-        if peak > 0.0 {
-            for (o, a) in out.iter_mut().zip(f) {
-                *o = (255.0 * a / peak).round() as u8;
-            }
-        }
-        out
+        to_bytes(&f)
     }
 
     #[test]
