@@ -350,7 +350,9 @@ const PASS: usize = 72;
 pub fn live_pairs(w: &[f32]) -> [u16; 6] {
     let mut live = [0u16; 6];
     for (row, k) in w[..2400].chunks_exact(25).enumerate() {
-        if k.iter().any(|&v| v != 0.0) {
+        // Any bit but the sign set: a nonzero weight (branch-free, vectorised).
+        let bits = k.iter().fold(0u32, |a, v| a | (v.to_bits() << 1));
+        if bits != 0 {
             live[row % 6] |= 1 << (row / 6);
         }
     }
