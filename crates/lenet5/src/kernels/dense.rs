@@ -134,9 +134,46 @@ unsafe fn gemm_tile<S: Simd, const MR: usize, const NR: usize>(
     }
 }
 
+/// Outputs o .. o + MR of [`forward`] for image row x: one vector accumulator per
+/// output over the input dimension, reduced by [`Simd::hsum`], then + b.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn forward_rows<S: Simd, const MR: usize>(
+    din: usize,
+    o: usize,
+    x: *const f32,
+    w: *const f32,
+    b: &[f32],
+    y: &mut [f32],
+) {
+    let (full, tail) = (din / LANES, din % LANES);
+    // SAFETY: (caller) rows o..o+MR ≤ dout of w, one row of x; vectors 8v+0..8 < 8·full
+    // ≤ din, the tail reads din − 8·full floats.
+    unsafe {
+        let wp = w.add(o * din);
+        let mut acc = [S::zero(); MR];
+        for v in 0..full {
+            let xv = S::load(x.add(8 * v));
+            for (r, a) in acc.iter_mut().enumerate() {
+                *a = S::fma(xv, S::load(wp.add(r * din + 8 * v)), *a);
+            }
+        }
+        if tail > 0 {
+            let xv = S::load_part(x.add(8 * full), tail);
+            for (r, a) in acc.iter_mut().enumerate() {
+                *a = S::fma(xv, S::load_part(wp.add(r * din + 8 * full), tail), *a);
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            y[o + r] = S::hsum(*a) + b[o + r];
+        }
+    }
+}
+
 simd_kernel! {
     /// `y[s][o]` = `b[o]` + Σ_i `x[s][i]` · `w[o][i]`: one vector accumulator per (s, o), reduced
-    /// by [`Simd::hsum`]. x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
+    /// by [`Simd::hsum`]; four outputs at a time (one load of x for four rows of w).
+    /// x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
     pub fn forward(
         n: usize,
         din: usize,
@@ -147,34 +184,20 @@ simd_kernel! {
         y: &mut [f32],
     ) {
         assert!(x.len() >= n * din && w.len() >= dout * din && b.len() >= dout && y.len() >= n * dout);
-        let (full, tail) = (din / LANES, din % LANES);
         for s in 0..n {
+            let xp = x[s * din..].as_ptr();
+            let ys = &mut y[s * dout..(s + 1) * dout];
             let mut o = 0;
-            while o < dout {
-                let mr = (dout - o).min(4);
-                // SAFETY: rows o..o+mr < dout of w, row s of x; vectors 8v+0..8 < 8·full ≤ din,
-                // the tail reads din − 8·full floats.
-                unsafe {
-                    let xp = x.as_ptr().add(s * din);
-                    let wp = w.as_ptr().add(o * din);
-                    let mut acc = [S::zero(); 4];
-                    for v in 0..full {
-                        let xv = S::load(xp.add(8 * v));
-                        for (r, a) in acc.iter_mut().enumerate().take(mr) {
-                            *a = S::fma(xv, S::load(wp.add(r * din + 8 * v)), *a);
-                        }
-                    }
-                    if tail > 0 {
-                        let xv = S::load_part(xp.add(8 * full), tail);
-                        for (r, a) in acc.iter_mut().enumerate().take(mr) {
-                            *a = S::fma(xv, S::load_part(wp.add(r * din + 8 * full), tail), *a);
-                        }
-                    }
-                    for (r, a) in acc.iter().enumerate().take(mr) {
-                        y[s * dout + o + r] = S::hsum(*a) + b[o + r];
-                    }
+            // SAFETY: o + MR ≤ dout rows of w, row s of x (asserted lengths).
+            unsafe {
+                while o + 4 <= dout {
+                    forward_rows::<S, 4>(din, o, xp, w.as_ptr(), b, ys);
+                    o += 4;
                 }
-                o += mr;
+                while o < dout {
+                    forward_rows::<S, 1>(din, o, xp, w.as_ptr(), b, ys);
+                    o += 1;
+                }
             }
         }
     }
