@@ -350,7 +350,7 @@ const PASS: usize = 72;
 pub fn live_pairs(w: &[f32]) -> [u16; 6] {
     let mut live = [0u16; 6];
     for (row, k) in w[..2400].chunks_exact(25).enumerate() {
-        // Any bit but the sign set: a nonzero weight (branch-free, vectorised).
+        // Any bit but the sign set: a nonzero weight (branch-free).
         let bits = k.iter().fold(0u32, |a, v| a | (v.to_bits() << 1));
         if bits != 0 {
             live[row % 6] |= 1 << (row / 6);
@@ -437,17 +437,17 @@ simd_kernel! {
     }
 }
 
-/// One tap (c, k) of C3's input gradient on grid places q0 .. q0 + NV·LANES of V:
-/// `t[q]` = Σ over the o of `live` ascending of `w[o][c][k]` · `dyg[o][q]` (from 0), then
-/// `dst[q] += t[q]`. dyg: `[16][GRID]`, w: `[16][6][25]`, dst: the input map's plane at
-/// offset ki·14 + kj.
+/// One tap k of C3's input gradient for one input map on grid places q0 .. q0 + NV·LANES
+/// of V: `t[q]` = Σ over the connected output maps o ascending of `w[o][c][k]` · `dyg[o][q]`
+/// (from 0), then `dst[q] += t[q]`. `pairs`: for each connected o ascending, the offsets of
+/// its (o, c) kernel in w (`[16][6][25]`) and of its gradient map in dyg (`[16][GRID]`);
+/// dst: the input map's plane at offset ki·14 + kj.
 #[inline(always)]
 unsafe fn tap_input_grad<V: Simd, const NV: usize>(
     dyg: *const f32,
     w: *const f32,
-    c: usize,
+    pairs: &[(usize, usize)],
     k: usize,
-    live: u16,
     q0: usize,
     dst: *mut f32,
 ) {
@@ -455,12 +455,9 @@ unsafe fn tap_input_grad<V: Simd, const NV: usize>(
     // 2400, dst[q0 .. q0 + NV·LANES] inside its plane.
     unsafe {
         let mut t = [V::zero(); NV];
-        let mut m = live;
-        while m != 0 {
-            let o = m.trailing_zeros() as usize;
-            m &= m - 1;
-            let wv = V::splat(*w.add(o * 150 + c * 25 + k));
-            let d = dyg.add(o * GRID + q0);
+        for &(wo, go) in pairs {
+            let wv = V::splat(*w.add(wo + k));
+            let d = dyg.add(go + q0);
             for (v, a) in t.iter_mut().enumerate() {
                 *a = V::fma(V::load(d.add(v * V::LANES)), wv, *a);
             }
@@ -500,6 +497,13 @@ simd_kernel! {
             }
             for c in 0..6 {
                 plane.fill(0.0);
+                let mut pairs = [(0usize, 0usize); MAPS_OUT];
+                let mut np = 0;
+                for o in (0..MAPS_OUT).filter(|o| live[c] & (1 << o) != 0) {
+                    pairs[np] = (o * 150 + c * 25, o * GRID);
+                    np += 1;
+                }
+                let pairs = &pairs[..np];
                 for k in 0..25 {
                     // SAFETY: dyg is 16·GRID, w 2400, plane[ki·14 + kj + q] with q < GRID
                     // ≤ 60 + 143 < 208 (see tap_input_grad).
@@ -507,10 +511,10 @@ simd_kernel! {
                         let (d, wp) = (dyg.as_ptr(), w.as_ptr());
                         let p = plane.as_mut_ptr().add((k / 5) * 14 + k % 5);
                         if S::WIDE_NATIVE {
-                            tap_input_grad::<S::Wide, 9>(d, wp, c, k, live[c], 0, p);
+                            tap_input_grad::<S::Wide, 9>(d, wp, pairs, k, 0, p);
                         } else {
-                            tap_input_grad::<S, 9>(d, wp, c, k, live[c], 0, p);
-                            tap_input_grad::<S, 9>(d, wp, c, k, live[c], PASS, p);
+                            tap_input_grad::<S, 9>(d, wp, pairs, k, 0, p);
+                            tap_input_grad::<S, 9>(d, wp, pairs, k, PASS, p);
                         }
                     }
                 }
