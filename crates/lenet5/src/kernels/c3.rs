@@ -341,9 +341,9 @@ simd_kernel! {
 
 /// Floats of a map on the 14-wide grid: 10 rows of 14, rounded up to 9 vectors of 16.
 pub const GRID: usize = 144;
-/// Start of each vector pass over the grid: one pass of 9 wide vectors where they are
-/// one register (AVX-512), else two passes of 9 eight-lane vectors, so that the
-/// accumulators stay in registers.
+/// Start of the second vector pass over the grid: one pass of 9 wide vectors where they
+/// are one register (AVX-512), else two passes of 9 and 8 eight-lane vectors (places
+/// 0..72 and 72..136), so that the accumulators stay in registers.
 const PASS: usize = 72;
 
 /// `live[c]` bit o: the (o, c) kernel of `w` (`[16][6][5][5]`) has a nonzero weight.
@@ -425,7 +425,7 @@ simd_kernel! {
                         map_forward::<S::Wide, 9>(xp, wp, b[o], lo, 0, g, act);
                     } else {
                         map_forward::<S, 9>(xp, wp, b[o], lo, 0, g, act);
-                        map_forward::<S, 9>(xp, wp, b[o], lo, PASS, g, act);
+                        map_forward::<S, 8>(xp, wp, b[o], lo, PASS, g, act);
                     }
                 }
                 let out = &mut y[s * OUT_LEN + o * POSITIONS..][..POSITIONS];
@@ -514,7 +514,7 @@ simd_kernel! {
                             tap_input_grad::<S::Wide, 9>(d, wp, pairs, k, 0, p);
                         } else {
                             tap_input_grad::<S, 9>(d, wp, pairs, k, 0, p);
-                            tap_input_grad::<S, 9>(d, wp, pairs, k, PASS, p);
+                            tap_input_grad::<S, 8>(d, wp, pairs, k, PASS, p);
                         }
                     }
                 }
