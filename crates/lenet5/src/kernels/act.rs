@@ -95,6 +95,33 @@ simd_kernel! {
     }
 }
 
+simd_kernel! {
+    /// The squashing function's backward from its output: `d[i]` ·= (S/A)·(A² − `y[i]`²),
+    /// each product and difference rounded on its own (no fused multiply-add), as the
+    /// scalar formula [`crate::nn::act::tanh_deriv_from_output`] computes it.
+    pub fn tanh_backward(y: &[f32], d: &mut [f32]) {
+        let n = d.len();
+        assert!(y.len() >= n);
+        let (yp, dp) = (y.as_ptr(), d.as_mut_ptr());
+        let (k, a2) = (TANH_S / TANH_A, TANH_A * TANH_A);
+        let mut i = 0;
+        // SAFETY: full vectors at i + 8 ≤ n, then n − i < 8 scalars; y holds ≥ n.
+        unsafe {
+            let (kv, a2v) = (S::splat(k), S::splat(a2));
+            while i + LANES <= n {
+                let yv = S::load(yp.add(i));
+                let f = S::mul(kv, S::sub(a2v, S::mul(yv, yv)));
+                S::store(dp.add(i), S::mul(S::load(dp.add(i)), f));
+                i += LANES;
+            }
+            for j in i..n {
+                let yv = *yp.add(j);
+                *dp.add(j) *= k * (a2 - yv * yv);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +151,24 @@ mod tests {
             x += 0.0123;
         }
         (worst, bits)
+    }
+
+    #[test]
+    fn tanh_backward_is_the_scalar_formula_bit_for_bit() {
+        let y = crate::kernels::testing::rand_vec(1003, 5);
+        let d = crate::kernels::testing::rand_vec(1003, 6);
+        let want: Vec<f32> = d
+            .iter()
+            .zip(&y)
+            .map(|(g, y)| g * crate::nn::act::tanh_deriv_from_output(*y))
+            .collect();
+        crate::kernels::testing::every_backend(|name| {
+            let mut got = d.clone();
+            tanh_backward(&y, &mut got);
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "{name} d[{i}]");
+            }
+        });
     }
 
     #[test]

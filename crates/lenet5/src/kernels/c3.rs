@@ -328,6 +328,202 @@ simd_kernel! {
     }
 }
 
+// ---------------------------------------------------------------------------------
+// Direct C3, one output map (or input map) at a time: what the classic network runs.
+//
+// A 10x10 map is laid on a 14-wide grid: output position (oy, ox) at q = oy·14 + ox,
+// columns 10..14 of each row unused. Then tap (c, ki, kj) of every position reads
+// x[c][q + ki·14 + kj]: one contiguous run of the 14x14 input, so a vector of positions
+// is one plain load. 136 grid places (the last row needs 10) fit in 144 = 9 x 16 lanes.
+// Each (output, input) map pair is 25 taps over whole vectors, and the pairs whose 25
+// weights are all zero (the classic C3's table leaves 36 of the 96 at exactly 0) are
+// skipped: a product with a zero weight is ±0, which leaves every sum unchanged.
+
+/// Floats of a map on the 14-wide grid: 10 rows of 14, rounded up to 9 vectors of 16.
+pub const GRID: usize = 144;
+/// Start of the second vector pass over the grid: one pass of 9 wide vectors where they
+/// are one register (AVX-512), else two passes of 9 and 8 eight-lane vectors (places
+/// 0..72 and 72..136), so that the accumulators stay in registers.
+const PASS: usize = 72;
+
+/// `live[c]` bit o: the (o, c) kernel of `w` (`[16][6][5][5]`) has a nonzero weight.
+pub fn live_pairs(w: &[f32]) -> [u16; 6] {
+    let mut live = [0u16; 6];
+    for (row, k) in w[..2400].chunks_exact(25).enumerate() {
+        // Any bit but the sign set: a nonzero weight (branch-free).
+        let bits = k.iter().fold(0u32, |a, v| a | (v.to_bits() << 1));
+        if bits != 0 {
+            live[row % 6] |= 1 << (row / 6);
+        }
+    }
+    live
+}
+
+/// One output map on grid places q0 .. q0 + NV·LANES of V:
+/// `grid[q]` = act(`bias` + Σ over live c, ki, kj ascending of `x[c·196 + ki·14 + kj + q]` · `w[c][ki][kj]`).
+/// x: one image `[6][14][14]` with 16 floats of slack, w: this map's `[6][5][5]`, grid: `[GRID]`
+#[inline(always)]
+unsafe fn map_forward<V: Simd, const NV: usize>(
+    x: *const f32,
+    w: *const f32,
+    bias: f32,
+    live: u8,
+    q0: usize,
+    grid: *mut f32,
+    act: Act,
+) {
+    // SAFETY: (caller) reads reach c·196 + 4·14 + 4 + q0 + NV·LANES − 1 ≤ 980 + 60 + 143
+    // < IN_LEN + 16; writes grid[q0 .. q0 + NV·LANES] ⊆ grid[..GRID].
+    unsafe {
+        let mut acc = [V::splat(bias); NV];
+        for c in 0..6 {
+            if live & (1 << c) == 0 {
+                continue;
+            }
+            for ki in 0..5 {
+                for kj in 0..5 {
+                    let wv = V::splat(*w.add(c * 25 + ki * 5 + kj));
+                    let xr = x.add(c * 196 + ki * 14 + kj + q0);
+                    for (v, a) in acc.iter_mut().enumerate() {
+                        *a = V::fma(V::load(xr.add(v * V::LANES)), wv, *a);
+                    }
+                }
+            }
+        }
+        for (v, a) in acc.iter().enumerate() {
+            V::store(grid.add(q0 + v * V::LANES), act_v::<V>(act, *a));
+        }
+    }
+}
+
+simd_kernel! {
+    /// C3 forward, direct, skipping the map pairs whose weights are all zero:
+    /// `y[s][o][p]` = act(`b[o]` + Σ_k `x[s][window(p) + tap(k)]` · `w[o][k]`), k = (c, ki, kj)
+    /// ascending: the sums of [`forward`], term for term, without its zero-weight terms
+    /// (so bit-identical to it), and without a transposed weight copy.
+    /// x: `[n][6][14][14]`, w: `[16][6][5][5]`, b: `[16]` → y: `[n][16][10][10]`
+    pub fn forward_direct(
+        n: usize,
+        x: &[f32],
+        w: &[f32],
+        b: &[f32],
+        y: &mut [f32],
+        act: Act,
+    ) {
+        assert!(x.len() >= n * IN_LEN && w.len() >= 2400 && b.len() >= 16 && y.len() >= n * OUT_LEN);
+        let live = live_pairs(w);
+        let mut xs = [0.0f32; IN_LEN + 16];
+        let mut grid = [0.0f32; GRID];
+        for s in 0..n {
+            xs[..IN_LEN].copy_from_slice(&x[s * IN_LEN..(s + 1) * IN_LEN]);
+            for o in 0..MAPS_OUT {
+                let lo = (0..6).fold(0u8, |m, c| m | ((((live[c] >> o) & 1) as u8) << c));
+                // SAFETY: xs has IN_LEN + 16 floats, w[o·150..] 150, grid GRID (see map_forward).
+                unsafe {
+                    let (xp, wp, g) = (xs.as_ptr(), w.as_ptr().add(o * 150), grid.as_mut_ptr());
+                    if S::WIDE_NATIVE {
+                        map_forward::<S::Wide, 9>(xp, wp, b[o], lo, 0, g, act);
+                    } else {
+                        map_forward::<S, 9>(xp, wp, b[o], lo, 0, g, act);
+                        map_forward::<S, 8>(xp, wp, b[o], lo, PASS, g, act);
+                    }
+                }
+                let out = &mut y[s * OUT_LEN + o * POSITIONS..][..POSITIONS];
+                for (row, g) in out.chunks_exact_mut(10).zip(grid.chunks(14)) {
+                    row.copy_from_slice(&g[..10]);
+                }
+            }
+        }
+    }
+}
+
+/// One tap k of C3's input gradient for one input map on grid places q0 .. q0 + NV·LANES
+/// of V: `t[q]` = Σ over the connected output maps o ascending of `w[o][c][k]` · `dyg[o][q]`
+/// (from 0), then `dst[q] += t[q]`. `pairs`: for each connected o ascending, the offsets of
+/// its (o, c) kernel in w (`[16][6][25]`) and of its gradient map in dyg (`[16][GRID]`);
+/// dst: the input map's plane at offset ki·14 + kj.
+#[inline(always)]
+unsafe fn tap_input_grad<V: Simd, const NV: usize>(
+    dyg: *const f32,
+    w: *const f32,
+    pairs: &[(usize, usize)],
+    k: usize,
+    q0: usize,
+    dst: *mut f32,
+) {
+    // SAFETY: (caller) dyg[o·GRID + q0 + NV·LANES − 1] < 16·GRID, w[o·150 + c·25 + k] <
+    // 2400, dst[q0 .. q0 + NV·LANES] inside its plane.
+    unsafe {
+        let mut t = [V::zero(); NV];
+        for &(wo, go) in pairs {
+            let wv = V::splat(*w.add(wo + k));
+            let d = dyg.add(go + q0);
+            for (v, a) in t.iter_mut().enumerate() {
+                *a = V::fma(V::load(d.add(v * V::LANES)), wv, *a);
+            }
+        }
+        for (v, a) in t.iter().enumerate() {
+            let q = dst.add(q0 + v * V::LANES);
+            V::store(q, V::add(V::load(q), *a));
+        }
+    }
+}
+
+simd_kernel! {
+    /// C3's input gradient, direct, skipping the map pairs whose weights are all zero:
+    /// `dx[s][c][oy+ki][ox+kj]` = Σ over (ki, kj) ascending of (Σ over o ascending of
+    /// `w[o][c][ki][kj]` · `dy[s][o][oy][ox]`), each inner sum rounded on its own: the
+    /// column gradient [`super::dense::gemm`] then [`col2im`], term for term, so
+    /// bit-identical to them and to [`input_grad`]. Each tap's inner sums for all 100
+    /// positions are one set of vectors on the 14-wide grid, added to the input map
+    /// shifted by (ki, kj). The grid's unused places hold gradient 0: their sums are +0,
+    /// and adding +0 changes no partial sum (none is −0: each starts at +0 and adds
+    /// inner sums that start at +0). For dense gradients (the classic network, whose
+    /// subsampling passes a gradient to every position).
+    /// w: `[16][6][5][5]`, dy: `[n][16][10][10]` → dx: `[n][6][14][14]` (overwritten)
+    pub fn input_grad_direct(n: usize, w: &[f32], dy: &[f32], dx: &mut [f32]) {
+        assert!(w.len() >= 2400 && dy.len() >= n * OUT_LEN && dx.len() >= n * IN_LEN);
+        let live = live_pairs(w);
+        // dy on the grid (unused places 0), and one input map's gradient with slack for
+        // the shifted grid: 4·14 + 4 + GRID ≤ 208.
+        let mut dyg = [0.0f32; MAPS_OUT * GRID];
+        let mut plane = [0.0f32; 208];
+        for s in 0..n {
+            for (o, g) in dyg.chunks_exact_mut(GRID).enumerate() {
+                let d = &dy[s * OUT_LEN + o * POSITIONS..][..POSITIONS];
+                for (row, src) in g.chunks_mut(14).zip(d.chunks_exact(10)) {
+                    row[..10].copy_from_slice(src);
+                }
+            }
+            for c in 0..6 {
+                plane.fill(0.0);
+                let mut pairs = [(0usize, 0usize); MAPS_OUT];
+                let mut np = 0;
+                for o in (0..MAPS_OUT).filter(|o| live[c] & (1 << o) != 0) {
+                    pairs[np] = (o * 150 + c * 25, o * GRID);
+                    np += 1;
+                }
+                let pairs = &pairs[..np];
+                for k in 0..25 {
+                    // SAFETY: dyg is 16·GRID, w 2400, plane[ki·14 + kj + q] with q < GRID
+                    // ≤ 60 + 143 < 208 (see tap_input_grad).
+                    unsafe {
+                        let (d, wp) = (dyg.as_ptr(), w.as_ptr());
+                        let p = plane.as_mut_ptr().add((k / 5) * 14 + k % 5);
+                        if S::WIDE_NATIVE {
+                            tap_input_grad::<S::Wide, 9>(d, wp, pairs, k, 0, p);
+                        } else {
+                            tap_input_grad::<S, 9>(d, wp, pairs, k, 0, p);
+                            tap_input_grad::<S, 8>(d, wp, pairs, k, PASS, p);
+                        }
+                    }
+                }
+                dx[s * IN_LEN + c * 196..][..196].copy_from_slice(&plane[..196]);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,6 +661,69 @@ mod tests {
                 assert_eq!(a.to_bits(), b.to_bits(), "{name} dx[{i}]: {a} vs {b}");
             }
         });
+    }
+
+    /// Weights with the classic table's shape of sparsity: some (o, c) kernels all zero.
+    fn table_weights(seed: u64) -> Vec<f32> {
+        let mut w = rand_vec(2400, seed);
+        for o in 0..16 {
+            for c in 0..6 {
+                if (o + 2 * c) % 3 == 0 {
+                    w[o * 150 + c * 25..o * 150 + c * 25 + 25].fill(0.0);
+                }
+            }
+        }
+        w
+    }
+
+    #[test]
+    fn direct_forward_is_bit_identical_to_the_implicit_gemm() {
+        let n = 3;
+        let x = rand_vec(n * IN_LEN, 81);
+        let b = rand_vec(16, 82);
+        for w in [table_weights(83), rand_vec(2400, 84)] {
+            let mut wt = vec![0.0; 2400];
+            for o in 0..16 {
+                for k in 0..150 {
+                    wt[k * 16 + o] = w[o * 150 + k];
+                }
+            }
+            every_backend(|name| {
+                for act in [Act::Identity, Act::Relu, Act::Tanh] {
+                    let (mut want, mut yh) = (vec![0.0; n * OUT_LEN], vec![0.0; n * OUT_LEN]);
+                    forward(n, &x, &wt, &b, &mut want, &mut yh, act);
+                    let mut got = vec![f32::NAN; n * OUT_LEN];
+                    forward_direct(n, &x, &w, &b, &mut got, act);
+                    for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                        assert_eq!(
+                            a.to_bits(),
+                            b.to_bits(),
+                            "{name} {act:?} y[{i}]: {a} vs {b}"
+                        );
+                    }
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn direct_input_grad_is_bit_identical_to_gemm_and_col2im() {
+        let n = 3;
+        for w in [table_weights(91), rand_vec(2400, 92)] {
+            let mut dy = rand_vec(n * OUT_LEN, 93);
+            // Some exact zeros too.
+            for v in dy.iter_mut().step_by(7) {
+                *v = 0.0;
+            }
+            every_backend(|name| {
+                let (mut want, mut got) = (vec![1.0; n * IN_LEN], vec![2.0; n * IN_LEN]);
+                input_grad_dense(n, &w, &dy, &mut want);
+                input_grad_direct(n, &w, &dy, &mut got);
+                for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{name} dx[{i}]: {a} vs {b}");
+                }
+            });
+        }
     }
 
     #[test]

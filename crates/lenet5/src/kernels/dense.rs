@@ -134,9 +134,46 @@ unsafe fn gemm_tile<S: Simd, const MR: usize, const NR: usize>(
     }
 }
 
+/// Outputs o .. o + MR of [`forward`] for image row x: one vector accumulator per
+/// output over the input dimension, reduced by [`Simd::hsum`], then + b.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn forward_rows<S: Simd, const MR: usize>(
+    din: usize,
+    o: usize,
+    x: *const f32,
+    w: *const f32,
+    b: &[f32],
+    y: &mut [f32],
+) {
+    let (full, tail) = (din / LANES, din % LANES);
+    // SAFETY: (caller) rows o..o+MR ≤ dout of w, one row of x; vectors 8v+0..8 < 8·full
+    // ≤ din, the tail reads din − 8·full floats.
+    unsafe {
+        let wp = w.add(o * din);
+        let mut acc = [S::zero(); MR];
+        for v in 0..full {
+            let xv = S::load(x.add(8 * v));
+            for (r, a) in acc.iter_mut().enumerate() {
+                *a = S::fma(xv, S::load(wp.add(r * din + 8 * v)), *a);
+            }
+        }
+        if tail > 0 {
+            let xv = S::load_part(x.add(8 * full), tail);
+            for (r, a) in acc.iter_mut().enumerate() {
+                *a = S::fma(xv, S::load_part(wp.add(r * din + 8 * full), tail), *a);
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            y[o + r] = S::hsum(*a) + b[o + r];
+        }
+    }
+}
+
 simd_kernel! {
     /// `y[s][o]` = `b[o]` + Σ_i `x[s][i]` · `w[o][i]`: one vector accumulator per (s, o), reduced
-    /// by [`Simd::hsum`]. x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
+    /// by [`Simd::hsum`]; four outputs at a time (one load of x for four rows of w).
+    /// x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
     pub fn forward(
         n: usize,
         din: usize,
@@ -147,35 +184,85 @@ simd_kernel! {
         y: &mut [f32],
     ) {
         assert!(x.len() >= n * din && w.len() >= dout * din && b.len() >= dout && y.len() >= n * dout);
-        let (full, tail) = (din / LANES, din % LANES);
         for s in 0..n {
+            let xp = x[s * din..].as_ptr();
+            let ys = &mut y[s * dout..(s + 1) * dout];
             let mut o = 0;
-            while o < dout {
-                let mr = (dout - o).min(4);
-                // SAFETY: rows o..o+mr < dout of w, row s of x; vectors 8v+0..8 < 8·full ≤ din,
-                // the tail reads din − 8·full floats.
-                unsafe {
-                    let xp = x.as_ptr().add(s * din);
-                    let wp = w.as_ptr().add(o * din);
-                    let mut acc = [S::zero(); 4];
-                    for v in 0..full {
-                        let xv = S::load(xp.add(8 * v));
-                        for (r, a) in acc.iter_mut().enumerate().take(mr) {
-                            *a = S::fma(xv, S::load(wp.add(r * din + 8 * v)), *a);
-                        }
-                    }
-                    if tail > 0 {
-                        let xv = S::load_part(xp.add(8 * full), tail);
-                        for (r, a) in acc.iter_mut().enumerate().take(mr) {
-                            *a = S::fma(xv, S::load_part(wp.add(r * din + 8 * full), tail), *a);
-                        }
-                    }
-                    for (r, a) in acc.iter().enumerate().take(mr) {
-                        y[s * dout + o + r] = S::hsum(*a) + b[o + r];
-                    }
+            // SAFETY: o + MR ≤ dout rows of w, row s of x (asserted lengths).
+            unsafe {
+                while o + 4 <= dout {
+                    forward_rows::<S, 4>(din, o, xp, w.as_ptr(), b, ys);
+                    o += 4;
                 }
-                o += mr;
+                while o < dout {
+                    forward_rows::<S, 1>(din, o, xp, w.as_ptr(), b, ys);
+                    o += 1;
+                }
             }
+        }
+    }
+}
+
+/// Rows o0 .. o0 + R of [`sdlm_backward`], on vectors of V: for each vector of inputs,
+/// `dx += dy[o]·W[o]` for the R rows in order, and each row's update.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn sdlm_rows<V: Simd, const R: usize>(
+    din: usize,
+    o0: usize,
+    x: *const f32,
+    dy: &[f32],
+    w: *mut f32,
+    step_w: *const f32,
+    dx: *mut f32,
+) {
+    // SAFETY: (caller) rows o0 + R ≤ dout, columns i + LANES ≤ din (din a multiple of V's
+    // lanes), inside the asserted lengths.
+    unsafe {
+        let dv: [V::V; R] = std::array::from_fn(|r| V::splat(dy[o0 + r]));
+        let mut i = 0;
+        while i < din {
+            let xv = V::load(x.add(i));
+            let mut acc = V::load(dx.add(i));
+            for (r, d) in dv.iter().enumerate() {
+                let at = (o0 + r) * din + i;
+                let wv = V::load(w.add(at));
+                acc = V::fma(*d, wv, acc);
+                // The unfused gradient is accumulated onto a zeroed buffer: adding to
+                // +0 here too keeps even the sign of a zero gradient the same.
+                let g = V::fma(*d, xv, V::zero());
+                V::store(w.add(at), V::sub(wv, V::mul(V::load(step_w.add(at)), g)));
+            }
+            V::store(dx.add(i), acc);
+            i += V::LANES;
+        }
+    }
+}
+
+/// [`sdlm_backward`] on vectors of V: four rows at a time (one pass over dx and x for
+/// four rows of W), then the rows left one at a time.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn sdlm_backward_v<V: Simd>(
+    din: usize,
+    dout: usize,
+    x: &[f32],
+    dy: &[f32],
+    w: &mut [f32],
+    step_w: &[f32],
+    dx: &mut [f32],
+) {
+    let (xp, dxp, wp, sp) = (x.as_ptr(), dx.as_mut_ptr(), w.as_mut_ptr(), step_w.as_ptr());
+    let mut o = 0;
+    // SAFETY: (caller) as sdlm_rows needs.
+    unsafe {
+        while o + 4 <= dout {
+            sdlm_rows::<V, 4>(din, o, xp, dy, wp, sp, dxp);
+            o += 4;
+        }
+        while o < dout {
+            sdlm_rows::<V, 1>(din, o, xp, dy, wp, sp, dxp);
+            o += 1;
         }
     }
 }
@@ -187,6 +274,9 @@ simd_kernel! {
     /// The same operations in the same order as [`gemm`] (dx, then the weight gradient
     /// into a zeroed buffer) followed by [`super::update::sdlm`], so bit-identical to them, without
     /// the gradient buffer: three sweeps over the 48,000 C5 weights instead of six.
+    /// Four rows of W per sweep over dx and x; on 16 lanes when they are one register
+    /// (AVX-512) and din allows (C5's 400), else 8 (every lane is its own input i, so
+    /// the sums are the same).
     /// x: `[din]`, dy: `[dout]`, w, step_w: `[dout][din]`, b, step_b: `[dout]` → dx: `[din]`;
     /// din a multiple of 8.
     pub fn sdlm_backward(
@@ -208,27 +298,16 @@ simd_kernel! {
         assert!(w.len() >= dout * din && step_w.len() >= dout * din);
         assert!(b.len() >= dout && step_b.len() >= dout);
         dx[..din].fill(0.0);
-        let (xp, dxp, wp, sp) = (x.as_ptr(), dx.as_mut_ptr(), w.as_mut_ptr(), step_w.as_ptr());
-        // SAFETY: rows o < dout and columns i + 8 ≤ din, all within the asserted lengths.
+        // SAFETY: rows o < dout and columns i + lanes ≤ din, all within the asserted lengths.
         unsafe {
-            for (o, &d) in dy[..dout].iter().enumerate() {
-                let dv = S::splat(d);
-                let row = o * din;
-                let mut i = 0;
-                while i < din {
-                    let wv = S::load(wp.add(row + i));
-                    S::store(dxp.add(i), S::fma(dv, wv, S::load(dxp.add(i))));
-                    // The unfused gradient is accumulated onto a zeroed buffer: adding to
-                    // +0 here too keeps even the sign of a zero gradient the same.
-                    let g = S::fma(dv, S::load(xp.add(i)), S::zero());
-                    S::store(
-                        wp.add(row + i),
-                        S::sub(wv, S::mul(S::load(sp.add(row + i)), g)),
-                    );
-                    i += LANES;
-                }
-                b[o] -= step_b[o] * (0.0 + d);
+            if S::WIDE_NATIVE && din.is_multiple_of(2 * LANES) {
+                sdlm_backward_v::<S::Wide>(din, dout, x, dy, w, step_w, dx);
+            } else {
+                sdlm_backward_v::<S>(din, dout, x, dy, w, step_w, dx);
             }
+        }
+        for (o, &d) in dy[..dout].iter().enumerate() {
+            b[o] -= step_b[o] * (0.0 + d);
         }
     }
 }
@@ -237,6 +316,33 @@ simd_kernel! {
 mod tests {
     use super::*;
     use crate::kernels::testing::{close, every_backend, rand_vec};
+
+    /// The fused SDLM step through a dense layer against its unfused definition: dx and
+    /// the weight gradient by [`gemm`], then [`super::super::update::sdlm`], bit for bit.
+    #[test]
+    fn sdlm_backward_is_bit_identical_to_gemm_then_update() {
+        for (din, dout) in [(400, 120), (120, 84), (16, 7), (8, 1)] {
+            let (x, dy) = (rand_vec(din, 41), rand_vec(dout, 42));
+            let (w0, b0) = (rand_vec(din * dout, 43), rand_vec(dout, 44));
+            let (sw, sb) = (rand_vec(din * dout, 45), rand_vec(dout, 46));
+            every_backend(|name| {
+                let (mut dx0, mut g) = (vec![0.0; din], vec![0.0; din * dout]);
+                gemm(1, dout, din, &dy, dout, 1, &w0, din, &mut dx0, din, false);
+                gemm(dout, 1, din, &dy, 1, dout, &x, din, &mut g, din, true);
+                let (mut w1, mut b1) = (w0.clone(), b0.clone());
+                super::super::update::sdlm(&mut w1, &g, &sw);
+                let gb: Vec<f32> = dy.iter().map(|d| 0.0 + d).collect();
+                super::super::update::sdlm(&mut b1, &gb, &sb);
+                let (mut w, mut b, mut dx) = (w0.clone(), b0.clone(), vec![f32::NAN; din]);
+                sdlm_backward(din, dout, &x, &dy, &mut w, &mut b, &sw, &sb, &mut dx);
+                for (what, got, want) in [("dx", &dx, &dx0), ("w", &w, &w1), ("b", &b, &b1)] {
+                    for (i, (p, q)) in got.iter().zip(want.iter()).enumerate() {
+                        assert_eq!(p.to_bits(), q.to_bits(), "{name} {din}x{dout} {what}[{i}]");
+                    }
+                }
+            });
+        }
+    }
 
     #[test]
     fn gemm_and_dense_match_naive() {

@@ -11,11 +11,14 @@
 //! | [`c3`] | [`c3::forward`] | 6→16 maps, 5x5, 14x14 → 10x10, + bias, activation | 16 output channels (wide) |
 //! | | [`c3::weight_grad`] | dW of the same (dW += Xᵀ·dY, X the implicit im2col) | 16 output channels (wide) |
 //! | | [`c3::col2im`] | the input gradient from the column gradient | 10-pixel row segments |
+//! | | [`c3::forward_direct`] | the classic C3 forward, one output map at a time, connected pairs only | 16 positions of the 14-wide grid (wide) |
+//! | | [`c3::input_grad_direct`] | its input gradient from dense gradients, one tap at a time | 16 positions of the 14-wide grid (wide) |
 //! | [`dense`] | [`dense::forward`] | y = x·Wᵀ + b (C5, F6, the modern FCs) | the input dimension |
 //! | | [`dense::gemm`] | C (+)= A·B, small (FC backward, C3's column gradient) | columns of B and C |
 //! | | [`dense::sdlm_backward`] | per-pattern SDLM through a dense layer in one sweep | the input dimension |
 //! | [`pool`] | [`pool::max_forward`], [`pool::max_relu_backward`] | 2x2 max-pooling | (scalar) |
 //! | [`act`] | [`act::activate`] | ReLU / the paper's scaled tanh in place | elements |
+//! | | [`act::tanh_backward`] | the scaled tanh's backward from its output | elements |
 //! | [`update`] | [`update::sdlm`], [`update::sgd`] | optimiser updates | elements |
 //! | [`peak`] | [`peak::fma_loop`] | independent FMAs only: the back end's measured peak | 12 chains (wide on AVX-512) |
 //!
@@ -236,7 +239,18 @@ mod tests {
             out.push((name, bits(&y)));
             out.push((name, bits(&yh)));
         }
+        for (name, act) in [
+            ("c3 forward_direct identity", Act::Identity),
+            ("c3 forward_direct tanh", Act::Tanh),
+        ] {
+            let mut y = vec![f32::NAN; n * c3::OUT_LEN];
+            c3::forward_direct(n, &x3, &wt, &b3, &mut y, act);
+            out.push((name, bits(&y)));
+        }
         let mut dy3 = rand_vec(n * c3::OUT_LEN, 13);
+        let mut dx = vec![f32::NAN; n * c3::IN_LEN];
+        c3::input_grad_direct(n, &wt, &dy3, &mut dx);
+        out.push(("c3 input_grad_direct", bits(&dx)));
         let mut dwt = rand_vec(2400, 14);
         c3::weight_grad(n, &x3, &dy3, &mut dwt);
         out.push(("c3 weight_grad", bits(&dwt)));
@@ -295,6 +309,9 @@ mod tests {
             act::activate(&mut v, act);
             out.push((name, bits(&v)));
         }
+        let (y, mut d) = (rand_vec(1003, 31), rand_vec(1003, 32));
+        act::tanh_backward(&y, &mut d);
+        out.push(("act tanh_backward", bits(&d)));
         let (mut p, g, st) = (rand_vec(1003, 27), rand_vec(1003, 28), rand_vec(1003, 29));
         update::sdlm(&mut p, &g, &st);
         out.push(("update sdlm", bits(&p)));

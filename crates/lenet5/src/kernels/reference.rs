@@ -96,18 +96,27 @@ pub fn im2col(s: &ConvShape, x: &[f32], col: &mut [f32]) {
                         continue;
                     }
                     let src = &xc[iy as usize * s.w..(iy as usize + 1) * s.w];
-                    for (ox, d) in dst.iter_mut().enumerate() {
-                        let ix = ox as isize + kj as isize - p;
-                        *d = if ix >= 0 && ix < s.w as isize {
-                            src[ix as usize]
-                        } else {
-                            0.0
-                        };
+                    // Output columns ox with ix = ox + kj − p inside the row: lo..hi.
+                    let (lo, hi) = in_row(wo, s.w, kj, p);
+                    dst[..lo].fill(0.0);
+                    dst[hi..].fill(0.0);
+                    if lo < hi {
+                        let ix0 = (lo as isize + kj as isize - p) as usize;
+                        dst[lo..hi].copy_from_slice(&src[ix0..ix0 + hi - lo]);
                     }
                 }
             }
         }
     }
+}
+
+/// The output columns `lo..hi` (of `wo`) whose input column ox + kj − p lies inside a row
+/// of `w`.
+fn in_row(wo: usize, w: usize, kj: usize, p: isize) -> (usize, usize) {
+    let shift = kj as isize - p;
+    let lo = (-shift).clamp(0, wo as isize) as usize;
+    let hi = (w as isize - shift).clamp(0, wo as isize) as usize;
+    (lo, hi.max(lo))
 }
 
 /// col2im for one image, the adjoint of [`im2col`]: `dx[c][iy][ix] += Σ dcol[..]`.
@@ -126,10 +135,12 @@ pub fn col2im(s: &ConvShape, dcol: &[f32], dx: &mut [f32]) {
                         continue;
                     }
                     let dst = &mut xc[iy as usize * s.w..(iy as usize + 1) * s.w];
-                    for (ox, &g) in row[oy * wo..(oy + 1) * wo].iter().enumerate() {
-                        let ix = ox as isize + kj as isize - p;
-                        if ix >= 0 && ix < s.w as isize {
-                            dst[ix as usize] += g;
+                    let (lo, hi) = in_row(wo, s.w, kj, p);
+                    if lo < hi {
+                        let ix0 = (lo as isize + kj as isize - p) as usize;
+                        let src = &row[oy * wo + lo..oy * wo + hi];
+                        for (d, &g) in dst[ix0..ix0 + hi - lo].iter_mut().zip(src) {
+                            *d += g;
                         }
                     }
                 }
@@ -168,6 +179,58 @@ pub fn conv_forward_naive(s: &ConvShape, x: &[f32], w: &[f32], b: &[f32], y: &mu
 mod tests {
     use super::*;
     use crate::kernels::ConvShape;
+    use crate::kernels::testing::rand_vec;
+
+    /// im2col and col2im element by element, bounds checked per pixel: the row-segment
+    /// versions must give the same bits.
+    #[test]
+    fn im2col_and_col2im_match_the_per_pixel_definition() {
+        let shapes = [
+            ConvShape::new(1, 32, 6, 5, 0),
+            ConvShape::new(6, 14, 16, 5, 0),
+            ConvShape::new(1, 28, 6, 5, 2),
+            ConvShape::new(2, 7, 3, 3, 1),
+            ConvShape::new(1, 3, 1, 5, 2),
+        ];
+        for s in shapes {
+            let (ho, wo, k, p) = (s.ho(), s.wo(), s.k, s.pad as isize);
+            let x = rand_vec(s.in_len(), 1);
+            let dcol = rand_vec(s.col_rows() * s.col_cols(), 2);
+            let mut col = vec![f32::NAN; dcol.len()];
+            im2col(&s, &x, &mut col);
+            let mut dx = vec![f32::NAN; s.in_len()];
+            col2im(&s, &dcol, &mut dx);
+            let mut dx0 = vec![0.0f32; s.in_len()];
+            for c in 0..s.cin {
+                for ki in 0..k {
+                    for kj in 0..k {
+                        let r = (c * k + ki) * k + kj;
+                        for oy in 0..ho {
+                            for ox in 0..wo {
+                                let (iy, ix) =
+                                    (oy as isize + ki as isize - p, ox as isize + kj as isize - p);
+                                let inside =
+                                    iy >= 0 && iy < s.h as isize && ix >= 0 && ix < s.w as isize;
+                                let at =
+                                    c * s.h * s.w + (iy.max(0) as usize) * s.w + ix.max(0) as usize;
+                                let want = if inside { x[at] } else { 0.0 };
+                                assert_eq!(
+                                    col[r * ho * wo + oy * wo + ox].to_bits(),
+                                    want.to_bits(),
+                                    "{s:?}"
+                                );
+                                if inside {
+                                    dx0[at] += dcol[r * ho * wo + oy * wo + ox];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&dx), bits(&dx0), "{s:?}");
+        }
+    }
 
     fn naive(m: usize, k: usize, n: usize, a: &[f32], b: &[f32]) -> Vec<f32> {
         let mut c = vec![0.0; m * n];

@@ -16,11 +16,10 @@ pub fn tanh_deriv_from_output(y: f32) -> f32 {
     (TANH_S / TANH_A) * (TANH_A * TANH_A - y * y)
 }
 
-/// d ← d · f'(a), with y = f(a).
+/// d ← d · f'(a), with y = f(a) (vectorised: [`crate::kernels::act::tanh_backward`], the
+/// same roundings as [`tanh_deriv_from_output`]).
 pub fn tanh_backward(y: &[f32], d: &mut [f32]) {
-    for (g, &y) in d.iter_mut().zip(y) {
-        *g *= tanh_deriv_from_output(y);
-    }
+    crate::kernels::act::tanh_backward(y, d);
 }
 
 /// d ← d · f'(a)², with y = f(a): the curvature (Gauss-Newton diagonal) through the

@@ -137,13 +137,23 @@ pub fn c3_forward(
     c3::forward(n, x, &sc.wt, p.bias, y, &mut sc.y_hwc, act);
 }
 
+/// The classic C3 forward (connection table: most input maps feed only some output maps):
+/// `y = act(conv5x5(x) + b)` by [`c3::forward_direct`], one output map at a time over
+/// the input maps it is connected to (the pairs whose weights are all zero are skipped).
+/// Bit-identical to [`c3_forward`].
+/// x: `[n][6][14][14]`, p: `[16][6][5][5]`, `[16]` → y: `[n][16][10][10]`
+pub fn c3_table_forward(n: usize, x: &[f32], p: Params<&[f32]>, y: &mut [f32], act: Act) {
+    c3::forward_direct(n, x, p.weight, p.bias, y, act);
+}
+
 /// [`c3_backward`] takes the sparse weight-gradient kernel when at most 1 in
 /// `SPARSE_BELOW` output gradients is nonzero.
 const SPARSE_BELOW: usize = 3;
 
 /// C3 backward: `g.weight += Σ dy ⋆ x`, `g.bias += Σ dy`, and (when given) dx = the full
-/// correlation of dy with w ([`c3::input_grad`]: the column gradient `wᵀ · dy` and
-/// col2im's sums, over the nonzero gradients and connected map pairs only).
+/// correlation of dy with w (the column gradient `wᵀ · dy` and col2im's sums, over the
+/// connected map pairs only: [`c3::input_grad`] over the nonzero gradients when they are
+/// sparse, else [`c3::input_grad_direct`]; the two are bit-identical).
 /// x: `[n][6][14][14]`, w: `[16][150]`, dy: `[n][16][10][10]` → dx: `[n][6][14][14]` (overwritten)
 pub fn c3_backward(
     n: usize,
@@ -162,7 +172,8 @@ pub fn c3_backward(
     // Both weight-gradient kernels add the same terms in the same order (bit-identical
     // results); the sparse one wins when few gradients are nonzero (behind a max-pool).
     let nonzero = dy.iter().filter(|v| **v != 0.0).count();
-    if nonzero <= dy.len() / SPARSE_BELOW {
+    let sparse = nonzero <= dy.len() / SPARSE_BELOW;
+    if sparse {
         sc.dw_pad.fill(0.0);
         c3::weight_grad_sparse(n, x, dy, &mut sc.dw_pad);
         let rows = g.weight[..maps * taps].chunks_exact_mut(5);
@@ -192,8 +203,12 @@ pub fn c3_backward(
         }
     }
     if let Some(dx) = dx {
-        c3::pad_weights(w, &mut sc.w_pad, &mut sc.live);
-        c3::input_grad(n, &sc.w_pad, &sc.live, dy, dx);
+        if sparse {
+            c3::pad_weights(w, &mut sc.w_pad, &mut sc.live);
+            c3::input_grad(n, &sc.w_pad, &sc.live, dy, dx);
+        } else {
+            c3::input_grad_direct(n, w, dy, dx);
+        }
     }
 }
 
