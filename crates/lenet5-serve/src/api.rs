@@ -251,19 +251,7 @@ fn model_info_json(models: &[ServedModel], reader: &ServedModel, config: &ServeC
 fn describe(m: &ServedModel) -> Value {
     let arch = m.model.arch();
     let rows = summary(arch);
-    let layers: Vec<Value> = rows
-        .iter()
-        .map(|l| {
-            json!({
-                "name": l.name,
-                "kind": l.kind,
-                "output": [l.output.0, l.output.1, l.output.2],
-                "params": l.params,
-                "fixed_params": l.fixed,
-                "connections": l.connections,
-            })
-        })
-        .collect();
+    let layers = json!(rows);
     let side = if arch == Arch::Classic { 32 } else { 28 };
     json!({
         "name": m.name,

@@ -42,19 +42,7 @@ pub fn insert_model(model: Model) -> i32 {
 pub fn info(model: &Model) -> Value {
     let arch = model.arch();
     let rows = summary(arch);
-    let layers: Vec<Value> = rows
-        .iter()
-        .map(|l| {
-            json!({
-                "name": l.name,
-                "kind": l.kind,
-                "output": [l.output.0, l.output.1, l.output.2],
-                "params": l.params,
-                "fixed_params": l.fixed,
-                "connections": l.connections,
-            })
-        })
-        .collect();
+    let layers = json!(rows);
     json!({
         "arch": arch.name(),
         "input": [1, input_side(arch), input_side(arch)],

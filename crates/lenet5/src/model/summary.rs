@@ -1,10 +1,13 @@
 //! Per-layer output shapes, trainable parameters and connections, computed from the
 //! layer shapes and the C3 table (never typed in).
 
+use serde::Serialize;
+
 use super::Arch;
 
-/// One row of the summary.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One row of the summary (as JSON, the layers of the server's `GET /api/model` and of
+/// the WebAssembly engine's model description).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LayerSummary {
     /// Layer name as in the paper (C1, S2, ...) or PyTorch (conv1, ...).
     pub name: &'static str,
@@ -15,6 +18,7 @@ pub struct LayerSummary {
     /// Trainable parameters (fixed ones, like the RBF centres, in `fixed`).
     pub params: usize,
     /// Fixed (non-trainable) parameters.
+    #[serde(rename = "fixed_params")]
     pub fixed: usize,
     /// Connections: for each output unit, its inputs plus its bias.
     pub connections: usize,
