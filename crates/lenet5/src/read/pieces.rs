@@ -60,7 +60,12 @@ pub enum Verdict {
 
 /// Judges the piece made of segments `from..to` of `seg` in string `s`.
 pub fn judge(s: &synth::SynthString, seg: &segment::Segments, from: usize, to: usize) -> Verdict {
-    let Some((d, coverage, purity)) = measure(s, seg, from, to) else {
+    verdict(s, measure(s, seg, from, to))
+}
+
+/// The verdict on a piece [`measure`]d as `m`.
+fn verdict(s: &synth::SynthString, m: Option<(usize, f32, f32)>) -> Verdict {
+    let Some((d, coverage, purity)) = m else {
         return Verdict::Garbage;
     };
     if coverage >= GOOD_COVERAGE && purity >= GOOD_PURITY {
@@ -132,15 +137,18 @@ pub fn of_string(ds: &Dataset, seed: u64, index: u64) -> Vec<([u8; 784], u8)> {
     let mut keep = Rng::derive(seed, &[0x0067_6172_6261_6765, index]); // "garbage"
     search::pieces(&plane, &seg)
         .into_iter()
-        .filter_map(|p| match judge(&s, &seg, p.from, p.to) {
-            Verdict::Digit(d) => Some((p.pixels, d)),
-            Verdict::Garbage => {
-                // A whole digit with its neighbour's ink is always kept; fragments
-                // one in GARBAGE_EVERY.
-                let whole = measure(&s, &seg, p.from, p.to).is_some_and(|m| m.1 >= BAD_COVERAGE);
-                (whole || keep.below(GARBAGE_EVERY) == 0).then_some((p.pixels, NOT_A_DIGIT))
+        .filter_map(|p| {
+            let m = measure(&s, &seg, p.from, p.to);
+            match verdict(&s, m) {
+                Verdict::Digit(d) => Some((p.pixels, d)),
+                Verdict::Garbage => {
+                    // A whole digit with its neighbour's ink is always kept; fragments
+                    // one in GARBAGE_EVERY.
+                    let whole = m.is_some_and(|(_, coverage, _)| coverage >= BAD_COVERAGE);
+                    (whole || keep.below(GARBAGE_EVERY) == 0).then_some((p.pixels, NOT_A_DIGIT))
+                }
+                Verdict::Unclear => None,
             }
-            Verdict::Unclear => None,
         })
         .collect()
 }
