@@ -39,6 +39,7 @@ pub const MAX_MARKS: usize = 100;
 /// Most segments the marks may be cut into: 20 digits of up to
 /// [`super::search::MAX_SEGMENTS_PER_DIGIT`] segments each.
 pub const MAX_SEGMENTS: usize = 240;
+const _: () = assert!(MAX_MARKS <= MAX_SEGMENTS);
 
 const NONE: u32 = u32::MAX;
 
@@ -109,8 +110,9 @@ pub fn segment(plane: &InkPlane, cut: bool) -> Result<Segments, Refusal> {
             mass[c] >= SPECK_FRACTION * heaviest || (boxes[c][3] - boxes[c][1]) as f32 > line / 3.0
         })
         .collect();
-    if keep.iter().filter(|&&k| k).count() > MAX_MARKS {
-        return Err(Refusal::TooManyMarks(keep.iter().filter(|&&k| k).count()));
+    let marks = keep.iter().filter(|&&k| k).count();
+    if marks > MAX_MARKS {
+        return Err(Refusal::TooManyMarks(marks));
     }
     let group = groups(&boxes, &keep);
     for c in comp.iter_mut() {
@@ -123,7 +125,7 @@ pub fn segment(plane: &InkPlane, cut: bool) -> Result<Segments, Refusal> {
     let mut n_sub = vec![1u32; n];
     let mut cut_cost: Vec<Vec<f32>> = vec![Vec::new(); n];
     if cut {
-        let mut segments = keep.iter().filter(|&&k| k).count();
+        let mut segments = marks;
         for c in 0..n {
             let b = boxes[c];
             if !keep[c] || ((b[2] - b[0]) as f32) < CUT_MIN_WIDTH * line {
@@ -158,10 +160,8 @@ pub fn segment(plane: &InkPlane, cut: bool) -> Result<Segments, Refusal> {
     for c in 0..n {
         first[c + 1] = first[c] + if keep[c] { n_sub[c] } else { 0 };
     }
+    // At most MAX_SEGMENTS: the marks (at most MAX_MARKS) plus the cuts, counted above.
     let total = first[n] as usize;
-    if total > MAX_SEGMENTS {
-        return Err(Refusal::TooManySegments(total));
-    }
     let mut sb = vec![[usize::MAX, usize::MAX, 0, 0]; total];
     let mut sm = vec![0f32; total];
     let mut sx = vec![0f64; total];
@@ -315,18 +315,24 @@ fn cut_paths(
         (best, route)
     };
     let starts: Vec<usize> = (x0 + margin..x1 - margin).collect();
-    let costs: Vec<f32> = starts.iter().map(|&x| path(x).0).collect();
+    // Every start's path, kept: the chosen ones are taken from here, not traced again.
+    let mut all: Vec<(f32, Vec<usize>)> = starts.iter().map(|&x| path(x)).collect();
     let mut cheapest_first: Vec<usize> = (0..starts.len()).collect();
-    cheapest_first.sort_by(|&a, &b| costs[a].total_cmp(&costs[b]).then(a.cmp(&b)));
+    cheapest_first.sort_by(|&a, &b| all[a].0.total_cmp(&all[b].0).then(a.cmp(&b)));
     let mut chosen: Vec<usize> = Vec::new();
     for i in cheapest_first {
-        let x = starts[i];
-        if chosen.iter().all(|&o| o.abs_diff(x) >= margin) {
-            chosen.push(x);
+        if chosen
+            .iter()
+            .all(|&o| starts[o].abs_diff(starts[i]) >= margin)
+        {
+            chosen.push(i);
         }
     }
     chosen.sort_unstable();
-    let mut paths: Vec<(f32, Vec<usize>)> = chosen.into_iter().map(path).collect();
+    let mut paths: Vec<(f32, Vec<usize>)> = chosen
+        .into_iter()
+        .map(|i| std::mem::take(&mut all[i]))
+        .collect();
     // Keep paths from crossing: each at or right of the previous one on every row.
     for k in 1..paths.len() {
         for y in 0..paths[k].1.len() {
