@@ -64,7 +64,7 @@ impl Engine {
     /// The network bundled in the library (`"classic"` or `"modern"`).
     #[staticmethod]
     fn bundled(arch: &str) -> PyResult<Engine> {
-        let (bytes, name) = if arch == "reader" {
+        let (bytes, name) = if arch == lenet5::bundled::READER_NAME {
             (
                 lenet5::bundled::READER_BYTES,
                 "<bundled reader model>".to_string(),

@@ -67,7 +67,7 @@ impl AppState {
 pub fn router_with(models: Vec<ServedModel>, config: &ServeConfig) -> Router {
     let reader = ServedModel {
         name: READER.into(),
-        source: "the bundled reader".into(),
+        source: lenet5::bundled::READER_SOURCE.into(),
         model: lenet5::Model::bundled_reader(),
     };
     let model_info = Bytes::from(model_info_json(&models, &reader, config).to_string());
@@ -491,7 +491,7 @@ struct ReadResponse {
 }
 
 /// The name `/api/read?model=` selects the bundled reader by (also the default).
-const READER: &str = "reader";
+const READER: &str = lenet5::bundled::READER_NAME;
 
 /// `POST /api/read?model=NAME` with a PNG/JPEG/BMP body: the digits read, each one's box,
 /// probabilities and runner-up, and the string's confidence. `NAME` is `reader` (the

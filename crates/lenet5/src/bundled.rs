@@ -27,6 +27,11 @@ pub static MODERN_BYTES: &[u8] = include_bytes!("../models/lenet5-modern.safeten
 /// The bundled reader: the modern network trained on MNIST and on the labelled pieces of
 /// synthetic strings (`lenet5 train --preset modern-reader`).
 pub static READER_BYTES: &[u8] = include_bytes!("../models/lenet5-reader.safetensors");
+/// The name that chooses the bundled reader where models are chosen by name (the
+/// server's `/api/read?model=`, the site's manifest, Python's `Model.bundled`).
+pub const READER_NAME: &str = "reader";
+/// The bundled reader as a model's source, when it is shown.
+pub const READER_SOURCE: &str = "the bundled reader";
 
 /// The checkpoint bytes of the bundled network of `arch`.
 pub fn bytes(arch: Arch) -> &'static [u8] {
@@ -130,7 +135,7 @@ pub fn resolve_reader(explicit: Option<&Path>) -> Result<Resolved> {
         Some(p) => load_file(p),
         None => Ok(Resolved {
             model: reader(),
-            source: "the bundled reader".into(),
+            source: READER_SOURCE.into(),
         }),
     }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use lenet5::bundled::{READER_NAME, READER_SOURCE};
 use lenet5::data::Dataset;
 use lenet5::data::idx::write_idx;
 use lenet5::train::checkpoint::{Checkpoint, from_bytes, to_bytes};
@@ -22,9 +23,6 @@ use crate::args::SiteArgs;
 
 /// The manifest's path in the site (the server's `GET /api/model`, relative to the page).
 pub const MANIFEST: &str = "api/model";
-
-/// The bundled reader's name in the manifest (the server's `/api/read?model=reader`).
-const READER: &str = "reader";
 
 /// The command that builds the `.wasm` this command copies.
 const BUILD_WASM: &str = "cargo build -p lenet5-web --target wasm32-unknown-unknown --profile wasm";
@@ -50,9 +48,9 @@ pub fn run(a: SiteArgs) -> Result<()> {
         listed.push(json!({"name": m.name, "file": file, "source": m.source}));
     }
     // The bundled reader, for the number mode (as `POST /api/read` reads by default).
-    let reader_file = format!("models/{READER}.safetensors");
+    let reader_file = format!("models/{READER_NAME}.safetensors");
     write(out, &reader_file, &reader_checkpoint()?, &mut sizes.page)?;
-    let reader = json!({"name": READER, "file": reader_file, "source": "the bundled reader"});
+    let reader = json!({"name": READER_NAME, "file": reader_file, "source": READER_SOURCE});
 
     let train = if a.train_images > 0 {
         let mnist = super::data(&a.data)?;
