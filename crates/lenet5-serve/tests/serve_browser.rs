@@ -130,31 +130,7 @@ fn draw_digits_in_headless_chromium() {
         );
     }
     assert_eq!(drawn.len(), 4, "a 1 and a 7 for each of the two models");
-    let numbers: Vec<_> = results.iter().filter(|r| r["check"] == "number").collect();
-    let by: Vec<(&str, &str)> = numbers
-        .iter()
-        .map(|r| {
-            (
-                r["model"].as_str().unwrap_or(""),
-                r["written"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
-    assert_eq!(
-        by,
-        [("reader", "2026"), ("reader", "31415"), ("classic", "2026")],
-        "number mode: two numbers by the reader (its default), one by the classic network"
-    );
-    for r in numbers {
-        assert_eq!(r["number"], r["written"], "number mode read {r}");
-        assert!(
-            r["status"].as_str().is_some_and(|s| s.starts_with(&format!(
-                "{} network read",
-                r["model"].as_str().unwrap_or("?")
-            ))),
-            "the status names the network that read: {r}"
-        );
-    }
+    lenet5_testkit::browser::assert_numbers_read(&results);
     for r in &results {
         assert_eq!(r["ok"], true, "browser check failed: {r}");
     }

@@ -464,24 +464,7 @@ fn static_site_in_headless_chromium() {
     };
     let drawn = results.iter().filter(|r| r["check"] == "draw").count();
     assert_eq!(drawn, 4, "a 1 and a 7 for each of the two networks");
-    let numbers: Vec<_> = results.iter().filter(|r| r["check"] == "number").collect();
-    let by: Vec<(&str, &str)> = numbers
-        .iter()
-        .map(|r| {
-            (
-                r["model"].as_str().unwrap_or(""),
-                r["written"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
-    assert_eq!(
-        by,
-        [("reader", "2026"), ("reader", "31415"), ("classic", "2026")],
-        "number mode: two numbers by the reader (its default), one by the classic network"
-    );
-    for r in numbers {
-        assert_eq!(r["number"], r["written"], "number mode read {r}");
-    }
+    lenet5_testkit::browser::assert_numbers_read(&results);
     for check in [
         "layout",
         "upload",
