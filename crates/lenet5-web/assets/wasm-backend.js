@@ -63,12 +63,17 @@ export async function wasmBackend(site) {
   const nets = new Map(); // name → Network
   const models = [];
 
-  function addModel(name, bytes, source) {
+  // Loads a network under `name` (replacing one of that name); its description.
+  function load(name, bytes, source) {
     const net = engine.loadModel(bytes);
     const old = nets.get(name);
     if (old) old.drop();
     nets.set(name, net);
-    const description = { name, source, ...net.info };
+    return { name, source, ...net.info };
+  }
+
+  function addModel(name, bytes, source) {
+    const description = load(name, bytes, source);
     const i = models.findIndex((m) => m.name === name);
     if (i >= 0) models[i] = description; else models.push(description);
   }
@@ -77,12 +82,8 @@ export async function wasmBackend(site) {
     addModel(m.name, await fetchBytes(m.file), m.source);
   }
   // The reader is not one of `models` (the digit mode's switch): it reads numbers.
-  let reader = null;
-  if (site.reader) {
-    const net = engine.loadModel(await fetchBytes(site.reader.file));
-    nets.set(site.reader.name, net);
-    reader = { name: site.reader.name, source: site.reader.source, ...net.info };
-  }
+  const r = site.reader;
+  const reader = r ? load(r.name, await fetchBytes(r.file), r.source) : null;
 
   return {
     models,
