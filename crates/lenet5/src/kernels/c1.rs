@@ -80,6 +80,100 @@ simd_kernel! {
     }
 }
 
+// ---------------------------------------------------------------------------------
+// C1 forward on the 32-wide grid, one output map at a time (what batch 1 runs).
+//
+// Output (oy, ox) sits at grid place q = oy·32 + ox of the padded input's own layout,
+// columns 28..32 of each row unused: tap (ki, kj) of every place reads xp[q + ki·32 + kj],
+// one contiguous run, so a vector of places is one plain load and each weight is
+// broadcast once per block of places instead of once per 16 outputs. 28 rows of 32 are
+// 112 eight-lane vectors (56 sixteen-lane ones on AVX-512): blocks of 14 accumulators.
+
+/// Grid places of one C1 output map: 28 rows of 32.
+const GRID: usize = 28 * 32;
+/// Vectors per block of [`grid_block`].
+const BLOCK: usize = 14;
+
+/// One block of NV vectors of V at grid places q0 .. q0 + NV·LANES of map c:
+/// act(`b` + Σ over (ki, kj) ascending of `xp[q + ki·32 + kj]` · `w[ki][kj]`), stored to
+/// the map's 28-wide rows (`out`: the map, `[28][28]`). A vector's lanes past column 27
+/// are stored too (they land on the next row's first columns, which a later store
+/// overwrites) unless `last` says nothing follows, where only the 28 − ox0 valid lanes are.
+#[inline(always)]
+unsafe fn grid_block<V: Simd, const NV: usize>(
+    xp: *const f32,
+    w: *const f32,
+    b: f32,
+    q0: usize,
+    out: *mut f32,
+    last: bool,
+    act: Act,
+) {
+    // SAFETY: (caller) xp reads reach q0 + NV·LANES − 1 + 4·32 + 4 ≤ 895 + 132 < PADDED_LEN;
+    // out[oy·28 + ox0 + 0..LANES] ≤ 27·28 + 24 + 7 = 787 for the map, the 4 past its end
+    // (792 > 784) written only when another map or image follows in the caller's buffer.
+    unsafe {
+        let mut acc = [V::splat(b); NV];
+        for ki in 0..5 {
+            for kj in 0..5 {
+                let wv = V::splat(*w.add(ki * 5 + kj));
+                let xr = xp.add(q0 + ki * 32 + kj);
+                for (v, a) in acc.iter_mut().enumerate() {
+                    *a = V::fma(V::load(xr.add(v * V::LANES)), wv, *a);
+                }
+            }
+        }
+        for (v, a) in acc.iter().enumerate() {
+            let q = q0 + v * V::LANES;
+            let (oy, ox0) = (q / 32, q % 32);
+            let o = out.add(oy * 28 + ox0);
+            let y = act_v::<V>(act, *a);
+            if ox0 + V::LANES <= 28 || !(last && oy == 27) {
+                V::store(o, y);
+            } else {
+                V::store_part(o, y, 28 - ox0);
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// [`forward`] by map on the 32-wide grid: the same sums in the same order (bias, then
+    /// taps (ki, kj) ascending, fused), so bit-identical to it.
+    /// xp: `[n][PADDED_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][28][28]`
+    pub fn forward_grid(
+        n: usize,
+        xp: &[f32],
+        w: &[f32],
+        b: &[f32],
+        y: &mut [f32],
+        act: Act,
+    ) {
+        assert!(xp.len() >= n * PADDED_LEN && w.len() >= 150 && b.len() >= 6 && y.len() >= n * OUT_LEN);
+        for s in 0..n {
+            for (c, &bc) in b[..6].iter().enumerate() {
+                let last = s + 1 == n && c == 5;
+                // SAFETY: image s of xp and map c of image s of y, in bounds (asserted);
+                // see grid_block for the reads and writes.
+                unsafe {
+                    let (x, wp) = (xp.as_ptr().add(s * PADDED_LEN), w.as_ptr().add(c * 25));
+                    let out = y.as_mut_ptr().add(s * OUT_LEN + c * 784);
+                    if S::WIDE_NATIVE {
+                        let step = BLOCK * <S::Wide as Simd>::LANES;
+                        for q0 in (0..GRID).step_by(step) {
+                            grid_block::<S::Wide, BLOCK>(x, wp, bc, q0, out, last, act);
+                        }
+                    } else {
+                        for q0 in (0..GRID).step_by(BLOCK * S::LANES) {
+                            grid_block::<S, BLOCK>(x, wp, bc, q0, out, last, act);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 simd_kernel! {
     /// `dw[c][ki][kj]` += Σ_{s,oy,ox} `dy[s][c][oy][ox]` · `xp[s][oy+ki][ox+kj]`;  `db[c]` += Σ `dy[s][c]`
     /// xp: `[n][PADDED_LEN]`, dy: `[n][6][28][28]` → dw: `[6][25]`, db: `[6]` (accumulated)
@@ -284,6 +378,30 @@ mod tests {
                 let f = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<_>>();
                 close(&dw, &f(dw0.clone()), 1e-4, name);
                 close(&db, &f(db0.clone()), 1e-4, name);
+            });
+        }
+    }
+
+    #[test]
+    fn grid_forward_is_bit_identical_to_forward() {
+        for n in [1usize, 3] {
+            let xp = rand_vec(n * PADDED_LEN, 15);
+            let (w, b) = (rand_vec(150, 16), rand_vec(6, 17));
+            every_backend(|name| {
+                for act in [Act::Identity, Act::Relu, Act::Tanh] {
+                    let mut want = vec![f32::NAN; n * OUT_LEN + 8];
+                    forward(n, &xp, &w, &b, &mut want, act);
+                    // The slack past the last map stays untouched.
+                    let mut got = vec![f32::NAN; n * OUT_LEN + 8];
+                    forward_grid(n, &xp, &w, &b, &mut got, act);
+                    for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                        assert_eq!(
+                            a.to_bits(),
+                            b.to_bits(),
+                            "{name} {act:?} y[{i}]: {a} vs {b}"
+                        );
+                    }
+                }
             });
         }
     }

@@ -155,6 +155,56 @@ simd_kernel! {
 }
 
 simd_kernel! {
+    /// [`weight_grad`] from zero, added straight into the weight gradient in its own layout:
+    /// `dw[o][k]` += (Σ_{s,p} `x[s][window(p) + tap(k)]` · `dy_hwc[s][p][o]`, from +0), the
+    /// sum in the same order as [`weight_grad`] into a zeroed `dwt` (so bit-identical to
+    /// it followed by `dw[o][k] += dwt[k][o]`), without the `[150][16]` buffer and its
+    /// transposition.
+    /// x: `[n][6][14][14]`, dy_hwc: `[n][100][16]` → dw: `[16][150]` (accumulated)
+    pub fn weight_grad_into(n: usize, x: &[f32], dy_hwc: &[f32], dw: &mut [f32]) {
+        assert!(x.len() >= n * IN_LEN && dy_hwc.len() >= n * OUT_LEN && dw.len() >= 2400);
+        // SAFETY: as in `weight_grad`; dw[o·150 + k] with o < 16, k < 150 is in bounds.
+        unsafe {
+            // One tile's sums, [6][16] (zeroed: each sum starts at +0, as in a zeroed dwt).
+            let mut tile = [0.0f32; 96];
+            let tp = tile.as_mut_ptr();
+            for kt in 0..25 {
+                let k0 = 6 * kt;
+                let mut acc: [<S::Wide as Simd>::V; 6] =
+                    std::array::from_fn(|j| S::Wide::load(tp.add(16 * j)));
+                let off: [usize; 6] = std::array::from_fn(|j| TAPS[k0 + j] as usize);
+                for s in 0..n {
+                    let xs = x.as_ptr().add(s * IN_LEN);
+                    let mut d = dy_hwc.as_ptr().add(s * OUT_LEN);
+                    for oy in 0..10 {
+                        let mut xw: [*const f32; 6] = std::array::from_fn(|j| xs.add(oy * 14 + off[j]));
+                        for _ox in 0..10 {
+                            let dv = S::Wide::load(d);
+                            for j in 0..6 {
+                                let xv = S::Wide::splat(*xw[j]);
+                                acc[j] = S::Wide::fma(xv, dv, acc[j]);
+                                xw[j] = xw[j].add(1);
+                            }
+                            d = d.add(16);
+                        }
+                    }
+                }
+                for (j, a) in acc.iter().enumerate() {
+                    S::Wide::store(tp.add(16 * j), *a);
+                }
+                let dwp = dw.as_mut_ptr();
+                for j in 0..6 {
+                    for o in 0..16 {
+                        *dwp.add(o * TAPS_PER_OUTPUT + k0 + j) += *tp.add(16 * j + o);
+                        *tp.add(16 * j + o) = 0.0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+simd_kernel! {
     /// The weight gradient of [`weight_grad`] from sparse output gradients:
     /// `dw_pad[o][c][ki][kj]` += Σ_{s,p} `x[s][c][oy+ki][ox+kj]` · `dy[s][o][p]`, the sum over
     /// images then positions ascending as there, the terms with `dy = 0` skipped (a product
@@ -724,6 +774,32 @@ mod tests {
                 }
             });
         }
+    }
+
+    #[test]
+    fn weight_grad_into_is_bit_identical_to_weight_grad_then_the_transposed_add() {
+        let n = 3;
+        let x = rand_vec(n * IN_LEN, 65);
+        let mut dyh = rand_vec(n * OUT_LEN, 66);
+        for v in dyh.iter_mut().step_by(5) {
+            *v = 0.0;
+        }
+        let start = rand_vec(2400, 67);
+        every_backend(|name| {
+            let mut dwt = vec![0.0; 2400];
+            weight_grad(n, &x, &dyh, &mut dwt);
+            let mut want = start.clone();
+            for o in 0..16 {
+                for k in 0..150 {
+                    want[o * 150 + k] += dwt[k * 16 + o];
+                }
+            }
+            let mut got = start.clone();
+            weight_grad_into(n, &x, &dyh, &mut got);
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "{name} dW[{i}]: {a} vs {b}");
+            }
+        });
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! | file | kernel | computes | vectorised over |
 //! |---|---|---|---|
 //! | [`c1`] | [`c1::forward`] | 1→6 maps, 5x5, 32x32 → 28x28, + bias, activation | 16 output columns (wide) |
+//! | | [`c1::forward_grid`] | the same, one map at a time on the 32-wide grid (batch 1) | 8 places of the grid (16 on AVX-512) |
 //! | | [`c1::weight_grad`] | dW, db of the same | 8 output columns |
 //! | | [`c1::pool_relu_weight_grad`] | max-pool + ReLU backward fused with dW (modern) | the 5 taps of a row |
 //! | [`c3`] | [`c3::forward`] | 6→16 maps, 5x5, 14x14 → 10x10, + bias, activation | 16 output channels (wide) |
 //! | | [`c3::weight_grad`] | dW of the same (dW += Xᵀ·dY, X the implicit im2col) | 16 output channels (wide) |
+//! | | [`c3::weight_grad_into`] | the same sums added straight into dW `[16][150]` (what the layer runs) | 16 output channels (wide) |
 //! | | [`c3::col2im`] | the input gradient from the column gradient | 10-pixel row segments |
 //! | | [`c3::forward_direct`] | the classic C3 forward, one output map at a time, connected pairs only | 16 positions of the 14-wide grid (wide) |
 //! | | [`c3::input_grad_direct`] | its input gradient from dense gradients, one tap at a time | 16 positions of the 14-wide grid (wide) |
@@ -207,6 +209,14 @@ mod tests {
             c1::forward(n, &xp, &w1, &b1, &mut y, act);
             out.push((name, bits(&y)));
         }
+        for (name, act) in [
+            ("c1 forward_grid identity", Act::Identity),
+            ("c1 forward_grid tanh", Act::Tanh),
+        ] {
+            let mut y = vec![f32::NAN; n * c1::OUT_LEN];
+            c1::forward_grid(n, &xp, &w1, &b1, &mut y, act);
+            out.push((name, bits(&y)));
+        }
         let dy1 = rand_vec(n * c1::OUT_LEN, 4);
         let (mut dw, mut db) = (rand_vec(150, 5), rand_vec(6, 6));
         c1::weight_grad(n, &xp, &dy1, &mut dw, &mut db);
@@ -254,6 +264,9 @@ mod tests {
         let mut dwt = rand_vec(2400, 14);
         c3::weight_grad(n, &x3, &dy3, &mut dwt);
         out.push(("c3 weight_grad", bits(&dwt)));
+        let mut dw3 = rand_vec(2400, 33);
+        c3::weight_grad_into(n, &x3, &dy3, &mut dw3);
+        out.push(("c3 weight_grad_into", bits(&dw3)));
         for (i, v) in dy3.iter_mut().enumerate() {
             if i % 3 != 0 {
                 *v = 0.0;

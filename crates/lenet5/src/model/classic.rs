@@ -346,9 +346,8 @@ fn backward_convs(
         c3_scratch,
         ..
     } = ws;
-    // S4: [n,16,5,5] → [n,16,10,10]
-    S4.subsample_backward(n, &a.c3, p.s4.weight, &d.s4, gs4, Some(&mut d.c3));
-    tanh_backward(&a.c3[..n * C3.out_len()], &mut d.c3[..n * C3.out_len()]);
+    // S4 and C3's squashing function: [n,16,5,5] → [n,16,10,10]
+    S4.subsample_tanh_backward(n, &a.c3, p.s4.weight, &d.s4, gs4, &mut d.c3);
     // C3: → [n,6,14,14]; absent connections get no gradient
     c3_backward(
         n,
@@ -361,9 +360,8 @@ fn backward_convs(
     );
     mask_grad(gc3.weight, mask);
     tanh_backward(&a.s2[..n * S2.out_len()], &mut d.s2[..n * S2.out_len()]);
-    // S2: → [n,6,28,28]
-    S2.subsample_backward(n, &a.c1, p.s2.weight, &d.s2, gs2, Some(&mut d.c1));
-    tanh_backward(&a.c1[..n * C1.out_len()], &mut d.c1[..n * C1.out_len()]);
+    // S2 and C1's squashing function: → [n,6,28,28]
+    S2.subsample_tanh_backward(n, &a.c1, p.s2.weight, &d.s2, gs2, &mut d.c1);
     // C1: the weights' gradient only (the input needs none)
     c1_backward(n, c1_padded, &d.c1, gc1);
 }

@@ -82,6 +82,40 @@ impl Pool2x2 {
         }
     }
 
+    /// [`Pool2x2::subsample_backward`] followed by the squashing function's backward on
+    /// `dx`, `x` being that function's output (the classic S2 and S4 read C1's and C3's
+    /// squashed outputs): `dx = (coef[c] · dy) · f'(x)`, each element with the same
+    /// operations as the two passes ([`crate::nn::act::tanh_backward`]), so bit-identical
+    /// to them, in one pass with the sides of LeNet-5's S2 (28) and S4 (10) known to the
+    /// compiler. x: `[n][maps][side][side]`, dy: `[n][maps][side/2][side/2]` → dx: like x
+    /// (overwritten).
+    pub fn subsample_tanh_backward(
+        &self,
+        n: usize,
+        x: &[f32],
+        coef: &[f32],
+        dy: &[f32],
+        mut g: Params<&mut [f32]>,
+        dx: &mut [f32],
+    ) {
+        let (il, ol) = (self.in_len(), self.out_len());
+        for s in 0..n {
+            let (xs, ds, dxs) = (
+                &x[s * il..(s + 1) * il],
+                &dy[s * ol..(s + 1) * ol],
+                &mut dx[s * il..(s + 1) * il],
+            );
+            match self.side {
+                28 => subsample_tanh_image::<28>(self.maps, xs, coef, ds, &mut g, dxs),
+                10 => subsample_tanh_image::<10>(self.maps, xs, coef, ds, &mut g, dxs),
+                _ => {
+                    self.subsample_backward_image(xs, coef, ds, &mut g, Some(&mut *dxs), |v| v);
+                    crate::nn::act::tanh_backward(xs, dxs);
+                }
+            }
+        }
+    }
+
     /// The curvature (Gauss-Newton diagonal) through subsampling, one image: as
     /// [`Pool2x2::subsample_backward`] with the 2x2 sum and the coefficient squared.
     pub fn subsample_curvature(
@@ -160,6 +194,58 @@ impl Pool2x2 {
     }
 }
 
+/// One image of [`Pool2x2::subsample_tanh_backward`], `maps` maps of `W`x`W`.
+#[inline(always)]
+fn subsample_tanh_image<const W: usize>(
+    maps: usize,
+    x: &[f32],
+    coef: &[f32],
+    dy: &[f32],
+    g: &mut Params<&mut [f32]>,
+    dx: &mut [f32],
+) {
+    use crate::nn::act::{TANH_A, TANH_S};
+    let wo = W / 2;
+    // The squashing function's derivative from its output, as act::tanh_backward rounds it.
+    let (kd, a2) = (TANH_S / TANH_A, TANH_A * TANH_A);
+    let deriv = |y: f32| kd * (a2 - y * y);
+    for c in 0..maps {
+        let xc = &x[c * W * W..(c + 1) * W * W];
+        let gyc = &dy[c * wo * wo..(c + 1) * wo * wo];
+        let dxc = &mut dx[c * W * W..(c + 1) * W * W];
+        let k = coef[c];
+        let (mut gc, mut gb) = (0.0f32, 0.0f32);
+        for i in 0..wo {
+            let (r0, r1) = xc[2 * i * W..(2 * i + 2) * W].split_at(W);
+            let gr = &gyc[i * wo..(i + 1) * wo];
+            // The products gy · (sum of the 2x2 block), then the two sums in order.
+            let mut prod = [0.0f32; W];
+            for j in 0..wo {
+                let s = r0[2 * j] + r0[2 * j + 1] + r1[2 * j] + r1[2 * j + 1];
+                prod[j] = gr[j] * s;
+            }
+            for j in 0..wo {
+                gc += prod[j];
+                gb += gr[j];
+            }
+            // dx = (k · gy) spread over the block, times f'(x).
+            let mut v = [0.0f32; W];
+            for j in 0..wo {
+                let t = k * gr[j];
+                v[2 * j] = t;
+                v[2 * j + 1] = t;
+            }
+            let (d0, d1) = dxc[2 * i * W..(2 * i + 2) * W].split_at_mut(W);
+            for q in 0..W {
+                d0[q] = v[q] * deriv(r0[q]);
+                d1[q] = v[q] * deriv(r1[q]);
+            }
+        }
+        g.weight[c] += gc;
+        g.bias[c] += gb;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +285,52 @@ mod tests {
         check_grad("subsample dx", &x, &dx, |v| loss(v, &coef, &bias));
         check_grad("subsample dcoef", &coef, &dc, |v| loss(&x, v, &bias));
         check_grad("subsample dbias", &bias, &db, |v| loss(&x, &coef, v));
+    }
+
+    /// The fused subsampling + squashing backward against the two passes, bit for bit,
+    /// on S2's and S4's shapes and on one the fused path does not specialise.
+    #[test]
+    fn subsample_tanh_backward_is_bit_identical_to_the_two_passes() {
+        use crate::kernels::simd::{Kind, with_backend};
+        use crate::nn::act::tanh_backward;
+        for layer in [
+            Pool2x2::new(6, 28),
+            Pool2x2::new(16, 10),
+            Pool2x2::new(3, 6),
+        ] {
+            let n = 2;
+            let x: Vec<f32> = rand_vec(n * layer.in_len(), 11)
+                .iter()
+                .map(|v| 1.7 * v)
+                .collect();
+            let coef = rand_vec(layer.maps, 12);
+            let mut dy = rand_vec(n * layer.out_len(), 13);
+            dy[3] = 0.0;
+            dy[4] = -0.0;
+            let (g0w, g0b) = (rand_vec(layer.maps, 14), rand_vec(layer.maps, 15));
+            for k in Kind::available_all() {
+                with_backend(k, || {
+                    let (mut dc, mut db, mut dx) = (g0w.clone(), g0b.clone(), vec![9.0; x.len()]);
+                    let g = Params {
+                        weight: &mut dc[..],
+                        bias: &mut db[..],
+                    };
+                    layer.subsample_backward(n, &x, &coef, &dy, g, Some(&mut dx));
+                    tanh_backward(&x, &mut dx);
+                    let (mut dc2, mut db2, mut dx2) =
+                        (g0w.clone(), g0b.clone(), vec![7.0; x.len()]);
+                    let g = Params {
+                        weight: &mut dc2[..],
+                        bias: &mut db2[..],
+                    };
+                    layer.subsample_tanh_backward(n, &x, &coef, &dy, g, &mut dx2);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&dx2), bits(&dx), "{layer:?} {k:?} dx");
+                    assert_eq!(bits(&dc2), bits(&dc), "{layer:?} {k:?} dcoef");
+                    assert_eq!(bits(&db2), bits(&db), "{layer:?} {k:?} dbias");
+                });
+            }
+        }
     }
 
     #[test]
