@@ -115,6 +115,41 @@ simd_kernel! {
     }
 }
 
+/// The weight-gradient sums of taps `k0..k0+6` for the 16 output maps (one wide vector
+/// each), added to `acc` over images then positions ascending:
+/// `acc[j]` += Σ_{s,p} `x[s][window(p) + tap(k0+j)]` · `dy_hwc[s][p][0..16]`.
+#[inline(always)]
+unsafe fn tap_sums<S: Backend>(
+    n: usize,
+    x: *const f32,
+    dy_hwc: *const f32,
+    k0: usize,
+    acc: &mut [<S::Wide as Simd>::V; 6],
+) {
+    // SAFETY: (caller) x points at n 6@14x14 images and dy_hwc at n [100][16] gradients;
+    // window(p) + TAPS[k] < IN_LEN for k < 150.
+    unsafe {
+        let off: [usize; 6] = std::array::from_fn(|j| TAPS[k0 + j] as usize);
+        for s in 0..n {
+            let xs = x.add(s * IN_LEN);
+            let mut d = dy_hwc.add(s * OUT_LEN);
+            for oy in 0..10 {
+                // The 6 taps of this tile, for the window at (oy, 0), then moving right.
+                let mut xw: [*const f32; 6] = std::array::from_fn(|j| xs.add(oy * 14 + off[j]));
+                for _ox in 0..10 {
+                    let dv = S::Wide::load(d);
+                    for j in 0..6 {
+                        let xv = S::Wide::splat(*xw[j]);
+                        acc[j] = S::Wide::fma(xv, dv, acc[j]);
+                        xw[j] = xw[j].add(1);
+                    }
+                    d = d.add(16);
+                }
+            }
+        }
+    }
+}
+
 simd_kernel! {
     /// `dwt[k][o]` += Σ_{s,p} `x[s][window(p) + tap(k)]` · `dy_hwc[s][p][o]`
     /// x: `[n][6][14][14]`, dy_hwc: `[n][100][16]` → dwt: `[150][16]` (accumulated; transposed dW)
@@ -128,24 +163,7 @@ simd_kernel! {
                 let k0 = 6 * kt;
                 let mut acc: [<S::Wide as Simd>::V; 6] =
                     std::array::from_fn(|j| S::Wide::load(dwp.add(16 * (k0 + j))));
-                let off: [usize; 6] = std::array::from_fn(|j| TAPS[k0 + j] as usize);
-                for s in 0..n {
-                    let xs = x.as_ptr().add(s * IN_LEN);
-                    let mut d = dy_hwc.as_ptr().add(s * OUT_LEN);
-                    for oy in 0..10 {
-                        // The 6 taps of this tile, for the window at (oy, 0), then moving right.
-                        let mut xw: [*const f32; 6] = std::array::from_fn(|j| xs.add(oy * 14 + off[j]));
-                        for _ox in 0..10 {
-                            let dv = S::Wide::load(d);
-                            for j in 0..6 {
-                                let xv = S::Wide::splat(*xw[j]);
-                                acc[j] = S::Wide::fma(xv, dv, acc[j]);
-                                xw[j] = xw[j].add(1);
-                            }
-                            d = d.add(16);
-                        }
-                    }
-                }
+                tap_sums::<S>(n, x.as_ptr(), dy_hwc.as_ptr(), k0, &mut acc);
                 for (j, a) in acc.iter().enumerate() {
                     S::Wide::store(dwp.add(16 * (k0 + j)), *a);
                 }
@@ -172,23 +190,7 @@ simd_kernel! {
                 let k0 = 6 * kt;
                 let mut acc: [<S::Wide as Simd>::V; 6] =
                     std::array::from_fn(|j| S::Wide::load(tp.add(16 * j)));
-                let off: [usize; 6] = std::array::from_fn(|j| TAPS[k0 + j] as usize);
-                for s in 0..n {
-                    let xs = x.as_ptr().add(s * IN_LEN);
-                    let mut d = dy_hwc.as_ptr().add(s * OUT_LEN);
-                    for oy in 0..10 {
-                        let mut xw: [*const f32; 6] = std::array::from_fn(|j| xs.add(oy * 14 + off[j]));
-                        for _ox in 0..10 {
-                            let dv = S::Wide::load(d);
-                            for j in 0..6 {
-                                let xv = S::Wide::splat(*xw[j]);
-                                acc[j] = S::Wide::fma(xv, dv, acc[j]);
-                                xw[j] = xw[j].add(1);
-                            }
-                            d = d.add(16);
-                        }
-                    }
-                }
+                tap_sums::<S>(n, x.as_ptr(), dy_hwc.as_ptr(), k0, &mut acc);
                 for (j, a) in acc.iter().enumerate() {
                     S::Wide::store(tp.add(16 * j), *a);
                 }
