@@ -204,11 +204,8 @@ fn subsample_tanh_image<const W: usize>(
     g: &mut Params<&mut [f32]>,
     dx: &mut [f32],
 ) {
-    use crate::nn::act::{TANH_A, TANH_S};
+    use crate::nn::act::tanh_deriv_from_output as deriv;
     let wo = W / 2;
-    // The squashing function's derivative from its output, as act::tanh_backward rounds it.
-    let (kd, a2) = (TANH_S / TANH_A, TANH_A * TANH_A);
-    let deriv = |y: f32| kd * (a2 - y * y);
     for c in 0..maps {
         let xc = &x[c * W * W..(c + 1) * W * W];
         let gyc = &dy[c * wo * wo..(c + 1) * wo * wo];
