@@ -172,7 +172,8 @@ unsafe fn forward_rows<S: Simd, const MR: usize>(
 
 simd_kernel! {
     /// `y[s][o]` = `b[o]` + Σ_i `x[s][i]` · `w[o][i]`: one vector accumulator per (s, o), reduced
-    /// by [`Simd::hsum`]; four outputs at a time (one load of x for four rows of w).
+    /// by [`Simd::hsum`]; eight outputs at a time (one load of x for eight rows of w, read
+    /// as memory operands of the fused multiply-adds), then four, then one.
     /// x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
     pub fn forward(
         n: usize,
@@ -190,6 +191,10 @@ simd_kernel! {
             let mut o = 0;
             // SAFETY: o + MR ≤ dout rows of w, row s of x (asserted lengths).
             unsafe {
+                while o + 8 <= dout {
+                    forward_rows::<S, 8>(din, o, xp, w.as_ptr(), b, ys);
+                    o += 8;
+                }
                 while o + 4 <= dout {
                     forward_rows::<S, 4>(din, o, xp, w.as_ptr(), b, ys);
                     o += 4;
@@ -338,6 +343,32 @@ mod tests {
                 for (what, got, want) in [("dx", &dx, &dx0), ("w", &w, &w1), ("b", &b, &b1)] {
                     for (i, (p, q)) in got.iter().zip(want.iter()).enumerate() {
                         assert_eq!(p.to_bits(), q.to_bits(), "{name} {din}x{dout} {what}[{i}]");
+                    }
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn dense_forward_tiles_give_the_bits_of_one_output_at_a_time() {
+        // Every output has its own accumulator: tiles of 8, 4 and 1 rows add the same
+        // terms in the same order as a layer of one output.
+        for (n, din, dout) in [(3, 400, 120), (2, 120, 84), (2, 84, 10), (1, 13, 23)] {
+            let (x, w, b) = (
+                rand_vec(n * din, 34),
+                rand_vec(dout * din, 35),
+                rand_vec(dout, 36),
+            );
+            every_backend(|name| {
+                let mut y = vec![f32::NAN; n * dout];
+                forward(n, din, dout, &x, &w, &b, &mut y);
+                for s in 0..n {
+                    for o in 0..dout {
+                        let mut one = [f32::NAN];
+                        let (xs, wo) = (&x[s * din..(s + 1) * din], &w[o * din..(o + 1) * din]);
+                        forward(1, din, 1, xs, wo, &b[o..o + 1], &mut one);
+                        let got = y[s * dout + o];
+                        assert_eq!(got.to_bits(), one[0].to_bits(), "{name} y[{s}][{o}]");
                     }
                 }
             });

@@ -245,6 +245,20 @@ impl Network {
         }
     }
 
+    /// Like [`Network::forward`] when only the outputs are wanted (the same bits in
+    /// `ws.out.output`): the modern network skips the unpooled conv outputs
+    /// ([`modern::infer`]), so the other layers' buffers are not all written and
+    /// [`Network::backward`] needs [`Network::forward`].
+    pub fn infer(&self, ws: &mut Workspace, n: usize) {
+        assert!(n <= ws.cap && ws.arch == self.arch);
+        match self.arch {
+            Arch::Classic => {
+                classic::forward(&ClassicParams::of(&self.params), &self.centres, ws, n)
+            }
+            Arch::Modern => modern::infer(&ModernParams::of(&self.params), ws, n),
+        }
+    }
+
     /// Loss of each of the `n` outputs against `labels`, writing `scale · dE/doutput`
     /// into `ws.grad.output`. Returns (sum of losses, number of correct predictions).
     pub fn loss(&self, ws: &mut Workspace, labels: &[u8], scale: f32) -> (f64, usize) {
