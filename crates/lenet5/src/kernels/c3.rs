@@ -393,9 +393,9 @@ simd_kernel! {
 // accumulators, one weight broadcast per tap feeding 13 fused multiply-adds whose x
 // operand comes straight from memory.
 
-/// Floats of the shifted copies: `[6][5][14][10]`, and 8 of slack for the last vector's
-/// unused lanes.
-const SHIFTED_LEN: usize = 6 * 5 * 140 + 8;
+/// Floats of the shifted copies of [`forward_relu_pool`]: `[6][5][14][10]`, and 8 of
+/// slack for the last vector's unused lanes.
+pub const SHIFTED_LEN: usize = 6 * 5 * 140 + 8;
 /// Vectors of 8 output positions per map (100 positions, the last vector half used).
 const POS_VECTORS: usize = 13;
 
@@ -409,7 +409,10 @@ unsafe fn shift_rows<S: Simd>(x: *const f32, xr: *mut f32) {
         for c in 0..6 {
             for kj in 0..5 {
                 for r in 0..14 {
-                    let (src, dst) = (x.add(c * 196 + r * 14 + kj), xr.add((c * 5 + kj) * 140 + r * 10));
+                    let (src, dst) = (
+                        x.add(c * 196 + r * 14 + kj),
+                        xr.add((c * 5 + kj) * 140 + r * 10),
+                    );
                     S::store(dst, S::load(src));
                     S::store(dst.add(2), S::load(src.add(2)));
                 }
@@ -422,7 +425,13 @@ unsafe fn shift_rows<S: Simd>(x: *const f32, xr: *mut f32) {
 /// `w[c][ki][kj]`) for the 100 positions p, ReLU, then 2x2 max-pooled into `out[5][5]`.
 /// `buf`: 104 + 8 floats of scratch (the ReLU'd map, positions p at `buf[p]`).
 #[inline(always)]
-unsafe fn map_relu_pool<S: Simd>(xr: *const f32, w: *const f32, b: f32, buf: *mut f32, out: *mut f32) {
+unsafe fn map_relu_pool<S: Simd>(
+    xr: *const f32,
+    w: *const f32,
+    b: f32,
+    buf: *mut f32,
+    out: *mut f32,
+) {
     // SAFETY: (caller) xr: SHIFTED_LEN floats, w: this map's [6][5][5], buf: 112 floats,
     // out: 25 floats. Reads reach xr[5·700 + 4·140 + 4·10 + 12·8 + 7] = xr[4203] <
     // SHIFTED_LEN; buf reads reach 4·20 + 18 + 7 = 105 < 112.
@@ -467,11 +476,13 @@ simd_kernel! {
     /// `w[o][k]`), k = (c, ki, kj) ascending: the sums of [`forward`] term for term, so
     /// bit-identical to [`forward`] with [`Act::Relu`] followed by
     /// [`super::pool::max_forward`]. No transposed weights, no position-major copy; C3's
-    /// 10x10 maps are never stored. 8-lane vectors on every back end.
+    /// 10x10 maps are never stored. 8-lane vectors on every back end. `xr`: scratch for
+    /// one image's shifted copies, [`SHIFTED_LEN`] floats (any contents; given by the
+    /// caller so that no call zeroes 17 kB).
     /// x: `[n][6][14][14]`, w: `[16][6][5][5]`, b: `[16]` → y: `[n][16][5][5]`
-    pub fn forward_relu_pool(n: usize, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
+    pub fn forward_relu_pool(n: usize, x: &[f32], w: &[f32], b: &[f32], xr: &mut [f32], y: &mut [f32]) {
         assert!(x.len() >= n * IN_LEN && w.len() >= 2400 && b.len() >= 16 && y.len() >= n * POOLED_LEN);
-        let mut xr = [0.0f32; SHIFTED_LEN];
+        assert!(xr.len() >= SHIFTED_LEN);
         let mut buf = [0.0f32; 8 * POS_VECTORS + 8];
         for s in 0..n {
             // SAFETY: image s of x and of y (asserted); see shift_rows and map_relu_pool.
@@ -881,7 +892,8 @@ mod tests {
                 let mut want = vec![f32::NAN; n * POOLED_LEN + 8];
                 crate::kernels::pool::max_forward(n * 16, 10, 10, &c3, &mut want);
                 let mut got = vec![f32::NAN; n * POOLED_LEN + 8];
-                forward_relu_pool(n, &x, &w, &b, &mut got);
+                let mut xr = vec![f32::NAN; SHIFTED_LEN];
+                forward_relu_pool(n, &x, &w, &b, &mut xr, &mut got);
                 for (i, (a, b)) in got.iter().zip(&want).enumerate() {
                     assert_eq!(a.to_bits(), b.to_bits(), "{name} y[{i}]: {a} vs {b}");
                 }

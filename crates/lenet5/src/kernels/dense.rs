@@ -172,8 +172,7 @@ unsafe fn forward_rows<S: Simd, const MR: usize>(
 
 simd_kernel! {
     /// `y[s][o]` = `b[o]` + Σ_i `x[s][i]` · `w[o][i]`: one vector accumulator per (s, o), reduced
-    /// by [`Simd::hsum`]; eight outputs at a time (one load of x for eight rows of w, read
-    /// as memory operands of the fused multiply-adds), then four, then one.
+    /// by [`Simd::hsum`]; four outputs at a time (one load of x for four rows of w).
     /// x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
     pub fn forward(
         n: usize,
@@ -191,10 +190,6 @@ simd_kernel! {
             let mut o = 0;
             // SAFETY: o + MR ≤ dout rows of w, row s of x (asserted lengths).
             unsafe {
-                while o + 8 <= dout {
-                    forward_rows::<S, 8>(din, o, xp, w.as_ptr(), b, ys);
-                    o += 8;
-                }
                 while o + 4 <= dout {
                     forward_rows::<S, 4>(din, o, xp, w.as_ptr(), b, ys);
                     o += 4;
@@ -351,8 +346,8 @@ mod tests {
 
     #[test]
     fn dense_forward_tiles_give_the_bits_of_one_output_at_a_time() {
-        // Every output has its own accumulator: tiles of 8, 4 and 1 rows add the same
-        // terms in the same order as a layer of one output.
+        // Every output has its own accumulator: tiles of 4 rows and single rows add the
+        // same terms in the same order as a layer of one output.
         for (n, din, dout) in [(3, 400, 120), (2, 120, 84), (2, 84, 10), (1, 13, 23)] {
             let (x, w, b) = (
                 rand_vec(n * din, 34),

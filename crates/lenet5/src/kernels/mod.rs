@@ -269,7 +269,7 @@ mod tests {
             }
         }
         let mut y = vec![f32::NAN; n * c3::POOLED_LEN];
-        c3::forward_relu_pool(n, &x3, &w3, &b3, &mut y);
+        c3::forward_relu_pool(n, &x3, &w3, &b3, &mut vec![0.0; c3::SHIFTED_LEN], &mut y);
         out.push(("c3 forward_relu_pool", bits(&y)));
         let mut dy3 = rand_vec(n * c3::OUT_LEN, 13);
         let mut dx = vec![f32::NAN; n * c3::IN_LEN];

@@ -226,10 +226,18 @@ impl Network {
 
     /// Writes image `s` of the workspace's input from 784 bytes (0 = background).
     pub fn prepare_input_u8(&self, pixels: &[u8], ws: &mut Workspace, s: usize) {
-        let mut f = [0.0f32; 784];
-        for (o, &p) in f.iter_mut().zip(pixels) {
-            *o = p as f32 * (1.0 / 255.0);
-        }
+        let scale = |p: u8| p as f32 * (1.0 / 255.0);
+        let f = match pixels.first_chunk::<784>() {
+            // Every pixel given: no zeroed buffer to fill first.
+            Some(px) => px.map(scale),
+            None => {
+                let mut f = [0.0f32; 784];
+                for (o, &p) in f.iter_mut().zip(pixels) {
+                    *o = scale(p);
+                }
+                f
+            }
+        };
         self.prepare_input(&f, ws, s);
     }
 

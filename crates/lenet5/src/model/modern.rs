@@ -182,11 +182,14 @@ pub fn forward(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
 /// as they were, so [`backward`] needs [`forward`].
 pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
     let Workspace {
-        out: a, c1_padded, ..
+        out: a,
+        c1_padded,
+        c3_scratch,
+        ..
     } = ws;
     // conv1 + ReLU + pool1: [n,28,28] → [n,6,14,14];  conv2 + ReLU + pool2: → [n,16,5,5]
     c1_relu_pool_forward(&CONV1, n, &a.input, p.conv1, c1_padded, &mut a.s2);
-    c3_relu_pool_forward(n, &a.s2, p.conv2, &mut a.s4);
+    c3_relu_pool_forward(n, &a.s2, p.conv2, &mut a.s4, c3_scratch);
     FC1.forward(n, &a.s4, p.fc1, &mut a.c5);
     relu_forward(&mut a.c5[..n * FC1.outputs]);
     FC2.forward(n, &a.c5, p.fc2, &mut a.f6);
