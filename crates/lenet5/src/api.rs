@@ -143,8 +143,14 @@ impl Model {
         self.net.arch
     }
 
-    fn run(&self, ws: &mut Workspace, n: usize) -> Vec<Prediction> {
-        self.net.forward(ws, n);
+    /// Predictions for the `n` prepared images of `ws` ([`Network::infer`]; with
+    /// `all_layers`, [`Network::forward`], which also fills every layer's buffer).
+    fn run(&self, ws: &mut Workspace, n: usize, all_layers: bool) -> Vec<Prediction> {
+        if all_layers {
+            self.net.forward(ws, n);
+        } else {
+            self.net.infer(ws, n);
+        }
         (0..n)
             .map(|s| {
                 let mut outputs = [0.0f32; 10];
@@ -162,7 +168,7 @@ impl Model {
     pub fn forward_28x28(&self, pixels: &[u8; 784]) -> Prediction {
         with_workspace(self.net.arch, 1, |ws| {
             self.net.prepare_input_u8(pixels, ws, 0);
-            self.run(ws, 1).remove(0)
+            self.run(ws, 1, false).remove(0)
         })
     }
 
@@ -196,7 +202,7 @@ impl Model {
                 for (s, img) in chunk.iter().enumerate() {
                     img.prepare(&self.net, ws, s);
                 }
-                self.run(ws, chunk.len())
+                self.run(ws, chunk.len(), false)
             })
         });
         parts.into_iter().flatten().collect()
@@ -205,7 +211,7 @@ impl Model {
     fn explain<P: Pixels>(&self, pixels: &P) -> (Prediction, Activations) {
         let mut ws = Workspace::new(self.net.arch, 1);
         pixels.prepare(&self.net, &mut ws, 0);
-        let p = self.run(&mut ws, 1).remove(0);
+        let p = self.run(&mut ws, 1, true).remove(0);
         (p, ws.out)
     }
 

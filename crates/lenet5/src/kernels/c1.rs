@@ -174,6 +174,57 @@ simd_kernel! {
     }
 }
 
+/// Two rows of one C1 map, ReLU, then 2x2 max-pooled: pooled row i of the map from grid
+/// places 64·i .. 64·i + 64 (conv rows 2i and 2i + 1, 32 places each, 28 used), as
+/// [`grid_block`] computes them (bias, then taps (ki, kj) ascending, fused), stored to the
+/// 14 floats at `out`.
+#[inline(always)]
+unsafe fn pooled_row<S: Simd>(xp: *const f32, w: *const f32, b: f32, i: usize, out: *mut f32) {
+    // SAFETY: (caller) xp reads reach 64·13 + 63 + 4·32 + 4 = 1027 < PADDED_LEN; out[0..14].
+    unsafe {
+        let q0 = 64 * i;
+        let mut acc = [S::splat(b); 8];
+        for ki in 0..5 {
+            for kj in 0..5 {
+                let wv = S::splat(*w.add(ki * 5 + kj));
+                let xr = xp.add(q0 + ki * 32 + kj);
+                for (v, a) in acc.iter_mut().enumerate() {
+                    *a = S::fma(S::load(xr.add(v * 8)), wv, *a);
+                }
+            }
+        }
+        // ReLU (outputs ≥ +0, never NaN), so any order of the maxima gives the same bits.
+        let r = acc.map(|a| act_v::<S>(Act::Relu, a));
+        let m: [S::V; 4] = std::array::from_fn(|j| S::max(r[j], r[4 + j]));
+        S::store(out, S::pair_max(m[0], m[1]));
+        S::store_part(out.add(8), S::pair_max(m[2], m[3]), 6);
+    }
+}
+
+simd_kernel! {
+    /// C1 + ReLU + 2x2 max-pooling (the modern network's inference): `y[s][c][i][j]` = max
+    /// over the 2x2 block (2i.., 2j..) of ReLU(the sums of [`forward`], the same operations
+    /// in the same order), so bit-identical to [`forward`] with [`Act::Relu`] followed by
+    /// [`super::pool::max_forward`]; C1's 28x28 maps are never stored. 8-lane vectors on
+    /// every back end, one pooled row (two rows of the 32-wide grid) per block.
+    /// xp: `[n][PADDED_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][14][14]`
+    pub fn forward_relu_pool(n: usize, xp: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
+        assert!(xp.len() >= n * PADDED_LEN && w.len() >= 150 && b.len() >= 6 && y.len() >= n * POOLED_LEN);
+        for s in 0..n {
+            for (c, &bc) in b[..6].iter().enumerate() {
+                // SAFETY: image s of xp, map c of image s of y (asserted); see pooled_row.
+                unsafe {
+                    let (x, wp) = (xp.as_ptr().add(s * PADDED_LEN), w.as_ptr().add(c * 25));
+                    let out = y.as_mut_ptr().add(s * POOLED_LEN + c * 196);
+                    for i in 0..14 {
+                        pooled_row::<S>(x, wp, bc, i, out.add(14 * i));
+                    }
+                }
+            }
+        }
+    }
+}
+
 simd_kernel! {
     /// `dw[c][ki][kj]` += Σ_{s,oy,ox} `dy[s][c][oy][ox]` · `xp[s][oy+ki][ox+kj]`;  `db[c]` += Σ `dy[s][c]`
     /// xp: `[n][PADDED_LEN]`, dy: `[n][6][28][28]` → dw: `[6][25]`, db: `[6]` (accumulated)
@@ -520,6 +571,30 @@ mod tests {
                 for (i, (a, b)) in dw.iter().chain(&db).zip(dw0.iter().chain(&db0)).enumerate() {
                     assert_eq!(a.to_bits(), b.to_bits(), "{name} n={n} [{i}]: {a} vs {b}");
                 }
+            });
+        }
+    }
+
+    #[test]
+    fn fused_relu_pool_forward_is_bit_identical_to_forward_then_pool() {
+        for n in [1usize, 3] {
+            let mut xp = rand_vec(n * PADDED_LEN, 18);
+            // Some all-negative blocks (pooled +0) and exact ties.
+            for v in xp.iter_mut().step_by(11) {
+                *v = -4.0;
+            }
+            let (w, b) = (rand_vec(150, 19), rand_vec(6, 20));
+            every_backend(|name| {
+                let mut a1 = vec![f32::NAN; n * OUT_LEN];
+                forward(n, &xp, &w, &b, &mut a1, Act::Relu);
+                let mut want = vec![f32::NAN; n * POOLED_LEN + 8];
+                max_forward(n * 6, 28, 28, &a1, &mut want);
+                let mut got = vec![f32::NAN; n * POOLED_LEN + 8];
+                forward_relu_pool(n, &xp, &w, &b, &mut got);
+                for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{name} y[{i}]: {a} vs {b}");
+                }
+                assert!(want.iter().filter(|v| **v == 0.0).count() > 0);
             });
         }
     }

@@ -341,6 +341,32 @@ mod tests {
     }
 
     #[test]
+    fn dense_forward_tiles_give_the_bits_of_one_output_at_a_time() {
+        // Every output has its own accumulator: tiles of 4 rows and single rows add the
+        // same terms in the same order as a layer of one output.
+        for (n, din, dout) in [(3, 400, 120), (2, 120, 84), (2, 84, 10), (1, 13, 23)] {
+            let (x, w, b) = (
+                rand_vec(n * din, 34),
+                rand_vec(dout * din, 35),
+                rand_vec(dout, 36),
+            );
+            every_backend(|name| {
+                let mut y = vec![f32::NAN; n * dout];
+                forward(n, din, dout, &x, &w, &b, &mut y);
+                for s in 0..n {
+                    for o in 0..dout {
+                        let mut one = [f32::NAN];
+                        let (xs, wo) = (&x[s * din..(s + 1) * din], &w[o * din..(o + 1) * din]);
+                        forward(1, din, 1, xs, wo, &b[o..o + 1], &mut one);
+                        let got = y[s * dout + o];
+                        assert_eq!(got.to_bits(), one[0].to_bits(), "{name} y[{s}][{o}]");
+                    }
+                }
+            });
+        }
+    }
+
+    #[test]
     fn gemm_and_dense_match_naive() {
         for (m, k, n) in [
             (1, 1, 1),

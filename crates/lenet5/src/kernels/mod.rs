@@ -9,7 +9,9 @@
 //! | | [`c1::forward_grid`] | the same, one map at a time on the 32-wide grid (batch 1) | 8 places of the grid (16 on AVX-512) |
 //! | | [`c1::weight_grad`] | dW, db of the same | 8 output columns |
 //! | | [`c1::pool_relu_weight_grad`] | max-pool + ReLU backward fused with dW (modern) | the 5 taps of a row |
+//! | | [`c1::forward_relu_pool`] | the same + ReLU + 2x2 max-pool, C1's maps never stored (modern inference) | 8 places of the grid |
 //! | [`c3`] | [`c3::forward`] | 6→16 maps, 5x5, 14x14 → 10x10, + bias, activation | 16 output channels (wide) |
+//! | | [`c3::forward_relu_pool`] | the same + ReLU + 2x2 max-pool, by output map on 5 shifted copies of the input (modern inference) | 8 output positions |
 //! | | [`c3::weight_grad`] | dW of the same (dW += Xᵀ·dY, X the implicit im2col) | 16 output channels (wide) |
 //! | | [`c3::weight_grad_into`] | the same sums added straight into dW `[16][150]` (what the layer runs) | 16 output channels (wide) |
 //! | | [`c3::col2im`] | the input gradient from the column gradient | 10-pixel row segments |
@@ -217,6 +219,9 @@ mod tests {
             c1::forward_grid(n, &xp, &w1, &b1, &mut y, act);
             out.push((name, bits(&y)));
         }
+        let mut y = vec![f32::NAN; n * c1::POOLED_LEN];
+        c1::forward_relu_pool(n, &xp, &w1, &b1, &mut y);
+        out.push(("c1 forward_relu_pool", bits(&y)));
         let dy1 = rand_vec(n * c1::OUT_LEN, 4);
         let (mut dw, mut db) = (rand_vec(150, 5), rand_vec(6, 6));
         c1::weight_grad(n, &xp, &dy1, &mut dw, &mut db);
@@ -257,6 +262,15 @@ mod tests {
             c3::forward_direct(n, &x3, &wt, &b3, &mut y, act);
             out.push((name, bits(&y)));
         }
+        let mut w3 = vec![0.0; 2400];
+        for o in 0..16 {
+            for k in 0..150 {
+                w3[o * 150 + k] = wt[k * 16 + o];
+            }
+        }
+        let mut y = vec![f32::NAN; n * c3::POOLED_LEN];
+        c3::forward_relu_pool(n, &x3, &w3, &b3, &mut vec![0.0; c3::SHIFTED_LEN], &mut y);
+        out.push(("c3 forward_relu_pool", bits(&y)));
         let mut dy3 = rand_vec(n * c3::OUT_LEN, 13);
         let mut dx = vec![f32::NAN; n * c3::IN_LEN];
         c3::input_grad_direct(n, &wt, &dy3, &mut dx);

@@ -226,10 +226,18 @@ impl Network {
 
     /// Writes image `s` of the workspace's input from 784 bytes (0 = background).
     pub fn prepare_input_u8(&self, pixels: &[u8], ws: &mut Workspace, s: usize) {
-        let mut f = [0.0f32; 784];
-        for (o, &p) in f.iter_mut().zip(pixels) {
-            *o = p as f32 * (1.0 / 255.0);
-        }
+        let scale = |p: u8| p as f32 * (1.0 / 255.0);
+        let f = match pixels.first_chunk::<784>() {
+            // Every pixel given: no zeroed buffer to fill first.
+            Some(px) => px.map(scale),
+            None => {
+                let mut f = [0.0f32; 784];
+                for (o, &p) in f.iter_mut().zip(pixels) {
+                    *o = scale(p);
+                }
+                f
+            }
+        };
         self.prepare_input(&f, ws, s);
     }
 
@@ -242,6 +250,20 @@ impl Network {
                 classic::forward(&ClassicParams::of(&self.params), &self.centres, ws, n)
             }
             Arch::Modern => modern::forward(&ModernParams::of(&self.params), ws, n),
+        }
+    }
+
+    /// Like [`Network::forward`] when only the outputs are wanted (the same bits in
+    /// `ws.out.output`): the modern network skips the unpooled conv outputs
+    /// ([`modern::infer`]), so the other layers' buffers are not all written and
+    /// [`Network::backward`] needs [`Network::forward`].
+    pub fn infer(&self, ws: &mut Workspace, n: usize) {
+        assert!(n <= ws.cap && ws.arch == self.arch);
+        match self.arch {
+            Arch::Classic => {
+                classic::forward(&ClassicParams::of(&self.params), &self.centres, ws, n)
+            }
+            Arch::Modern => modern::infer(&ModernParams::of(&self.params), ws, n),
         }
     }
 

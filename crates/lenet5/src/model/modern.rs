@@ -14,7 +14,10 @@ use super::params::Layout;
 use crate::kernels::Act;
 use crate::nn::Params;
 use crate::nn::act::{relu_backward, relu_forward};
-use crate::nn::conv::{Conv, c1_forward, c1_pool_relu_backward, c3_backward, c3_forward};
+use crate::nn::conv::{
+    Conv, c1_forward, c1_pool_relu_backward, c1_relu_pool_forward, c3_backward, c3_forward,
+    c3_relu_pool_forward,
+};
 use crate::nn::linear::Dense;
 use crate::nn::pool::Pool2x2;
 use crate::rng::Rng;
@@ -166,6 +169,27 @@ pub fn forward(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
     c3_forward(n, &a.s2, p.conv2, &mut a.c3, c3_scratch, Act::Relu);
     POOL2.max_forward(n, &a.c3, &mut a.s4);
     // fc1: [n,400] → ReLU → [n,120];  fc2: → ReLU → [n,84];  fc3: → [n,10] logits
+    FC1.forward(n, &a.s4, p.fc1, &mut a.c5);
+    relu_forward(&mut a.c5[..n * FC1.outputs]);
+    FC2.forward(n, &a.c5, p.fc2, &mut a.f6);
+    relu_forward(&mut a.f6[..n * FC2.outputs]);
+    FC3.forward(n, &a.f6, p.fc3, &mut a.output);
+}
+
+/// Inference: the logits of [`forward`], bit for bit, with ReLU and max-pooling fused
+/// into the two convolutions (their unpooled outputs are never formed). Writes
+/// `ws.out.s2`, `s4`, `c5`, `f6` and `output` (`[n, 10]`); `ws.out.c1` and `c3` are left
+/// as they were, so [`backward`] needs [`forward`].
+pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
+    let Workspace {
+        out: a,
+        c1_padded,
+        c3_scratch,
+        ..
+    } = ws;
+    // conv1 + ReLU + pool1: [n,28,28] → [n,6,14,14];  conv2 + ReLU + pool2: → [n,16,5,5]
+    c1_relu_pool_forward(&CONV1, n, &a.input, p.conv1, c1_padded, &mut a.s2);
+    c3_relu_pool_forward(n, &a.s2, p.conv2, &mut a.s4, c3_scratch);
     FC1.forward(n, &a.s4, p.fc1, &mut a.c5);
     relu_forward(&mut a.c5[..n * FC1.outputs]);
     FC2.forward(n, &a.c5, p.fc2, &mut a.f6);

@@ -242,3 +242,35 @@ fn fused_sdlm_step_equals_backward_then_update() {
     );
     assert_eq!(classic::CONV_PARAMS, 150 + 6 + 6 + 6 + 2400 + 16 + 16 + 16);
 }
+
+#[test]
+fn infer_gives_the_bits_of_forward_on_every_backend() {
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for arch in [Arch::Classic, Arch::Modern] {
+        for seed in [11, 12] {
+            let net = Network::new(arch, seed);
+            for n in [1usize, 5] {
+                crate::kernels::testing::every_backend(|name| {
+                    let mut ws = Workspace::new(arch, n);
+                    random_inputs(&net, &mut ws, n);
+                    net.forward(&mut ws, n);
+                    let want = ws.out.clone();
+                    let mut fast = Workspace::new(arch, n);
+                    fast.out.input.copy_from_slice(&want.input);
+                    net.infer(&mut fast, n);
+                    let got = &fast.out;
+                    for (what, a, b) in [
+                        ("s2", &got.s2, &want.s2),
+                        ("s4", &got.s4, &want.s4),
+                        ("c5", &got.c5, &want.c5),
+                        ("f6", &got.f6, &want.f6),
+                        ("output", &got.output, &want.output),
+                    ] {
+                        assert_eq!(bits(a), bits(b), "{arch} {name} n={n}: {what}");
+                    }
+                    assert!(want.s4.contains(&0.0) || arch == Arch::Classic);
+                });
+            }
+        }
+    }
+}

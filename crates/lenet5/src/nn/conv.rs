@@ -59,6 +59,32 @@ pub fn c1_forward(
     }
 }
 
+/// The modern network's C1 + ReLU + 2x2 max-pool for inference: pads every input into
+/// `padded` as [`c1_forward`] does, then [`c1::forward_relu_pool`] (the same bits as
+/// [`c1_forward`] with ReLU followed by the max-pool; C1's own output is not formed).
+/// x: `[n][28][28]` → padded: `[n][PADDED_LEN]`, pooled: `[n][6][14][14]`
+pub fn c1_relu_pool_forward(
+    layer: &Conv,
+    n: usize,
+    x: &[f32],
+    p: Params<&[f32]>,
+    padded: &mut [f32],
+    pooled: &mut [f32],
+) {
+    assert_eq!((layer.cin, layer.cout, layer.k, layer.ho()), (1, 6, 5, 28));
+    let side = layer.h;
+    for s in 0..n {
+        c1::pad_input(
+            &x[s * side * side..],
+            side,
+            layer.pad,
+            0.0,
+            &mut padded[s * c1::PADDED_LEN..],
+        );
+    }
+    c1::forward_relu_pool(n, padded, p.weight, p.bias, pooled);
+}
+
 /// C1 backward (the input gets no gradient): `g.weight += Σ dy ⋆ padded`, `g.bias += Σ dy`.
 /// padded: `[n][PADDED_LEN]` (from [`c1_forward`]), dy: `[n][6][28][28]`
 pub fn c1_backward(n: usize, padded: &[f32], dy: &[f32], g: Params<&mut [f32]>) {
@@ -98,6 +124,8 @@ pub struct C3Scratch {
     pub w_pad: Vec<f32>,
     /// Bit o of `live[c]`: the (o, c) kernel has a nonzero weight.
     pub live: [u16; 6],
+    /// One image's shifted input copies for [`c3::forward_relu_pool`] (inference).
+    pub shifted: Vec<f32>,
 }
 
 impl C3Scratch {
@@ -111,6 +139,7 @@ impl C3Scratch {
             dw_pad: vec![0.0; c3::W_PAD_LEN],
             w_pad: vec![0.0; c3::W_PAD_LEN],
             live: [0; 6],
+            shifted: vec![0.0; c3::SHIFTED_LEN],
         }
     }
 }
@@ -137,6 +166,19 @@ pub fn c3_forward(
 ) {
     transpose_w(p.weight, &mut sc.wt);
     c3::forward(n, x, &sc.wt, p.bias, y, &mut sc.y_hwc, act);
+}
+
+/// The modern network's C3 + ReLU + 2x2 max-pool for inference ([`c3::forward_relu_pool`]:
+/// the same bits as [`c3_forward`] with ReLU followed by the max-pool; C3's own output is
+/// not formed). x: `[n][6][14][14]`, p: `[16][6][5][5]`, `[16]` → pooled: `[n][16][5][5]`
+pub fn c3_relu_pool_forward(
+    n: usize,
+    x: &[f32],
+    p: Params<&[f32]>,
+    pooled: &mut [f32],
+    sc: &mut C3Scratch,
+) {
+    c3::forward_relu_pool(n, x, p.weight, p.bias, &mut sc.shifted, pooled);
 }
 
 /// The classic C3 forward (connection table: most input maps feed only some output maps):

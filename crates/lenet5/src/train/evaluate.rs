@@ -43,7 +43,7 @@ pub fn evaluate(net: &Network, ds: &Dataset) -> EvalResult {
             for k in 0..m {
                 net.prepare_input_u8(ds.image(s + k), ws, k);
             }
-            net.forward(ws, m);
+            net.infer(ws, m);
             let labels: Vec<u8> = (s..s + m).map(|i| ds.label(i)).collect();
             let (loss, _) = net.loss(ws, &labels, 1.0);
             let preds = (0..m).map(|k| net.predicted(ws, k) as u8).collect();

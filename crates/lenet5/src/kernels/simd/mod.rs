@@ -79,6 +79,24 @@ pub trait Simd: Copy + 'static {
     /// Sum of the lanes, always in the same order: for 8 lanes
     /// ((0+4)+(2+6)) + ((1+5)+(3+7)); for 16, (that of lanes 0..8) + (that of lanes 8..16).
     unsafe fn hsum(v: Self::V) -> f32;
+    /// 2-to-1 max-pooling along a row: lane i of the result is `max(x[2i], x[2i+1])` as
+    /// [`Simd::max`] takes it (`if x[2i] > x[2i+1] { x[2i] } else { x[2i+1] }`), x the
+    /// lanes of `a` followed by those of `b`.
+    /// This default goes through memory; the AVX2 and 8-lane AVX-512 back ends shuffle.
+    unsafe fn pair_max(a: Self::V, b: Self::V) -> Self::V {
+        // SAFETY: t holds 2·LANES ≤ 32 floats, r LANES ≤ 16.
+        unsafe {
+            let (mut t, mut r) = ([0.0f32; 32], [0.0f32; 16]);
+            let l = Self::LANES;
+            Self::store(t.as_mut_ptr(), a);
+            Self::store(t.as_mut_ptr().add(l), b);
+            for (i, v) in r[..l].iter_mut().enumerate() {
+                let (x, y) = (t[2 * i], t[2 * i + 1]);
+                *v = if x > y { x } else { y };
+            }
+            Self::load(r.as_ptr())
+        }
+    }
 }
 
 /// A back end the kernels are instantiated for: 8-lane vectors ([`Simd`]) and 16-lane
@@ -314,8 +332,9 @@ mod tests {
     use super::*;
 
     /// What one back end's operations give on 16 lanes of exact values (`S::LANES` of them
-    /// used): fma/select, hsum, a partial load and store for every n, max with a NaN.
-    type Ops = (Vec<u32>, u32, Vec<Vec<u32>>, Vec<u32>);
+    /// used): fma/select, hsum, a partial load and store for every n, max with a NaN,
+    /// pair_max (with a NaN and ties of ±0).
+    type Ops = (Vec<u32>, u32, Vec<Vec<u32>>, Vec<u32>, Vec<u32>);
 
     #[inline(always)]
     unsafe fn ops<S: Simd>() -> Ops {
@@ -323,6 +342,8 @@ mod tests {
         let a: [f32; 16] = std::array::from_fn(|i| i as f32 - 3.5);
         let mut b: [f32; 16] = std::array::from_fn(|i| 1.0 - i as f32 * 0.25);
         b[3] = f32::NAN;
+        // Pairs of b: (NaN, b2) at 2..4, a ±0 tie and a +0/−0 tie further on.
+        (b[4], b[5], b[10], b[11]) = (0.0, -0.0, -0.0, 0.0);
         let bits = |v: &[f32]| v[..l].iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         unsafe {
             let (va, vb) = (S::load(a.as_ptr()), S::load(b.as_ptr()));
@@ -340,7 +361,9 @@ mod tests {
             }
             let mut mx = [0.0; 16];
             S::store(mx.as_mut_ptr(), S::max(va, vb));
-            (bits(&o), S::hsum(va).to_bits(), parts, bits(&mx))
+            let mut pm = [0.0; 16];
+            S::store(pm.as_mut_ptr(), S::pair_max(va, vb));
+            (bits(&o), S::hsum(va).to_bits(), parts, bits(&mx), bits(&pm))
         }
     }
 
@@ -374,6 +397,21 @@ mod tests {
         assert_eq!(p.1.0[..8], p.0.0[..]);
         assert_eq!(p.1.3[..8], p.0.3[..]);
         assert!(f32::from_bits(p.0.3[3]).is_nan(), "max(a, NaN) = NaN");
+        // pair_max: the 8-lane one against the definition on a's and b's first 8 lanes.
+        let a: [f32; 8] = std::array::from_fn(|i| i as f32 - 3.5);
+        let mut b: [f32; 8] = std::array::from_fn(|i| 1.0 - i as f32 * 0.25);
+        (b[3], b[4], b[5]) = (f32::NAN, 0.0, -0.0);
+        let x: Vec<f32> = a.iter().chain(&b).copied().collect();
+        let want: Vec<u32> = (0..8)
+            .map(|i| {
+                let (u, v) = (x[2 * i], x[2 * i + 1]);
+                (if u > v { u } else { v }).to_bits()
+            })
+            .collect();
+        assert_eq!(p.0.4, want);
+        assert_eq!(f32::from_bits(p.0.4[6]).to_bits(), (-0.0f32).to_bits());
+        // The wide one pools 16 + 16 lanes: its lanes 0..4 are a's, as the 8-lane one's.
+        assert_eq!(p.1.4[..4], p.0.4[..4]);
         #[cfg(target_arch = "x86_64")]
         if avx2_available() {
             #[target_feature(enable = "avx2,fma")]
