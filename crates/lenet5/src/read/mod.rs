@@ -9,7 +9,10 @@
 //!    digits → small ordered segments;
 //! 3. [`search`]: the graph of pieces (1 to 4 consecutive segments), each normalised like
 //!    an MNIST digit ([`normalise`]) and scored by the network, and its best path;
-//! 4. a [`Reading`]: the text, each digit's box, scores, runner-up, and a string
+//! 4. [`recut`] (for a network that knows bad cuts): the wide, doubtful pieces of that
+//!    path are cut again finely, their two-digit readings added to the graph, and the
+//!    path searched again;
+//! 5. a [`Reading`]: the text, each digit's box, scores, runner-up, and a string
 //!    confidence to reject on.
 //!
 //! [`baseline`] reads by connected components alone, for comparison; [`synth`] builds the
