@@ -9,7 +9,10 @@
 //!    digits → small ordered segments;
 //! 3. [`search`]: the graph of pieces (1 to 4 consecutive segments), each normalised like
 //!    an MNIST digit ([`normalise`]) and scored by the network, and its best path;
-//! 4. a [`Reading`]: the text, each digit's box, scores, runner-up, and a string
+//! 4. [`recut`] (for a network that knows bad cuts): the wide, doubtful pieces of that
+//!    path are cut again finely, their two-digit readings added to the graph, and the
+//!    path searched again;
+//! 5. a [`Reading`]: the text, each digit's box, scores, runner-up, and a string
 //!    confidence to reject on.
 //!
 //! [`baseline`] reads by connected components alone, for comparison; [`synth`] builds the
@@ -38,6 +41,7 @@ pub mod benchmark;
 pub mod ink;
 pub mod normalise;
 pub mod pieces;
+pub mod recut;
 pub mod search;
 pub mod segment;
 pub mod synth;
@@ -116,8 +120,21 @@ impl Model {
         self.read_plane(&ink::ink_plane(img))
     }
 
-    /// Reads an ink plane (see [`ink::InkPlane`]).
+    /// Reads an ink plane (see [`ink::InkPlane`]); for a network that knows bad cuts
+    /// ([`Model::knows_bad_cuts`], the bundled reader) with the second pass
+    /// ([`recut`]), for the others without (they read the halves of a digit as digits).
     pub fn read_plane(&self, plane: &InkPlane) -> Reading {
+        let second = self.knows_bad_cuts().then(recut::RecutParams::default);
+        self.read_plane_with(plane, second.as_ref())
+    }
+
+    /// Reads an ink plane, with the second pass ([`recut`]) if `second_pass` gives its
+    /// parameters.
+    pub fn read_plane_with(
+        &self,
+        plane: &InkPlane,
+        second_pass: Option<&recut::RecutParams>,
+    ) -> Reading {
         if plane.is_blank() {
             return Reading::empty(plane, true, None);
         }
@@ -129,34 +146,43 @@ impl Model {
         let preds = search::score(self, &pieces);
         let arch = self.arch();
         let w = search::CostWeights::for_arch(arch);
-        let costs: Vec<f32> = pieces
-            .iter()
-            .zip(&preds)
-            .map(|(p, q)| search::piece_cost(arch, &w, p, q, q.digit, &seg))
-            .collect();
+        let cost_as = |digit: &dyn Fn(&Prediction) -> u8| -> Vec<f32> {
+            pieces
+                .iter()
+                .zip(&preds)
+                .map(|(p, q)| search::piece_cost(arch, &w, p, q, digit(q), &seg))
+                .collect()
+        };
+        let costs = cost_as(&|q| q.digit);
         let Some(path) = search::best_path(seg.boxes.len(), &pieces, &costs) else {
             return Reading::empty(plane, false, Some("no segmentation found".into()));
         };
-        let chosen: Vec<([usize; 4], &Prediction)> =
-            path.iter().map(|&k| (pieces[k].bbox, &preds[k])).collect();
+        let rival_costs = cost_as(&search::runner_up);
+        let mut g = recut::Graph {
+            nodes: seg.boxes.len(),
+            pieces,
+            preds,
+            costs,
+            rival_costs,
+        };
+        let mut path = path;
+        if let Some(p) = second_pass {
+            g = recut::second_pass(self, plane, &seg, &w, p, g, &path);
+            path = search::best_path(g.nodes, &g.pieces, &g.costs)
+                .expect("the first path is still in the graph");
+        }
+        let chosen: Vec<([usize; 4], &Prediction)> = path
+            .iter()
+            .map(|&k| (g.pieces[k].bbox, &g.preds[k]))
+            .collect();
         let total: f32 = path
             .iter()
-            .map(|&k| search::network_cost(arch, &preds[k]))
+            .map(|&k| search::network_cost(arch, &g.preds[k]))
             .sum();
         let mut r = assemble(plane, &chosen);
         if !r.text.is_empty() {
             let margin = self.knows_bad_cuts().then(|| {
-                let digits: Vec<(u8, u8)> = preds
-                    .iter()
-                    .map(|q| (q.digit, search::runner_up(q)))
-                    .collect();
-                let rival_costs: Vec<f32> = pieces
-                    .iter()
-                    .zip(&preds)
-                    .zip(&digits)
-                    .map(|((p, q), &(_, second))| search::piece_cost(arch, &w, p, q, second, &seg))
-                    .collect();
-                search::rival_margin(seg.boxes.len(), &pieces, &costs, &rival_costs, &digits)
+                search::rival_margin(g.nodes, &g.pieces, &g.costs, &g.rival_costs, &g.digits())
             });
             r.confidence = search::string_confidence(arch, total, margin.flatten());
         }
