@@ -24,8 +24,6 @@ pub const POSITIONS: usize = 10 * 10;
 pub const IN_LEN: usize = 6 * 14 * 14;
 /// See [`IN_LEN`].
 pub const OUT_LEN: usize = 16 * 10 * 10;
-/// Floats of one max-pooled C3 output (the modern network's pool2): 16@5x5.
-pub const POOLED_LEN: usize = 16 * 5 * 5;
 
 /// Offset of tap k = (c, ki, kj) from the top-left input pixel of a window.
 const fn tap_offsets() -> [u32; 150] {
@@ -376,121 +374,6 @@ simd_kernel! {
                     S::store(d, S::add(S::load(d), S::load(a)));
                     *d.add(8) += *a.add(8);
                     *d.add(9) += *a.add(9);
-                }
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------
-// C3 + ReLU + max-pool by output map, positions in the lanes (the modern network's
-// inference).
-//
-// The input is first copied into 5 shifted copies per input map with rows of 10:
-// `xr[c][kj][r][ox]` = `x[c][r][ox + kj]` (r < 14, ox < 10). Tap (c, ki, kj) of output
-// position p = oy·10 + ox then reads `xr[c][kj][ki·10 + p]`: for the 100 positions one
-// contiguous run, 13 vectors of 8 (the last one half used). Each output map is 13
-// accumulators, one weight broadcast per tap feeding 13 fused multiply-adds whose x
-// operand comes straight from memory.
-
-/// Floats of the shifted copies of [`forward_relu_pool`]: `[6][5][14][10]`, and 8 of
-/// slack for the last vector's unused lanes.
-pub const SHIFTED_LEN: usize = 6 * 5 * 140 + 8;
-/// Vectors of 8 output positions per map (100 positions, the last vector half used).
-const POS_VECTORS: usize = 13;
-
-/// One image's shifted copies (see above): `xr[c][kj][r][0..10]` = `x[c][r][kj..kj + 10]`.
-#[inline(always)]
-unsafe fn shift_rows<S: Simd>(x: *const f32, xr: *mut f32) {
-    // SAFETY: (caller) x: one [6][14][14] image, xr: SHIFTED_LEN floats. Reads
-    // x[c·196 + r·14 + kj + 0..10] (kj + 10 ≤ 14), writes xr[(c·5 + kj)·140 + r·10 + 0..10];
-    // the second vector (lanes 2..10) overlaps the first, with the same values.
-    unsafe {
-        for c in 0..6 {
-            for kj in 0..5 {
-                for r in 0..14 {
-                    let (src, dst) = (
-                        x.add(c * 196 + r * 14 + kj),
-                        xr.add((c * 5 + kj) * 140 + r * 10),
-                    );
-                    S::store(dst, S::load(src));
-                    S::store(dst.add(2), S::load(src.add(2)));
-                }
-            }
-        }
-    }
-}
-
-/// One output map o: act(`b` + Σ over (c, ki, kj) ascending of `xr[c][kj][ki·10 + p]` ·
-/// `w[c][ki][kj]`) for the 100 positions p, ReLU, then 2x2 max-pooled into `out[5][5]`.
-/// `buf`: 104 + 8 floats of scratch (the ReLU'd map, positions p at `buf[p]`).
-#[inline(always)]
-unsafe fn map_relu_pool<S: Simd>(
-    xr: *const f32,
-    w: *const f32,
-    b: f32,
-    buf: *mut f32,
-    out: *mut f32,
-) {
-    // SAFETY: (caller) xr: SHIFTED_LEN floats, w: this map's [6][5][5], buf: 112 floats,
-    // out: 25 floats. Reads reach xr[5·700 + 4·140 + 4·10 + 12·8 + 7] = xr[4203] <
-    // SHIFTED_LEN; buf reads reach 4·20 + 18 + 7 = 105 < 112.
-    unsafe {
-        let mut acc = [S::splat(b); POS_VECTORS];
-        for c in 0..6 {
-            for ki in 0..5 {
-                for kj in 0..5 {
-                    let wv = S::splat(*w.add(c * 25 + ki * 5 + kj));
-                    let xv = xr.add(c * 700 + kj * 140 + ki * 10);
-                    for (v, a) in acc.iter_mut().enumerate() {
-                        *a = S::fma(S::load(xv.add(8 * v)), wv, *a);
-                    }
-                }
-            }
-        }
-        // ReLU (outputs ≥ +0, never NaN), so any order of the maxima gives the same bits.
-        for (v, a) in acc.iter().enumerate() {
-            S::store(buf.add(8 * v), act_v::<S>(Act::Relu, *a));
-        }
-        // Pooled row i from map rows 2i (buf[20i..]) and 2i + 1 (buf[20i + 10..]):
-        // columns 0..8 and 8..10 (lanes 2..8 of the second vector unused), pairs of
-        // columns pooled into lanes 0..4 and 4.
-        for i in 0..5 {
-            let r = buf.add(20 * i);
-            let lo = S::max(S::load(r), S::load(r.add(10)));
-            let hi = S::max(S::load(r.add(8)), S::load(r.add(18)));
-            let p = S::pair_max(lo, hi);
-            if i < 4 {
-                // Lanes 5..8 land on the next pooled row, stored after this one.
-                S::store(out.add(5 * i), p);
-            } else {
-                S::store_part(out.add(5 * i), p, 5);
-            }
-        }
-    }
-}
-
-simd_kernel! {
-    /// C3 + ReLU + 2x2 max-pooling (the modern network's inference): `y[s][o][i][j]` = max
-    /// over the 2x2 block (2i.., 2j..) of ReLU(`b[o]` + Σ_k `x[s][window(p) + tap(k)]` ·
-    /// `w[o][k]`), k = (c, ki, kj) ascending: the sums of [`forward`] term for term, so
-    /// bit-identical to [`forward`] with [`Act::Relu`] followed by
-    /// [`super::pool::max_forward`]. No transposed weights, no position-major copy; C3's
-    /// 10x10 maps are never stored. 8-lane vectors on every back end. `xr`: scratch for
-    /// one image's shifted copies, [`SHIFTED_LEN`] floats (any contents; given by the
-    /// caller so that no call zeroes 17 kB).
-    /// x: `[n][6][14][14]`, w: `[16][6][5][5]`, b: `[16]` → y: `[n][16][5][5]`
-    pub fn forward_relu_pool(n: usize, x: &[f32], w: &[f32], b: &[f32], xr: &mut [f32], y: &mut [f32]) {
-        assert!(x.len() >= n * IN_LEN && w.len() >= 2400 && b.len() >= 16 && y.len() >= n * POOLED_LEN);
-        assert!(xr.len() >= SHIFTED_LEN);
-        let mut buf = [0.0f32; 8 * POS_VECTORS + 8];
-        for s in 0..n {
-            // SAFETY: image s of x and of y (asserted); see shift_rows and map_relu_pool.
-            unsafe {
-                shift_rows::<S>(x.as_ptr().add(s * IN_LEN), xr.as_mut_ptr());
-                for (o, &bo) in b[..MAPS_OUT].iter().enumerate() {
-                    let out = y.as_mut_ptr().add(s * POOLED_LEN + o * 25);
-                    map_relu_pool::<S>(xr.as_ptr(), w.as_ptr().add(o * 150), bo, buf.as_mut_ptr(), out);
                 }
             }
         }
@@ -871,33 +754,6 @@ mod tests {
                         );
                     }
                 }
-            });
-        }
-    }
-
-    #[test]
-    fn fused_relu_pool_forward_is_bit_identical_to_forward_then_pool() {
-        for n in [1usize, 3] {
-            let x = rand_vec(n * IN_LEN, 85);
-            let (w, b) = (rand_vec(2400, 86), rand_vec(16, 87));
-            let mut wt = vec![0.0; 2400];
-            for o in 0..16 {
-                for k in 0..150 {
-                    wt[k * 16 + o] = w[o * 150 + k];
-                }
-            }
-            every_backend(|name| {
-                let (mut c3, mut yh) = (vec![0.0; n * OUT_LEN], vec![0.0; n * OUT_LEN]);
-                forward(n, &x, &wt, &b, &mut c3, &mut yh, Act::Relu);
-                let mut want = vec![f32::NAN; n * POOLED_LEN + 8];
-                crate::kernels::pool::max_forward(n * 16, 10, 10, &c3, &mut want);
-                let mut got = vec![f32::NAN; n * POOLED_LEN + 8];
-                let mut xr = vec![f32::NAN; SHIFTED_LEN];
-                forward_relu_pool(n, &x, &w, &b, &mut xr, &mut got);
-                for (i, (a, b)) in got.iter().zip(&want).enumerate() {
-                    assert_eq!(a.to_bits(), b.to_bits(), "{name} y[{i}]: {a} vs {b}");
-                }
-                assert!(want[..n * POOLED_LEN].contains(&0.0));
             });
         }
     }

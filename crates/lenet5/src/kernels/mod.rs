@@ -11,7 +11,6 @@
 //! | | [`c1::pool_relu_weight_grad`] | max-pool + ReLU backward fused with dW (modern) | the 5 taps of a row |
 //! | | [`c1::forward_relu_pool`] | the same + ReLU + 2x2 max-pool, C1's maps never stored (modern inference) | 8 places of the grid |
 //! | [`c3`] | [`c3::forward`] | 6→16 maps, 5x5, 14x14 → 10x10, + bias, activation | 16 output channels (wide) |
-//! | | [`c3::forward_relu_pool`] | the same + ReLU + 2x2 max-pool, by output map on 5 shifted copies of the input (modern inference) | 8 output positions |
 //! | | [`c3::weight_grad`] | dW of the same (dW += Xᵀ·dY, X the implicit im2col) | 16 output channels (wide) |
 //! | | [`c3::weight_grad_into`] | the same sums added straight into dW `[16][150]` (what the layer runs) | 16 output channels (wide) |
 //! | | [`c3::col2im`] | the input gradient from the column gradient | 10-pixel row segments |
@@ -268,9 +267,6 @@ mod tests {
                 w3[o * 150 + k] = wt[k * 16 + o];
             }
         }
-        let mut y = vec![f32::NAN; n * c3::POOLED_LEN];
-        c3::forward_relu_pool(n, &x3, &w3, &b3, &mut vec![0.0; c3::SHIFTED_LEN], &mut y);
-        out.push(("c3 forward_relu_pool", bits(&y)));
         let mut dy3 = rand_vec(n * c3::OUT_LEN, 13);
         let mut dx = vec![f32::NAN; n * c3::IN_LEN];
         c3::input_grad_direct(n, &wt, &dy3, &mut dx);

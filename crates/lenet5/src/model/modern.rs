@@ -16,7 +16,6 @@ use crate::nn::Params;
 use crate::nn::act::{relu_backward, relu_forward};
 use crate::nn::conv::{
     Conv, c1_forward, c1_pool_relu_backward, c1_relu_pool_forward, c3_backward, c3_forward,
-    c3_relu_pool_forward,
 };
 use crate::nn::linear::Dense;
 use crate::nn::pool::Pool2x2;
@@ -177,9 +176,11 @@ pub fn forward(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
 }
 
 /// Inference: the logits of [`forward`], bit for bit, with ReLU and max-pooling fused
-/// into the two convolutions (their unpooled outputs are never formed). Writes
-/// `ws.out.s2`, `s4`, `c5`, `f6` and `output` (`[n, 10]`); `ws.out.c1` and `c3` are left
-/// as they were, so [`backward`] needs [`forward`].
+/// into conv1 (its unpooled output is never formed). Writes `ws.out.s2`, `c3`, `s4`,
+/// `c5`, `f6` and `output` (`[n, 10]`); `ws.out.c1` is left as it was, so [`backward`]
+/// needs [`forward`]. (conv2 fused the same way, by output map from shifted copies of its
+/// input, took 43 % fewer instructions but ran 12 % slower at batch 1000 on a Zen 3,
+/// bound by its loads: see docs/speed.md.)
 pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
     let Workspace {
         out: a,
@@ -187,9 +188,12 @@ pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
         c3_scratch,
         ..
     } = ws;
-    // conv1 + ReLU + pool1: [n,28,28] → [n,6,14,14];  conv2 + ReLU + pool2: → [n,16,5,5]
+    // conv1 + ReLU + pool1: [n,28,28] → [n,6,14,14]
     c1_relu_pool_forward(&CONV1, n, &a.input, p.conv1, c1_padded, &mut a.s2);
-    c3_relu_pool_forward(n, &a.s2, p.conv2, &mut a.s4, c3_scratch);
+    // conv2: → conv 5x5 + b → ReLU → [n,16,10,10]; pool2 → [n,16,5,5]
+    c3_forward(n, &a.s2, p.conv2, &mut a.c3, c3_scratch, Act::Relu);
+    POOL2.max_forward(n, &a.c3, &mut a.s4);
+    // fc1: [n,400] → ReLU → [n,120];  fc2: → ReLU → [n,84];  fc3: → [n,10] logits
     FC1.forward(n, &a.s4, p.fc1, &mut a.c5);
     relu_forward(&mut a.c5[..n * FC1.outputs]);
     FC2.forward(n, &a.c5, p.fc2, &mut a.f6);

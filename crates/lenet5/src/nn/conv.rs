@@ -124,8 +124,6 @@ pub struct C3Scratch {
     pub w_pad: Vec<f32>,
     /// Bit o of `live[c]`: the (o, c) kernel has a nonzero weight.
     pub live: [u16; 6],
-    /// One image's shifted input copies for [`c3::forward_relu_pool`] (inference).
-    pub shifted: Vec<f32>,
 }
 
 impl C3Scratch {
@@ -139,7 +137,6 @@ impl C3Scratch {
             dw_pad: vec![0.0; c3::W_PAD_LEN],
             w_pad: vec![0.0; c3::W_PAD_LEN],
             live: [0; 6],
-            shifted: vec![0.0; c3::SHIFTED_LEN],
         }
     }
 }
@@ -166,19 +163,6 @@ pub fn c3_forward(
 ) {
     transpose_w(p.weight, &mut sc.wt);
     c3::forward(n, x, &sc.wt, p.bias, y, &mut sc.y_hwc, act);
-}
-
-/// The modern network's C3 + ReLU + 2x2 max-pool for inference ([`c3::forward_relu_pool`]:
-/// the same bits as [`c3_forward`] with ReLU followed by the max-pool; C3's own output is
-/// not formed). x: `[n][6][14][14]`, p: `[16][6][5][5]`, `[16]` → pooled: `[n][16][5][5]`
-pub fn c3_relu_pool_forward(
-    n: usize,
-    x: &[f32],
-    p: Params<&[f32]>,
-    pooled: &mut [f32],
-    sc: &mut C3Scratch,
-) {
-    c3::forward_relu_pool(n, x, p.weight, p.bias, &mut sc.shifted, pooled);
 }
 
 /// The classic C3 forward (connection table: most input maps feed only some output maps):
