@@ -9,8 +9,8 @@
 //! fc1 400→120 → ReLU;  fc2 120→84 → ReLU;  fc3 84→10 = logits  (predict: largest)
 //! ```
 
-use super::Workspace;
 use super::params::Layout;
+use super::{Maps, Workspace};
 use crate::kernels::Act;
 use crate::nn::Params;
 use crate::nn::act::{relu_backward, relu_forward};
@@ -167,12 +167,7 @@ pub fn forward(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
     // conv2: → conv 5x5 + b → ReLU → [n,16,10,10]; pool2 → [n,16,5,5]
     c3_forward(n, &a.s2, p.conv2, &mut a.c3, c3_scratch, Act::Relu);
     POOL2.max_forward(n, &a.c3, &mut a.s4);
-    // fc1: [n,400] → ReLU → [n,120];  fc2: → ReLU → [n,84];  fc3: → [n,10] logits
-    FC1.forward(n, &a.s4, p.fc1, &mut a.c5);
-    relu_forward(&mut a.c5[..n * FC1.outputs]);
-    FC2.forward(n, &a.c5, p.fc2, &mut a.f6);
-    relu_forward(&mut a.f6[..n * FC2.outputs]);
-    FC3.forward(n, &a.f6, p.fc3, &mut a.output);
+    fully_connected_forward(p, a, n);
 }
 
 /// Inference: the logits of [`forward`], bit for bit, with ReLU and max-pooling fused
@@ -193,7 +188,12 @@ pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
     // conv2: → conv 5x5 + b → ReLU → [n,16,10,10]; pool2 → [n,16,5,5]
     c3_forward(n, &a.s2, p.conv2, &mut a.c3, c3_scratch, Act::Relu);
     POOL2.max_forward(n, &a.c3, &mut a.s4);
-    // fc1: [n,400] → ReLU → [n,120];  fc2: → ReLU → [n,84];  fc3: → [n,10] logits
+    fully_connected_forward(p, a, n);
+}
+
+/// fc1: `a.s4` `[n,400]` → ReLU → `a.c5` `[n,120]`;  fc2: → ReLU → `a.f6` `[n,84]`;
+/// fc3: → `a.output` `[n,10]` logits.
+fn fully_connected_forward(p: &ModernParams<&[f32]>, a: &mut Maps, n: usize) {
     FC1.forward(n, &a.s4, p.fc1, &mut a.c5);
     relu_forward(&mut a.c5[..n * FC1.outputs]);
     FC2.forward(n, &a.c5, p.fc2, &mut a.f6);

@@ -40,6 +40,18 @@ pub fn c1_forward(
     y: &mut [f32],
     act: Act,
 ) {
+    pad_images(layer, n, x, padded);
+    if n == 1 {
+        // One image: by map on the grid (the same sums; fewer weight broadcasts).
+        c1::forward_grid(n, padded, p.weight, p.bias, y, act);
+    } else {
+        c1::forward(n, padded, p.weight, p.bias, y, act);
+    }
+}
+
+/// Each of the `n` `[h][w]` images of `x` padded into `padded` (`[n][PADDED_LEN]`), as
+/// C1's kernels read it.
+fn pad_images(layer: &Conv, n: usize, x: &[f32], padded: &mut [f32]) {
     assert_eq!((layer.cin, layer.cout, layer.k, layer.ho()), (1, 6, 5, 28));
     let side = layer.h;
     for s in 0..n {
@@ -50,12 +62,6 @@ pub fn c1_forward(
             0.0,
             &mut padded[s * c1::PADDED_LEN..],
         );
-    }
-    if n == 1 {
-        // One image: by map on the grid (the same sums; fewer weight broadcasts).
-        c1::forward_grid(n, padded, p.weight, p.bias, y, act);
-    } else {
-        c1::forward(n, padded, p.weight, p.bias, y, act);
     }
 }
 
@@ -71,17 +77,7 @@ pub fn c1_relu_pool_forward(
     padded: &mut [f32],
     pooled: &mut [f32],
 ) {
-    assert_eq!((layer.cin, layer.cout, layer.k, layer.ho()), (1, 6, 5, 28));
-    let side = layer.h;
-    for s in 0..n {
-        c1::pad_input(
-            &x[s * side * side..],
-            side,
-            layer.pad,
-            0.0,
-            &mut padded[s * c1::PADDED_LEN..],
-        );
-    }
+    pad_images(layer, n, x, padded);
     c1::forward_relu_pool(n, padded, p.weight, p.bias, pooled);
 }
 

@@ -29,7 +29,7 @@ use super::MAX_DIGITS;
 use super::ink::InkPlane;
 use super::normalise::to_28x28;
 use super::search::{CostWeights, MIN_SIDE, Piece, network_cost, network_cost_as, runner_up};
-use super::segment::Segments;
+use super::segment::{Segments, cheapest_step};
 use crate::api::{Model, Prediction};
 
 /// Pieces of the first reading at least this wide (in line heights) may be re-cut...
@@ -206,13 +206,7 @@ pub fn fine_path(
     for y in 1..h {
         let prev = cost.clone();
         for k in 0..wn {
-            let (mut best, mut from) = (prev[k], 1u8);
-            if k > 0 && prev[k - 1] < best {
-                (best, from) = (prev[k - 1], 0);
-            }
-            if k + 1 < wn && prev[k + 1] < best {
-                (best, from) = (prev[k + 1], 2);
-            }
+            let (best, from) = cheapest_step(&prev, k);
             cost[k] = best + step(k, y);
             back[y * wn + k] = from;
         }

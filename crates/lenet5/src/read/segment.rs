@@ -288,13 +288,7 @@ fn cut_paths(
         for y in y0 + 1..y1 {
             let prev = cost.clone();
             for k in 0..wn {
-                let (mut best, mut from) = (prev[k], 1u8);
-                if k > 0 && prev[k - 1] < best {
-                    (best, from) = (prev[k - 1], 0);
-                }
-                if k + 1 < wn && prev[k + 1] < best {
-                    (best, from) = (prev[k + 1], 2);
-                }
+                let (best, from) = cheapest_step(&prev, k);
                 cost[k] = best + ink(lo + k, y);
                 back[(y - y0) * wn + k] = from;
             }
@@ -340,4 +334,19 @@ fn cut_paths(
         }
     }
     paths
+}
+
+/// Of a path's three possible places on the row above (`prev` holds their costs), the
+/// cheapest for place `k`: (its cost, 0 = from the left, 1 = straight above, 2 = from the
+/// right), straight above on ties, then the left. Shared by the cut paths here and the
+/// fine paths of [`super::recut`].
+pub(super) fn cheapest_step(prev: &[f32], k: usize) -> (f32, u8) {
+    let (mut best, mut from) = (prev[k], 1u8);
+    if k > 0 && prev[k - 1] < best {
+        (best, from) = (prev[k - 1], 0);
+    }
+    if k + 1 < prev.len() && prev[k + 1] < best {
+        (best, from) = (prev[k + 1], 2);
+    }
+    (best, from)
 }
