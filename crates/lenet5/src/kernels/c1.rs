@@ -175,27 +175,39 @@ simd_kernel! {
 }
 
 /// Two rows of one C1 map, ReLU, then 2x2 max-pooled: pooled row i of the map from grid
-/// places 64·i .. 64·i + 64 (conv rows 2i and 2i + 1, 32 places each, 28 used), as
-/// [`grid_block`] computes them (bias, then taps (ki, kj) ascending, fused), stored to the
-/// 14 floats at `out`.
+/// places 64·i .. 64·i + 64 (conv rows 2i and 2i + 1, 32 places each, 28 used), with the
+/// sums of [`grid_block`] (bias, then taps (ki, kj) ascending, fused), stored to the 14
+/// floats at `out`. The two conv rows read five input rows each, four of them shared:
+/// each vector of input row 2i + r is loaded once and feeds tap (r, kj) of the upper row
+/// and tap (r − 1, kj) of the lower one (120 loads for 200 FMAs instead of 200; for each
+/// output, r ascending is ki ascending, so the order of the sums is unchanged).
 #[inline(always)]
 unsafe fn pooled_row<S: Simd>(xp: *const f32, w: *const f32, b: f32, i: usize, out: *mut f32) {
-    // SAFETY: (caller) xp reads reach 64·13 + 63 + 4·32 + 4 = 1027 < PADDED_LEN; out[0..14].
+    // SAFETY: (caller) xp reads reach 64·13 + 5·32 + 4 + 31 = 1027 < PADDED_LEN; out[0..14].
     unsafe {
         let q0 = 64 * i;
-        let mut acc = [S::splat(b); 8];
-        for ki in 0..5 {
+        let (mut upper, mut lower) = ([S::splat(b); 4], [S::splat(b); 4]);
+        for r in 0..6 {
             for kj in 0..5 {
-                let wv = S::splat(*w.add(ki * 5 + kj));
-                let xr = xp.add(q0 + ki * 32 + kj);
-                for (v, a) in acc.iter_mut().enumerate() {
-                    *a = S::fma(S::load(xr.add(v * 8)), wv, *a);
+                let xr = xp.add(q0 + r * 32 + kj);
+                let x: [S::V; 4] = std::array::from_fn(|v| S::load(xr.add(v * 8)));
+                if r < 5 {
+                    let wv = S::splat(*w.add(r * 5 + kj));
+                    for (a, xv) in upper.iter_mut().zip(x) {
+                        *a = S::fma(xv, wv, *a);
+                    }
+                }
+                if r > 0 {
+                    let wv = S::splat(*w.add((r - 1) * 5 + kj));
+                    for (a, xv) in lower.iter_mut().zip(x) {
+                        *a = S::fma(xv, wv, *a);
+                    }
                 }
             }
         }
         // ReLU (outputs ≥ +0, never NaN), so any order of the maxima gives the same bits.
-        let r = acc.map(|a| act_v::<S>(Act::Relu, a));
-        let m: [S::V; 4] = std::array::from_fn(|j| S::max(r[j], r[4 + j]));
+        let relu = |a: S::V| act_v::<S>(Act::Relu, a);
+        let m: [S::V; 4] = std::array::from_fn(|j| S::max(relu(upper[j]), relu(lower[j])));
         S::store(out, S::pair_max(m[0], m[1]));
         S::store_part(out.add(8), S::pair_max(m[2], m[3]), 6);
     }

@@ -24,6 +24,8 @@ pub const POSITIONS: usize = 10 * 10;
 pub const IN_LEN: usize = 6 * 14 * 14;
 /// See [`IN_LEN`].
 pub const OUT_LEN: usize = 16 * 10 * 10;
+/// Floats of one max-pooled C3 output (the modern network's pool2): 16 maps of 5x5.
+pub const POOLED_LEN: usize = 16 * 5 * 5;
 
 /// Offset of tap k = (c, ki, kj) from the top-left input pixel of a window.
 const fn tap_offsets() -> [u32; 150] {
@@ -44,7 +46,8 @@ pub(crate) fn window(p: usize) -> usize {
     (p / 10) * 14 + p % 10
 }
 
-/// One tile of MR output positions × 16 channels (one wide vector per position).
+/// One tile of MR output positions × 16 channels (one wide vector per position), stored
+/// position-major to `out_hwc` and, when `out_chw` is not null, map-major to it too.
 #[inline(always)]
 unsafe fn tile<S: Backend, const MR: usize>(
     x: *const f32,
@@ -72,6 +75,9 @@ unsafe fn tile<S: Backend, const MR: usize>(
             let p = p0 + j;
             let v = act_v::<S::Wide>(act, *a);
             S::Wide::store(out_hwc.add(16 * p), v);
+            if out_chw.is_null() {
+                continue;
+            }
             let mut t = [0.0f32; 16];
             S::Wide::store(t.as_mut_ptr(), v);
             for (o, v) in t.iter().enumerate() {
@@ -110,6 +116,59 @@ simd_kernel! {
                     tile::<S, 6>(xs, wt.as_ptr(), b, 6 * t, hs, ys, act);
                 }
                 tile::<S, 4>(xs, wt.as_ptr(), b, 96, hs, ys, act);
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// C3 + ReLU + 2x2 max-pooling (the modern network's inference): `y[s][o][i][j]` = max
+    /// over the 2x2 block (2i.., 2j..) of ReLU(the sums of [`forward`], the same operations
+    /// in the same order), so bit-identical to [`forward`] with [`Act::Relu`] followed by
+    /// [`super::pool::max_forward`]. Each image's 10x10 outputs go position-major to
+    /// `hwc` only (one wide vector per position, L1-resident), and the pooling reads
+    /// them back four vectors at a time: the map-major copy of [`forward`] (16 scalar
+    /// stores per position) and the separate pooling pass are never made.
+    /// x: `[n][6][14][14]`, wt: `[150][16]`, b: `[16]` → y: `[n][16][5][5]`; hwc: `[100][16]` scratch
+    pub fn forward_relu_pool(
+        n: usize,
+        x: &[f32],
+        wt: &[f32],
+        b: &[f32],
+        hwc: &mut [f32],
+        y: &mut [f32],
+    ) {
+        assert!(x.len() >= n * IN_LEN && wt.len() >= 2400 && b.len() >= 16);
+        assert!(hwc.len() >= OUT_LEN && y.len() >= n * POOLED_LEN);
+        for s in 0..n {
+            // SAFETY: image s of x and y in bounds (asserted above); tile positions
+            // p0..p0+MR ≤ 100 of hwc; the pooled block's positions 20i + 2j + {0, 1, 10,
+            // 11} ≤ 99.
+            unsafe {
+                let (xs, h) = (x.as_ptr().add(s * IN_LEN), hwc.as_mut_ptr());
+                let none = std::ptr::null_mut();
+                for t in 0..16 {
+                    tile::<S, 6>(xs, wt.as_ptr(), b, 6 * t, h, none, Act::Relu);
+                }
+                tile::<S, 4>(xs, wt.as_ptr(), b, 96, h, none, Act::Relu);
+                let ys = y.as_mut_ptr().add(s * POOLED_LEN);
+                for i in 0..5 {
+                    for j in 0..5 {
+                        let p = 20 * i + 2 * j;
+                        let at = |q: usize| S::Wide::load(h.add(16 * q));
+                        // ReLU outputs (≥ +0, never NaN): any order of the maxima gives
+                        // the same bits.
+                        let m = S::Wide::max(
+                            S::Wide::max(at(p), at(p + 1)),
+                            S::Wide::max(at(p + 10), at(p + 11)),
+                        );
+                        let mut t = [0.0f32; 16];
+                        S::Wide::store(t.as_mut_ptr(), m);
+                        for (o, v) in t.iter().enumerate() {
+                            *ys.add(o * 25 + 5 * i + j) = *v;
+                        }
+                    }
+                }
             }
         }
     }

@@ -11,6 +11,7 @@
 //! | | [`c1::pool_relu_weight_grad`] | max-pool + ReLU backward fused with dW (modern) | the 5 taps of a row |
 //! | | [`c1::forward_relu_pool`] | the same + ReLU + 2x2 max-pool, C1's maps never stored (modern inference) | 8 places of the grid |
 //! | [`c3`] | [`c3::forward`] | 6→16 maps, 5x5, 14x14 → 10x10, + bias, activation | 16 output channels (wide) |
+//! | | [`c3::forward_relu_pool`] | the same + ReLU + 2x2 max-pool from the position-major outputs (modern inference) | 16 output channels (wide) |
 //! | | [`c3::weight_grad`] | dW of the same (dW += Xᵀ·dY, X the implicit im2col) | 16 output channels (wide) |
 //! | | [`c3::weight_grad_into`] | the same sums added straight into dW `[16][150]` (what the layer runs) | 16 output channels (wide) |
 //! | | [`c3::col2im`] | the input gradient from the column gradient | 10-pixel row segments |
@@ -253,6 +254,12 @@ mod tests {
             out.push((name, bits(&y)));
             out.push((name, bits(&yh)));
         }
+        let (mut yp, mut h) = (
+            vec![f32::NAN; n * c3::POOLED_LEN],
+            vec![f32::NAN; c3::OUT_LEN],
+        );
+        c3::forward_relu_pool(n, &x3, &wt, &b3, &mut h, &mut yp);
+        out.push(("c3 forward_relu_pool", bits(&yp)));
         for (name, act) in [
             ("c3 forward_direct identity", Act::Identity),
             ("c3 forward_direct tanh", Act::Tanh),

@@ -16,6 +16,7 @@ use crate::nn::Params;
 use crate::nn::act::{relu_backward, relu_forward};
 use crate::nn::conv::{
     Conv, c1_forward, c1_pool_relu_backward, c1_relu_pool_forward, c3_backward, c3_forward,
+    c3_relu_pool_forward,
 };
 use crate::nn::linear::Dense;
 use crate::nn::pool::Pool2x2;
@@ -171,11 +172,12 @@ pub fn forward(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
 }
 
 /// Inference: the logits of [`forward`], bit for bit, with ReLU and max-pooling fused
-/// into conv1 (its unpooled output is never formed). Writes `ws.out.s2`, `c3`, `s4`,
-/// `c5`, `f6` and `output` (`[n, 10]`); `ws.out.c1` is left as it was, so [`backward`]
-/// needs [`forward`]. (conv2 fused the same way, by output map from shifted copies of its
-/// input, took 43 % fewer instructions but ran 12 % slower at batch 1000 on a Zen 3,
-/// bound by its loads: see docs/speed.md.)
+/// into conv1 and conv2 (their unpooled maps are never stored map-major). Writes
+/// `ws.out.s2`, `s4`, `c5`, `f6` and `output` (`[n, 10]`); `ws.out.c1` and `c3` are left
+/// as they were, so [`backward`] needs [`forward`]. (conv2 fused by output map from
+/// shifted copies of its input instead took 43 % fewer instructions but ran 12 % slower
+/// at batch 1000 on a Zen 3, bound by its loads: see docs/speed.md; the kernel here keeps
+/// the implicit GEMM and pools its position-major outputs.)
 pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
     let Workspace {
         out: a,
@@ -185,9 +187,8 @@ pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
     } = ws;
     // conv1 + ReLU + pool1: [n,28,28] → [n,6,14,14]
     c1_relu_pool_forward(&CONV1, n, &a.input, p.conv1, c1_padded, &mut a.s2);
-    // conv2: → conv 5x5 + b → ReLU → [n,16,10,10]; pool2 → [n,16,5,5]
-    c3_forward(n, &a.s2, p.conv2, &mut a.c3, c3_scratch, Act::Relu);
-    POOL2.max_forward(n, &a.c3, &mut a.s4);
+    // conv2 + ReLU + pool2: → [n,16,5,5]
+    c3_relu_pool_forward(n, &a.s2, p.conv2, &mut a.s4, c3_scratch);
     fully_connected_forward(p, a, n);
 }
 

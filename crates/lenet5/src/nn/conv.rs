@@ -108,8 +108,11 @@ pub fn c1_pool_relu_backward(
 /// Scratch of the C3 layer: transposed and padded weights, position-major outputs and
 /// gradients.
 pub struct C3Scratch {
-    /// Weights as `[150][16]` (tap-major), refreshed by every forward / backward call.
+    /// Weights as `[150][16]` (tap-major), refreshed by every forward call whose weights
+    /// differ from `wt_source` ([`C3Scratch::transpose_weights`]).
     pub wt: Vec<f32>,
+    /// The `[16][150]` weights `wt` was made from, bit for bit.
+    pub wt_source: Vec<f32>,
     /// Outputs, position-major: `[n][100][16]`.
     pub y_hwc: Vec<f32>,
     /// Output gradients, position-major: `[n][100][16]`.
@@ -128,6 +131,7 @@ impl C3Scratch {
         let w = c3::TAPS_PER_OUTPUT * c3::MAPS_OUT;
         C3Scratch {
             wt: vec![0.0; w],
+            wt_source: vec![0.0; w],
             y_hwc: vec![0.0; cap * c3::OUT_LEN],
             dy_hwc: vec![0.0; cap * c3::OUT_LEN],
             dw_pad: vec![0.0; c3::W_PAD_LEN],
@@ -137,13 +141,25 @@ impl C3Scratch {
     }
 }
 
-/// `wt[k][o]` = `w[o][k]` for the `[16][150]` C3 weights.
-fn transpose_w(w: &[f32], wt: &mut [f32]) {
-    let w = &w[..c3::MAPS_OUT * c3::TAPS_PER_OUTPUT];
-    for (o, row) in w.chunks_exact(c3::TAPS_PER_OUTPUT).enumerate() {
-        for (k, v) in row.iter().enumerate() {
-            wt[k * c3::MAPS_OUT + o] = *v;
+impl C3Scratch {
+    /// `wt[k][o]` = `w[o][k]` for the `[16][150]` C3 weights, made again only when `w`
+    /// differs, bit for bit, from the weights it was last made from: inference with the
+    /// same weights (one image per call above all) does not transpose them on every call.
+    /// (A zero `wt` is the transposition of zero weights, so a new scratch is consistent.)
+    fn transpose_weights(&mut self, w: &[f32]) {
+        let w = &w[..c3::MAPS_OUT * c3::TAPS_PER_OUTPUT];
+        // No early exit, so that the comparison runs on vectors.
+        let differ =
+            (w.iter().zip(&self.wt_source)).fold(0, |d, (a, b)| d | (a.to_bits() ^ b.to_bits()));
+        if differ == 0 {
+            return;
         }
+        for (o, row) in w.chunks_exact(c3::TAPS_PER_OUTPUT).enumerate() {
+            for (k, v) in row.iter().enumerate() {
+                self.wt[k * c3::MAPS_OUT + o] = *v;
+            }
+        }
+        self.wt_source.copy_from_slice(w);
     }
 }
 
@@ -157,8 +173,22 @@ pub fn c3_forward(
     sc: &mut C3Scratch,
     act: Act,
 ) {
-    transpose_w(p.weight, &mut sc.wt);
+    sc.transpose_weights(p.weight);
     c3::forward(n, x, &sc.wt, p.bias, y, &mut sc.y_hwc, act);
+}
+
+/// The modern network's conv2 + ReLU + 2x2 max-pool for inference ([`c3::forward_relu_pool`]):
+/// the bits of [`c3_forward`] with [`Act::Relu`] then the max-pool, the unpooled maps never
+/// stored map-major. x: `[n][6][14][14]`, p: `[16][6][5][5]`, `[16]` → pooled: `[n][16][5][5]`
+pub fn c3_relu_pool_forward(
+    n: usize,
+    x: &[f32],
+    p: Params<&[f32]>,
+    pooled: &mut [f32],
+    sc: &mut C3Scratch,
+) {
+    sc.transpose_weights(p.weight);
+    c3::forward_relu_pool(n, x, &sc.wt, p.bias, &mut sc.y_hwc, pooled);
 }
 
 /// The classic C3 forward (connection table: most input maps feed only some output maps):
@@ -368,6 +398,40 @@ mod tests {
             check_grad("conv dw", &w, &dw, |v| loss(&x, v, &b));
             check_grad("conv db", &b, &db, |v| loss(&x, &w, v));
         }
+    }
+
+    /// One scratch used with weights A, B (differing in one weight's sign of zero only),
+    /// then A again, forward and pooled: the outputs of a fresh scratch every time, so the
+    /// transposed weights kept between calls are never stale.
+    #[test]
+    fn c3_kept_transposed_weights_follow_the_weights() {
+        let n = 2;
+        let s = Conv::new(6, 14, 16, 5, 0);
+        let x = rand_vec(n * s.in_len(), 21);
+        let (mut wa, b) = (rand_vec(s.weight_len(), 22), rand_vec(16, 23));
+        wa[7] = 0.0;
+        let mut wb = wa.clone();
+        wb[7] = -0.0;
+        let mut wc = wa.clone();
+        wc[2399] += 1.0;
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let run = |w: &[f32], sc: &mut C3Scratch| {
+            let mut y = vec![f32::NAN; n * s.out_len()];
+            c3_forward(n, &x, params(w, &b), &mut y, sc, Act::Identity);
+            let mut pooled = vec![f32::NAN; n * c3::POOLED_LEN];
+            c3_relu_pool_forward(n, &x, params(w, &b), &mut pooled, sc);
+            (bits(&y), bits(&pooled))
+        };
+        let mut kept = C3Scratch::new(n);
+        for w in [&wa, &wb, &wc, &wa, &wa] {
+            let fresh = run(w, &mut C3Scratch::new(n));
+            assert_eq!(run(w, &mut kept), fresh);
+            assert_eq!(kept.wt_source, **w);
+        }
+        // The sign of a zero weight reaches the outputs' bits only through +0/−0 sums;
+        // the kept copy must still be the new weights' own.
+        run(&wb, &mut kept);
+        assert_eq!(kept.wt[7 * 16].to_bits(), (-0.0f32).to_bits());
     }
 
     /// The fast layers agree with the im2col reference, forward and backward.
