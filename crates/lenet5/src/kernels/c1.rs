@@ -139,7 +139,8 @@ unsafe fn grid_block<V: Simd, const NV: usize>(
 
 simd_kernel! {
     /// [`forward`] by map on the 32-wide grid: the same sums in the same order (bias, then
-    /// taps (ki, kj) ascending, fused), so bit-identical to it.
+    /// taps (ki, kj) ascending, fused), so bit-identical to it. With 16-lane vectors, blocks
+    /// of 14 of them ([`grid_block`]); with 8 lanes, two rows at a time ([`row_pair`]).
     /// xp: `[n][PADDED_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][28][28]`
     pub fn forward_grid(
         n: usize,
@@ -164,8 +165,22 @@ simd_kernel! {
                             grid_block::<S::Wide, BLOCK>(x, wp, bc, q0, out, last, act);
                         }
                     } else {
-                        for q0 in (0..GRID).step_by(BLOCK * S::LANES) {
-                            grid_block::<S, BLOCK>(x, wp, bc, q0, out, last, act);
+                        // Two rows at a time, sharing their input loads ([`row_pair`]);
+                        // each row's fourth vector (columns 24..32) spills 4 lanes into
+                        // the next row, which a later store overwrites, except at the end.
+                        for i in 0..14 {
+                            let (upper, lower) = row_pair::<S>(x, wp, bc, i);
+                            for (r, row) in [upper, lower].iter().enumerate() {
+                                let o = out.add((2 * i + r) * 28);
+                                for (v, a) in row.iter().enumerate() {
+                                    let y = act_v::<S>(act, *a);
+                                    if v < 3 || !(last && i == 13 && r == 1) {
+                                        S::store(o.add(8 * v), y);
+                                    } else {
+                                        S::store_part(o.add(24), y, 4);
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -174,16 +189,21 @@ simd_kernel! {
     }
 }
 
-/// Two rows of one C1 map, ReLU, then 2x2 max-pooled: pooled row i of the map from grid
-/// places 64·i .. 64·i + 64 (conv rows 2i and 2i + 1, 32 places each, 28 used), with the
-/// sums of [`grid_block`] (bias, then taps (ki, kj) ascending, fused), stored to the 14
-/// floats at `out`. The two conv rows read five input rows each, four of them shared:
-/// each vector of input row 2i + r is loaded once and feeds tap (r, kj) of the upper row
-/// and tap (r − 1, kj) of the lower one (120 loads for 200 FMAs instead of 200; for each
-/// output, r ascending is ki ascending, so the order of the sums is unchanged).
+/// The sums of two rows of one C1 map before the activation: conv rows 2i and 2i + 1 (grid
+/// places 64·i .. 64·i + 64, 32 each, 28 used), four vectors each, as [`grid_block`]
+/// computes them (bias, then taps (ki, kj) ascending, fused). The two rows read five input
+/// rows each, four of them shared: each vector of input row 2i + r is loaded once and feeds
+/// tap (r, kj) of the upper row and tap (r − 1, kj) of the lower one (120 loads for 200
+/// FMAs instead of 200; for each output, r ascending is ki ascending, so the order of the
+/// sums is unchanged).
 #[inline(always)]
-unsafe fn pooled_row<S: Simd>(xp: *const f32, w: *const f32, b: f32, i: usize, out: *mut f32) {
-    // SAFETY: (caller) xp reads reach 64·13 + 5·32 + 4 + 31 = 1027 < PADDED_LEN; out[0..14].
+unsafe fn row_pair<S: Simd>(
+    xp: *const f32,
+    w: *const f32,
+    b: f32,
+    i: usize,
+) -> ([S::V; 4], [S::V; 4]) {
+    // SAFETY: (caller) xp reads reach 64·13 + 5·32 + 4 + 31 = 1027 < PADDED_LEN.
     unsafe {
         let q0 = 64 * i;
         let (mut upper, mut lower) = ([S::splat(b); 4], [S::splat(b); 4]);
@@ -205,6 +225,17 @@ unsafe fn pooled_row<S: Simd>(xp: *const f32, w: *const f32, b: f32, i: usize, o
                 }
             }
         }
+        (upper, lower)
+    }
+}
+
+/// Pooled row i of one C1 map: [`row_pair`], ReLU, then 2x2 max-pooled, stored to the 14
+/// floats at `out`.
+#[inline(always)]
+unsafe fn pooled_row<S: Simd>(xp: *const f32, w: *const f32, b: f32, i: usize, out: *mut f32) {
+    // SAFETY: (caller) as row_pair; out[0..14].
+    unsafe {
+        let (upper, lower) = row_pair::<S>(xp, w, b, i);
         // ReLU (outputs ≥ +0, never NaN), so any order of the maxima gives the same bits.
         let relu = |a: S::V| act_v::<S>(Act::Relu, a);
         let m: [S::V; 4] = std::array::from_fn(|j| S::max(relu(upper[j]), relu(lower[j])));
