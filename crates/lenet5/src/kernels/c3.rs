@@ -440,7 +440,9 @@ simd_kernel! {
 }
 
 // ---------------------------------------------------------------------------------
-// Direct C3, one output map (or input map) at a time: what the classic network runs.
+// Direct C3 input gradient, one input map at a time: what the classic network's backward
+// runs. (Its forward ran the same way, one output map at a time, until December 2026:
+// the implicit GEMM above, zero-weight pairs included, measured faster on the Zen 3.)
 //
 // A 10x10 map is laid on a 14-wide grid: output position (oy, ox) at q = oy·14 + ox,
 // columns 10..14 of each row unused. Then tap (c, ki, kj) of every position reads
@@ -468,84 +470,6 @@ pub fn live_pairs(w: &[f32]) -> [u16; 6] {
         }
     }
     live
-}
-
-/// One output map on grid places q0 .. q0 + NV·LANES of V:
-/// `grid[q]` = act(`bias` + Σ over live c, ki, kj ascending of `x[c·196 + ki·14 + kj + q]` · `w[c][ki][kj]`).
-/// x: one image `[6][14][14]` with 16 floats of slack, w: this map's `[6][5][5]`, grid: `[GRID]`
-#[inline(always)]
-unsafe fn map_forward<V: Simd, const NV: usize>(
-    x: *const f32,
-    w: *const f32,
-    bias: f32,
-    live: u8,
-    q0: usize,
-    grid: *mut f32,
-    act: Act,
-) {
-    // SAFETY: (caller) reads reach c·196 + 4·14 + 4 + q0 + NV·LANES − 1 ≤ 980 + 60 + 143
-    // < IN_LEN + 16; writes grid[q0 .. q0 + NV·LANES] ⊆ grid[..GRID].
-    unsafe {
-        let mut acc = [V::splat(bias); NV];
-        for c in 0..6 {
-            if live & (1 << c) == 0 {
-                continue;
-            }
-            for ki in 0..5 {
-                for kj in 0..5 {
-                    let wv = V::splat(*w.add(c * 25 + ki * 5 + kj));
-                    let xr = x.add(c * 196 + ki * 14 + kj + q0);
-                    for (v, a) in acc.iter_mut().enumerate() {
-                        *a = V::fma(V::load(xr.add(v * V::LANES)), wv, *a);
-                    }
-                }
-            }
-        }
-        for (v, a) in acc.iter().enumerate() {
-            V::store(grid.add(q0 + v * V::LANES), act_v::<V>(act, *a));
-        }
-    }
-}
-
-simd_kernel! {
-    /// C3 forward, direct, skipping the map pairs whose weights are all zero:
-    /// `y[s][o][p]` = act(`b[o]` + Σ_k `x[s][window(p) + tap(k)]` · `w[o][k]`), k = (c, ki, kj)
-    /// ascending: the sums of [`forward`], term for term, without its zero-weight terms
-    /// (so bit-identical to it), and without a transposed weight copy.
-    /// x: `[n][6][14][14]`, w: `[16][6][5][5]`, b: `[16]` → y: `[n][16][10][10]`
-    pub fn forward_direct(
-        n: usize,
-        x: &[f32],
-        w: &[f32],
-        b: &[f32],
-        y: &mut [f32],
-        act: Act,
-    ) {
-        assert!(x.len() >= n * IN_LEN && w.len() >= 2400 && b.len() >= 16 && y.len() >= n * OUT_LEN);
-        let live = live_pairs(w);
-        let mut xs = [0.0f32; IN_LEN + 16];
-        let mut grid = [0.0f32; GRID];
-        for s in 0..n {
-            xs[..IN_LEN].copy_from_slice(&x[s * IN_LEN..(s + 1) * IN_LEN]);
-            for o in 0..MAPS_OUT {
-                let lo = (0..6).fold(0u8, |m, c| m | ((((live[c] >> o) & 1) as u8) << c));
-                // SAFETY: xs has IN_LEN + 16 floats, w[o·150..] 150, grid GRID (see map_forward).
-                unsafe {
-                    let (xp, wp, g) = (xs.as_ptr(), w.as_ptr().add(o * 150), grid.as_mut_ptr());
-                    if S::WIDE_NATIVE {
-                        map_forward::<S::Wide, 9>(xp, wp, b[o], lo, 0, g, act);
-                    } else {
-                        map_forward::<S, 9>(xp, wp, b[o], lo, 0, g, act);
-                        map_forward::<S, 8>(xp, wp, b[o], lo, PASS, g, act);
-                    }
-                }
-                let out = &mut y[s * OUT_LEN + o * POSITIONS..][..POSITIONS];
-                for (row, g) in out.chunks_exact_mut(10).zip(grid.chunks(14)) {
-                    row.copy_from_slice(&g[..10]);
-                }
-            }
-        }
-    }
 }
 
 /// One tap k of C3's input gradient for one input map on grid places q0 .. q0 + NV·LANES
@@ -785,36 +709,6 @@ mod tests {
             }
         }
         w
-    }
-
-    #[test]
-    fn direct_forward_is_bit_identical_to_the_implicit_gemm() {
-        let n = 3;
-        let x = rand_vec(n * IN_LEN, 81);
-        let b = rand_vec(16, 82);
-        for w in [table_weights(83), rand_vec(2400, 84)] {
-            let mut wt = vec![0.0; 2400];
-            for o in 0..16 {
-                for k in 0..150 {
-                    wt[k * 16 + o] = w[o * 150 + k];
-                }
-            }
-            every_backend(|name| {
-                for act in [Act::Identity, Act::Relu, Act::Tanh] {
-                    let (mut want, mut yh) = (vec![0.0; n * OUT_LEN], vec![0.0; n * OUT_LEN]);
-                    forward(n, &x, &wt, &b, &mut want, &mut yh, act);
-                    let mut got = vec![f32::NAN; n * OUT_LEN];
-                    forward_direct(n, &x, &w, &b, &mut got, act);
-                    for (i, (a, b)) in got.iter().zip(&want).enumerate() {
-                        assert_eq!(
-                            a.to_bits(),
-                            b.to_bits(),
-                            "{name} {act:?} y[{i}]: {a} vs {b}"
-                        );
-                    }
-                }
-            });
-        }
     }
 
     #[test]

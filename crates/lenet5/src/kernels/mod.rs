@@ -15,7 +15,6 @@
 //! | | [`c3::weight_grad`] | dW of the same (dW += Xᵀ·dY, X the implicit im2col) | 16 output channels (wide) |
 //! | | [`c3::weight_grad_into`] | the same sums added straight into dW `[16][150]` (what the layer runs) | 16 output channels (wide) |
 //! | | [`c3::col2im`] | the input gradient from the column gradient | 10-pixel row segments |
-//! | | [`c3::forward_direct`] | the classic C3 forward, one output map at a time, connected pairs only | 16 positions of the 14-wide grid (wide) |
 //! | | [`c3::input_grad_direct`] | its input gradient from dense gradients, one tap at a time | 16 positions of the 14-wide grid (wide) |
 //! | [`dense`] | [`dense::forward`] | y = x·Wᵀ + b (C5, F6, the modern FCs) | the input dimension |
 //! | | [`dense::gemm`] | C (+)= A·B, small (FC backward, C3's column gradient) | columns of B and C |
@@ -260,14 +259,6 @@ mod tests {
         );
         c3::forward_relu_pool(n, &x3, &wt, &b3, &mut h, &mut yp);
         out.push(("c3 forward_relu_pool", bits(&yp)));
-        for (name, act) in [
-            ("c3 forward_direct identity", Act::Identity),
-            ("c3 forward_direct tanh", Act::Tanh),
-        ] {
-            let mut y = vec![f32::NAN; n * c3::OUT_LEN];
-            c3::forward_direct(n, &x3, &wt, &b3, &mut y, act);
-            out.push((name, bits(&y)));
-        }
         let mut w3 = vec![0.0; 2400];
         for o in 0..16 {
             for k in 0..150 {

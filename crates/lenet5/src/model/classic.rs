@@ -18,7 +18,7 @@ use crate::kernels::update;
 use crate::nn::Params;
 use crate::nn::act::{tanh_backward, tanh_curvature_backward, tanh_forward};
 use crate::nn::conv::{
-    Conv, c1_backward, c1_forward, c3_backward, c3_table_forward, conv_backward, mask_grad,
+    Conv, c1_backward, c1_forward, c3_backward, c3_forward, conv_backward, mask_grad,
 };
 use crate::nn::linear::Dense;
 use crate::nn::pool::Pool2x2;
@@ -232,7 +232,10 @@ pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
 /// output in `ws.out` and the RBF distances in `ws.out.output` (`[n, 10]`).
 pub fn forward(p: &ClassicParams<&[f32]>, centres: &[f32], ws: &mut Workspace, n: usize) {
     let Workspace {
-        out: a, c1_padded, ..
+        out: a,
+        c1_padded,
+        c3_scratch,
+        ..
     } = ws;
     // C1: [n,32,32] → f(conv 5x5 + b) → [n,6,28,28]
     c1_forward(&C1, n, &a.input, p.c1, c1_padded, &mut a.c1, Act::Tanh);
@@ -240,7 +243,7 @@ pub fn forward(p: &ClassicParams<&[f32]>, centres: &[f32], ws: &mut Workspace, n
     S2.subsample_forward(n, &a.c1, p.s2, &mut a.s2);
     tanh_forward(&mut a.s2[..n * S2.out_len()]);
     // C3: → f(conv 5x5 + b) → [n,16,10,10]   (absent connections have weight 0)
-    c3_table_forward(n, &a.s2, p.c3, &mut a.c3, Act::Tanh);
+    c3_forward(n, &a.s2, p.c3, &mut a.c3, c3_scratch, Act::Tanh);
     // S4: → f(coef · Σ 2x2 + b) → [n,16,5,5]
     S4.subsample_forward(n, &a.c3, p.s4, &mut a.s4);
     tanh_forward(&mut a.s4[..n * S4.out_len()]);

@@ -191,15 +191,6 @@ pub fn c3_relu_pool_forward(
     c3::forward_relu_pool(n, x, &sc.wt, p.bias, &mut sc.y_hwc, pooled);
 }
 
-/// The classic C3 forward (connection table: most input maps feed only some output maps):
-/// `y = act(conv5x5(x) + b)` by [`c3::forward_direct`], one output map at a time over
-/// the input maps it is connected to (the pairs whose weights are all zero are skipped).
-/// Bit-identical to [`c3_forward`].
-/// x: `[n][6][14][14]`, p: `[16][6][5][5]`, `[16]` → y: `[n][16][10][10]`
-pub fn c3_table_forward(n: usize, x: &[f32], p: Params<&[f32]>, y: &mut [f32], act: Act) {
-    c3::forward_direct(n, x, p.weight, p.bias, y, act);
-}
-
 /// [`c3_backward`] takes the sparse weight-gradient kernel when at most 1 in
 /// `SPARSE_BELOW` output gradients is nonzero.
 const SPARSE_BELOW: usize = 3;
