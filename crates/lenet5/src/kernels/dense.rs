@@ -131,8 +131,9 @@ unsafe fn gemm_tile<S: Simd, const MR: usize, const NR: usize>(
 }
 
 /// Outputs o .. o + MR of [`forward`] for the NS image rows from x (rows of y from y):
-/// the sums of [`forward_rows`], each (image, output) accumulated in the same order, so
-/// bit-identical to it; one load of each weight vector for the NS images.
+/// one vector accumulator per (image, output) over the input dimension, reduced by
+/// [`Simd::hsum`], then + b. Each weight vector is loaded once for the NS images; each
+/// (image, output) sum runs in the same order whatever NS and MR are.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 // (r indexes the second dimension of acc: the loops read as the arithmetic.)
@@ -179,45 +180,10 @@ unsafe fn forward_tile<S: Simd, const NS: usize, const MR: usize>(
     }
 }
 
-/// Outputs o .. o + MR of [`forward`] for image row x: one vector accumulator per
-/// output over the input dimension, reduced by [`Simd::hsum`], then + b.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn forward_rows<S: Simd, const MR: usize>(
-    din: usize,
-    o: usize,
-    x: *const f32,
-    w: *const f32,
-    b: &[f32],
-    y: &mut [f32],
-) {
-    let (full, tail) = (din / LANES, din % LANES);
-    // SAFETY: (caller) rows o..o+MR ≤ dout of w, one row of x; vectors 8v+0..8 < 8·full
-    // ≤ din, the tail reads din − 8·full floats.
-    unsafe {
-        let wp = w.add(o * din);
-        let mut acc = [S::zero(); MR];
-        for v in 0..full {
-            let xv = S::load(x.add(8 * v));
-            for (r, a) in acc.iter_mut().enumerate() {
-                *a = S::fma(xv, S::load(wp.add(r * din + 8 * v)), *a);
-            }
-        }
-        if tail > 0 {
-            let xv = S::load_part(x.add(8 * full), tail);
-            for (r, a) in acc.iter_mut().enumerate() {
-                *a = S::fma(xv, S::load_part(wp.add(r * din + 8 * full), tail), *a);
-            }
-        }
-        for (r, a) in acc.iter().enumerate() {
-            y[o + r] = S::hsum(*a) + b[o + r];
-        }
-    }
-}
-
 simd_kernel! {
     /// `y[s][o]` = `b[o]` + Σ_i `x[s][i]` · `w[o][i]`: one vector accumulator per (s, o), reduced
-    /// by [`Simd::hsum`]; four outputs at a time (one load of x for four rows of w).
+    /// by [`Simd::hsum`] ([`forward_tile`]): three images x three outputs at a time, the
+    /// images left over four outputs at a time.
     /// x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
     pub fn forward(
         n: usize,
@@ -248,18 +214,18 @@ simd_kernel! {
             }
             s += 3;
         }
+        // The one or two images left: four outputs at a time (one load of x for four rows).
         for s in s..n {
-            let xp = x[s * din..].as_ptr();
-            let ys = &mut y[s * dout..(s + 1) * dout];
             let mut o = 0;
-            // SAFETY: o + MR ≤ dout rows of w, row s of x (asserted lengths).
+            // SAFETY: o + MR ≤ dout rows of w, row s of x and y (asserted lengths).
             unsafe {
+                let (xp, yp) = (x.as_ptr().add(s * din), y.as_mut_ptr().add(s * dout));
                 while o + 4 <= dout {
-                    forward_rows::<S, 4>(din, o, xp, w.as_ptr(), b, ys);
+                    forward_tile::<S, 1, 4>(din, dout, o, xp, w.as_ptr(), b, yp);
                     o += 4;
                 }
                 while o < dout {
-                    forward_rows::<S, 1>(din, o, xp, w.as_ptr(), b, ys);
+                    forward_tile::<S, 1, 1>(din, dout, o, xp, w.as_ptr(), b, yp);
                     o += 1;
                 }
             }
