@@ -140,7 +140,7 @@ unsafe fn grid_block<V: Simd, const NV: usize>(
 simd_kernel! {
     /// [`forward`] by map on the 32-wide grid: the same sums in the same order (bias, then
     /// taps (ki, kj) ascending, fused), so bit-identical to it. With 16-lane vectors, blocks
-    /// of 14 of them ([`grid_block`]); with 8 lanes, two rows at a time ([`row_pair`]).
+    /// of 14 of them (`grid_block`); with 8 lanes, two rows at a time (`row_pair`).
     /// xp: `[n][PADDED_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][28][28]`
     pub fn forward_grid(
         n: usize,

@@ -182,7 +182,7 @@ unsafe fn forward_tile<S: Simd, const NS: usize, const MR: usize>(
 
 simd_kernel! {
     /// `y[s][o]` = `b[o]` + Σ_i `x[s][i]` · `w[o][i]`: one vector accumulator per (s, o), reduced
-    /// by [`Simd::hsum`] ([`forward_tile`]): three images x three outputs at a time, the
+    /// by [`Simd::hsum`] (`forward_tile`): three images x three outputs at a time, the
     /// images left over four outputs at a time.
     /// x: `[n][din]`, w: `[dout][din]`, b: `[dout]` → y: `[n][dout]`
     pub fn forward(

@@ -109,7 +109,7 @@ pub fn c1_pool_relu_backward(
 /// gradients.
 pub struct C3Scratch {
     /// Weights as `[150][16]` (tap-major), refreshed by every forward call whose weights
-    /// differ from `wt_source` ([`C3Scratch::transpose_weights`]).
+    /// differ from `wt_source` (`C3Scratch::transpose_weights`).
     pub wt: Vec<f32>,
     /// The `[16][150]` weights `wt` was made from, bit for bit.
     pub wt_source: Vec<f32>,
