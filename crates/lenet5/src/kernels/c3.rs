@@ -46,8 +46,21 @@ pub(crate) fn window(p: usize) -> usize {
     (p / 10) * 14 + p % 10
 }
 
+/// The 16 channels of one wide vector to 16 maps: `dst[o·stride]` = lane o.
+#[inline(always)]
+unsafe fn store_by_map<S: Backend>(v: <S::Wide as Simd>::V, dst: *mut f32, stride: usize) {
+    // SAFETY: (caller) dst[o·stride] for o < 16 is writable.
+    unsafe {
+        let mut t = [0.0f32; 16];
+        S::Wide::store(t.as_mut_ptr(), v);
+        for (o, v) in t.iter().enumerate() {
+            *dst.add(o * stride) = *v;
+        }
+    }
+}
+
 /// One tile of MR output positions × 16 channels (one wide vector per position), stored
-/// position-major to `out_hwc` and, when `out_chw` is not null, map-major to it too.
+/// position-major to `out_hwc` and, when `out_chw` is given, map-major to it too.
 #[inline(always)]
 unsafe fn tile<S: Backend, const MR: usize>(
     x: *const f32,
@@ -55,7 +68,7 @@ unsafe fn tile<S: Backend, const MR: usize>(
     b: &[f32],
     p0: usize,
     out_hwc: *mut f32,
-    out_chw: *mut f32,
+    out_chw: Option<*mut f32>,
     act: Act,
 ) {
     // SAFETY: (caller) x points at one 6@14x14 image, wt at [150][16], out_hwc at
@@ -75,15 +88,29 @@ unsafe fn tile<S: Backend, const MR: usize>(
             let p = p0 + j;
             let v = act_v::<S::Wide>(act, *a);
             S::Wide::store(out_hwc.add(16 * p), v);
-            if out_chw.is_null() {
-                continue;
-            }
-            let mut t = [0.0f32; 16];
-            S::Wide::store(t.as_mut_ptr(), v);
-            for (o, v) in t.iter().enumerate() {
-                *out_chw.add(o * 100 + p) = *v;
+            if let Some(chw) = out_chw {
+                store_by_map::<S>(v, chw.add(p), POSITIONS);
             }
         }
+    }
+}
+
+/// All 100 positions of one image by [`tile`]: 16 tiles of 6 positions, then one of 4.
+#[inline(always)]
+unsafe fn image_tiles<S: Backend>(
+    x: *const f32,
+    wt: *const f32,
+    b: &[f32],
+    out_hwc: *mut f32,
+    out_chw: Option<*mut f32>,
+    act: Act,
+) {
+    // SAFETY: (caller) as tile, for positions 0..100.
+    unsafe {
+        for t in 0..16 {
+            tile::<S, 6>(x, wt, b, 6 * t, out_hwc, out_chw, act);
+        }
+        tile::<S, 4>(x, wt, b, 96, out_hwc, out_chw, act);
     }
 }
 
@@ -112,10 +139,7 @@ simd_kernel! {
                     y.as_mut_ptr().add(s * OUT_LEN),
                     y_hwc.as_mut_ptr().add(s * OUT_LEN),
                 );
-                for t in 0..16 {
-                    tile::<S, 6>(xs, wt.as_ptr(), b, 6 * t, hs, ys, act);
-                }
-                tile::<S, 4>(xs, wt.as_ptr(), b, 96, hs, ys, act);
+                image_tiles::<S>(xs, wt.as_ptr(), b, hs, Some(ys), act);
             }
         }
     }
@@ -146,11 +170,7 @@ simd_kernel! {
             // 11} ≤ 99.
             unsafe {
                 let (xs, h) = (x.as_ptr().add(s * IN_LEN), hwc.as_mut_ptr());
-                let none = std::ptr::null_mut();
-                for t in 0..16 {
-                    tile::<S, 6>(xs, wt.as_ptr(), b, 6 * t, h, none, Act::Relu);
-                }
-                tile::<S, 4>(xs, wt.as_ptr(), b, 96, h, none, Act::Relu);
+                image_tiles::<S>(xs, wt.as_ptr(), b, h, None, Act::Relu);
                 let ys = y.as_mut_ptr().add(s * POOLED_LEN);
                 for i in 0..5 {
                     for j in 0..5 {
@@ -162,11 +182,7 @@ simd_kernel! {
                             S::Wide::max(at(p), at(p + 1)),
                             S::Wide::max(at(p + 10), at(p + 11)),
                         );
-                        let mut t = [0.0f32; 16];
-                        S::Wide::store(t.as_mut_ptr(), m);
-                        for (o, v) in t.iter().enumerate() {
-                            *ys.add(o * 25 + 5 * i + j) = *v;
-                        }
+                        store_by_map::<S>(m, ys.add(5 * i + j), 25);
                     }
                 }
             }

@@ -139,9 +139,7 @@ impl C3Scratch {
             live: [0; 6],
         }
     }
-}
 
-impl C3Scratch {
     /// `wt[k][o]` = `w[o][k]` for the `[16][150]` C3 weights, made again only when `w`
     /// differs, bit for bit, from the weights it was last made from: inference with the
     /// same weights (one image per call above all) does not transpose them on every call.
@@ -391,9 +389,9 @@ mod tests {
         }
     }
 
-    /// One scratch used with weights A, B (differing in one weight's sign of zero only),
-    /// then A again, forward and pooled: the outputs of a fresh scratch every time, so the
-    /// transposed weights kept between calls are never stale.
+    /// One scratch used with weights A, B (A with one zero weight's sign flipped), C (A with
+    /// its last weight changed), then A twice, forward and pooled: the outputs of a fresh
+    /// scratch every time, so the transposed weights kept between calls are never stale.
     #[test]
     fn c3_kept_transposed_weights_follow_the_weights() {
         let n = 2;
