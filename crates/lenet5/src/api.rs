@@ -14,6 +14,7 @@ use std::path::Path;
 use crate::data::image::{DynamicImage, Preprocessed, preprocess};
 use crate::error::{Error, Result};
 use crate::model::{Arch, Network, Workspace};
+use crate::nn::conv::C3TapMajor;
 use crate::train::checkpoint;
 
 /// What the network says about one image.
@@ -86,6 +87,8 @@ pub struct Model {
     net: Network,
     /// Trained on the pieces the number reader cuts, bad cuts as "not a digit".
     knows_bad_cuts: bool,
+    /// C3's weights as its forward kernels read them, made once (`net` never changes).
+    c3: C3TapMajor,
 }
 
 impl Model {
@@ -106,8 +109,8 @@ impl Model {
     /// The network of a checkpoint, and what its recipe says about it.
     pub fn from_checkpoint(ckpt: &checkpoint::Checkpoint) -> Model {
         Model {
-            net: ckpt.network(),
             knows_bad_cuts: ckpt.config.as_ref().is_some_and(|c| c.pieces.is_some()),
+            ..Model::from_network(ckpt.network())
         }
     }
 
@@ -128,6 +131,7 @@ impl Model {
     /// Wraps a network.
     pub fn from_network(net: Network) -> Model {
         Model {
+            c3: net.c3_tap_major(),
             net,
             knows_bad_cuts: false,
         }
@@ -149,7 +153,7 @@ impl Model {
         if all_layers {
             self.net.forward(ws, n);
         } else {
-            self.net.infer(ws, n);
+            self.net.infer(ws, n, Some(&self.c3));
         }
         (0..n)
             .map(|s| {

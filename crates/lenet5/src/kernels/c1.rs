@@ -229,18 +229,55 @@ unsafe fn row_pair<S: Simd>(
     }
 }
 
-/// Pooled row i of one C1 map: [`row_pair`], ReLU, then 2x2 max-pooled, stored to the 14
-/// floats at `out`.
+/// The sums of conv row `row` of three C1 maps (weights `w[0..75]`, biases `b`) before
+/// the activation, four vectors each (grid places 32·row .. 32·row + 32, 28 used), as
+/// [`grid_block`] computes them (bias, then taps (ki, kj) ascending, fused). Each input
+/// vector is loaded once for the three maps: 100 loads and 75 broadcasts for 300 FMAs
+/// (one map at a time, [`row_pair`], needs 170 for 200), and 12 accumulators, 3 weights
+/// and the input vector fit AVX2's 16 registers.
 #[inline(always)]
-unsafe fn pooled_row<S: Simd>(xp: *const f32, w: *const f32, b: f32, i: usize, out: *mut f32) {
-    // SAFETY: (caller) as row_pair; out[0..14].
+unsafe fn row3<S: Simd>(xp: *const f32, w: *const f32, b: [f32; 3], row: usize) -> [[S::V; 4]; 3] {
+    // SAFETY: (caller) xp reads reach (27 + 4)·32 + 4 + 31 = 1027 < PADDED_LEN; w[0..75].
     unsafe {
-        let (upper, lower) = row_pair::<S>(xp, w, b, i);
+        let mut acc = b.map(|bc| [S::splat(bc); 4]);
+        for ki in 0..5 {
+            for kj in 0..5 {
+                let xr = xp.add((row + ki) * 32 + kj);
+                let wv: [S::V; 3] = std::array::from_fn(|c| S::splat(*w.add(c * 25 + ki * 5 + kj)));
+                for v in 0..4 {
+                    let x = S::load(xr.add(8 * v));
+                    for (a, wc) in acc.iter_mut().zip(wv) {
+                        a[v] = S::fma(x, wc, a[v]);
+                    }
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// Pooled row i of three C1 maps: conv rows 2i and 2i + 1 ([`row3`]), ReLU, then 2x2
+/// max-pooled, map c's 14 floats stored at `out + c·196`.
+#[inline(always)]
+unsafe fn pooled_row3<S: Simd>(
+    xp: *const f32,
+    w: *const f32,
+    b: [f32; 3],
+    i: usize,
+    out: *mut f32,
+) {
+    // SAFETY: (caller) as row3; out[c·196 .. c·196 + 14] for c < 3.
+    unsafe {
         // ReLU (outputs ≥ +0, never NaN), so any order of the maxima gives the same bits.
         let relu = |a: S::V| act_v::<S>(Act::Relu, a);
-        let m: [S::V; 4] = std::array::from_fn(|j| S::max(relu(upper[j]), relu(lower[j])));
-        S::store(out, S::pair_max(m[0], m[1]));
-        S::store_part(out.add(8), S::pair_max(m[2], m[3]), 6);
+        let upper = row3::<S>(xp, w, b, 2 * i);
+        let lower = row3::<S>(xp, w, b, 2 * i + 1);
+        for (c, (u, l)) in upper.iter().zip(&lower).enumerate() {
+            let m: [S::V; 4] = std::array::from_fn(|j| S::max(relu(u[j]), relu(l[j])));
+            let o = out.add(c * 196);
+            S::store(o, S::pair_max(m[0], m[1]));
+            S::store_part(o.add(8), S::pair_max(m[2], m[3]), 6);
+        }
     }
 }
 
@@ -249,18 +286,20 @@ simd_kernel! {
     /// over the 2x2 block (2i.., 2j..) of ReLU(the sums of [`forward`], the same operations
     /// in the same order), so bit-identical to [`forward`] with [`Act::Relu`] followed by
     /// [`super::pool::max_forward`]; C1's 28x28 maps are never stored. 8-lane vectors on
-    /// every back end, one pooled row (two rows of the 32-wide grid) per block.
+    /// every back end, three maps and one pooled row (two rows of the 32-wide grid) per
+    /// block.
     /// xp: `[n][PADDED_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][14][14]`
     pub fn forward_relu_pool(n: usize, xp: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
         assert!(xp.len() >= n * PADDED_LEN && w.len() >= 150 && b.len() >= 6 && y.len() >= n * POOLED_LEN);
         for s in 0..n {
-            for (c, &bc) in b[..6].iter().enumerate() {
-                // SAFETY: image s of xp, map c of image s of y (asserted); see pooled_row.
+            for c0 in [0, 3] {
+                // SAFETY: image s of xp, maps c0.. of image s of y (asserted); see pooled_row3.
                 unsafe {
-                    let (x, wp) = (xp.as_ptr().add(s * PADDED_LEN), w.as_ptr().add(c * 25));
-                    let out = y.as_mut_ptr().add(s * POOLED_LEN + c * 196);
+                    let (x, wp) = (xp.as_ptr().add(s * PADDED_LEN), w.as_ptr().add(c0 * 25));
+                    let bc = [b[c0], b[c0 + 1], b[c0 + 2]];
+                    let out = y.as_mut_ptr().add(s * POOLED_LEN + c0 * 196);
                     for i in 0..14 {
-                        pooled_row::<S>(x, wp, bc, i, out.add(14 * i));
+                        pooled_row3::<S>(x, wp, bc, i, out.add(14 * i));
                     }
                 }
             }

@@ -18,7 +18,7 @@ use crate::kernels::update;
 use crate::nn::Params;
 use crate::nn::act::{tanh_backward, tanh_curvature_backward, tanh_forward};
 use crate::nn::conv::{
-    Conv, c1_backward, c1_forward, c3_backward, c3_forward, conv_backward, mask_grad,
+    C3TapMajor, Conv, c1_backward, c1_forward, c3_backward, c3_forward, conv_backward, mask_grad,
 };
 use crate::nn::linear::Dense;
 use crate::nn::pool::Pool2x2;
@@ -213,14 +213,14 @@ pub fn init(seed: u64) -> Vec<f32> {
     p
 }
 
-/// Input normalisation: 28x28 pixels in `[0, 1]` (0 = background) → the 32x32 field with
-/// background −0.1 and full ink 1.175, as in the paper. `out: [32·32]`
-pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
+/// Input normalisation: 28x28 pixels in `[0, 1]` (0 = background), row by row → the
+/// 32x32 field with background −0.1 and full ink 1.175, as in the paper. `out: [32·32]`
+pub fn prepare_input(mut pixels: impl Iterator<Item = f32>, out: &mut [f32]) {
     let (side, pad) = (28, (INPUT_SIDE - 28) / 2);
     out[..INPUT_SIDE * INPUT_SIDE].fill(-0.1);
-    for y in 0..side {
-        for x in 0..side {
-            out[(y + pad) * INPUT_SIDE + x + pad] = -0.1 + 1.275 * pixels[y * side + x];
+    for row in out.chunks_exact_mut(INPUT_SIDE).skip(pad).take(side) {
+        for (o, p) in row[pad..pad + side].iter_mut().zip(&mut pixels) {
+            *o = -0.1 + 1.275 * p;
         }
     }
 }
@@ -229,8 +229,15 @@ pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
 // Forward and backward. `ws.out` holds every layer's output, `ws.grad` its gradient.
 
 /// Forward for the `n` images in `ws.out.input` (`[n, 32·32]`); leaves every layer's
-/// output in `ws.out` and the RBF distances in `ws.out.output` (`[n, 10]`).
-pub fn forward(p: &ClassicParams<&[f32]>, centres: &[f32], ws: &mut Workspace, n: usize) {
+/// output in `ws.out` and the RBF distances in `ws.out.output` (`[n, 10]`). `kept`: C3's
+/// weights tap-major if the caller keeps them (see [`C3TapMajor`]).
+pub fn forward(
+    p: &ClassicParams<&[f32]>,
+    centres: &[f32],
+    ws: &mut Workspace,
+    n: usize,
+    kept: Option<&C3TapMajor>,
+) {
     let Workspace {
         out: a,
         c1_padded,
@@ -243,7 +250,7 @@ pub fn forward(p: &ClassicParams<&[f32]>, centres: &[f32], ws: &mut Workspace, n
     S2.subsample_forward(n, &a.c1, p.s2, &mut a.s2);
     tanh_forward(&mut a.s2[..n * S2.out_len()]);
     // C3: → f(conv 5x5 + b) → [n,16,10,10]   (absent connections have weight 0)
-    c3_forward(n, &a.s2, p.c3, &mut a.c3, c3_scratch, Act::Tanh);
+    c3_forward(n, &a.s2, p.c3, kept, &mut a.c3, c3_scratch, Act::Tanh);
     // S4: → f(coef · Σ 2x2 + b) → [n,16,5,5]
     S4.subsample_forward(n, &a.c3, p.s4, &mut a.s4);
     tanh_forward(&mut a.s4[..n * S4.out_len()]);

@@ -13,7 +13,7 @@ pub mod modern;
 pub mod params;
 pub mod summary;
 
-use crate::nn::conv::{C3Scratch, Im2col, c1_padded_len};
+use crate::nn::conv::{C3Scratch, C3TapMajor, Im2col, c1_padded_len};
 use crate::nn::loss::{map_loss, softmax, softmax_ce};
 use crate::nn::rbf;
 use classic::ClassicParams;
@@ -216,6 +216,21 @@ impl Network {
 
     /// Writes image `s` of the workspace's input from 784 pixels in `[0, 1]`.
     pub fn prepare_input(&self, pixels: &[f32], ws: &mut Workspace, s: usize) {
+        self.prepare(pixels.iter().copied(), ws, s);
+    }
+
+    /// Writes image `s` of the workspace's input from 784 bytes (0 = background; missing
+    /// ones too), scaled to `[0, 1]` on the way, in one pass.
+    pub fn prepare_input_u8(&self, pixels: &[u8], ws: &mut Workspace, s: usize) {
+        let scale = |&p: &u8| p as f32 * (1.0 / 255.0);
+        match pixels.first_chunk::<784>() {
+            Some(px) => self.prepare(px.iter().map(scale), ws, s),
+            None => self.prepare(pixels.iter().map(scale).chain([0.0; 784]), ws, s),
+        }
+    }
+
+    /// Image `s` of the workspace's input from 784 pixels in `[0, 1]`, row by row.
+    fn prepare(&self, pixels: impl Iterator<Item = f32>, ws: &mut Workspace, s: usize) {
         let len = self.arch.input_len();
         let out = &mut ws.out.input[s * len..(s + 1) * len];
         match self.arch {
@@ -224,30 +239,13 @@ impl Network {
         }
     }
 
-    /// Writes image `s` of the workspace's input from 784 bytes (0 = background).
-    pub fn prepare_input_u8(&self, pixels: &[u8], ws: &mut Workspace, s: usize) {
-        let scale = |p: u8| p as f32 * (1.0 / 255.0);
-        let f = match pixels.first_chunk::<784>() {
-            // Every pixel given: no zeroed buffer to fill first.
-            Some(px) => px.map(scale),
-            None => {
-                let mut f = [0.0f32; 784];
-                for (o, &p) in f.iter_mut().zip(pixels) {
-                    *o = scale(p);
-                }
-                f
-            }
-        };
-        self.prepare_input(&f, ws, s);
-    }
-
     /// Forward pass for the first `n` images of `ws.out.input`; outputs in
     /// `ws.out.output`.
     pub fn forward(&self, ws: &mut Workspace, n: usize) {
         assert!(n <= ws.cap && ws.arch == self.arch);
         match self.arch {
             Arch::Classic => {
-                classic::forward(&ClassicParams::of(&self.params), &self.centres, ws, n)
+                classic::forward(&ClassicParams::of(&self.params), &self.centres, ws, n, None)
             }
             Arch::Modern => modern::forward(&ModernParams::of(&self.params), ws, n),
         }
@@ -256,15 +254,26 @@ impl Network {
     /// Like [`Network::forward`] when only the outputs are wanted (the same bits in
     /// `ws.out.output`): the modern network skips the unpooled conv outputs
     /// ([`modern::infer`]), so the other layers' buffers are not all written and
-    /// [`Network::backward`] needs [`Network::forward`].
-    pub fn infer(&self, ws: &mut Workspace, n: usize) {
+    /// [`Network::backward`] needs [`Network::forward`]. `kept`: [`Network::c3_tap_major`]
+    /// of these parameters, if the caller keeps it (a [`crate::Model`] does): the call
+    /// then skips checking whether C3's weights changed since the workspace's last call.
+    pub fn infer(&self, ws: &mut Workspace, n: usize, kept: Option<&C3TapMajor>) {
         assert!(n <= ws.cap && ws.arch == self.arch);
         match self.arch {
             Arch::Classic => {
-                classic::forward(&ClassicParams::of(&self.params), &self.centres, ws, n)
+                classic::forward(&ClassicParams::of(&self.params), &self.centres, ws, n, kept)
             }
-            Arch::Modern => modern::infer(&ModernParams::of(&self.params), ws, n),
+            Arch::Modern => modern::infer(&ModernParams::of(&self.params), ws, n, kept),
         }
+    }
+
+    /// C3's weights (the modern network's conv2), tap-major as its forward kernels read
+    /// them, for [`Network::infer`] with weights that will not change.
+    pub fn c3_tap_major(&self) -> C3TapMajor {
+        C3TapMajor::of(match self.arch {
+            Arch::Classic => ClassicParams::of(&self.params).c3.weight,
+            Arch::Modern => ModernParams::of(&self.params).conv2.weight,
+        })
     }
 
     /// Loss of each of the `n` outputs against `labels`, writing `scale · dE/doutput`

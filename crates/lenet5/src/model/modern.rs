@@ -15,8 +15,8 @@ use crate::kernels::Act;
 use crate::nn::Params;
 use crate::nn::act::{relu_backward, relu_forward};
 use crate::nn::conv::{
-    Conv, c1_forward, c1_pool_relu_backward, c1_relu_pool_forward, c3_backward, c3_forward,
-    c3_relu_pool_forward,
+    C3TapMajor, Conv, c1_forward, c1_pool_relu_backward, c1_relu_pool_forward, c3_backward,
+    c3_forward, c3_relu_pool_forward,
 };
 use crate::nn::linear::Dense;
 use crate::nn::pool::Pool2x2;
@@ -138,9 +138,10 @@ pub fn init(seed: u64) -> Vec<f32> {
     p
 }
 
-/// Input normalisation: pixels in `[0, 1]` → `(x − mean)/std`. `out: [28·28]`
-pub fn prepare_input(pixels: &[f32], out: &mut [f32]) {
-    for (o, &p) in out[..INPUT_SIDE * INPUT_SIDE].iter_mut().zip(pixels) {
+/// Input normalisation: 28x28 pixels in `[0, 1]`, row by row → `(x − mean)/std`.
+/// `out: [28·28]`
+pub fn prepare_input(pixels: impl Iterator<Item = f32>, out: &mut [f32]) {
+    for (o, p) in out[..INPUT_SIDE * INPUT_SIDE].iter_mut().zip(pixels) {
         *o = (p - MEAN) / STD;
     }
 }
@@ -166,7 +167,7 @@ pub fn forward(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
     );
     POOL1.max_forward(n, &a.c1, &mut a.s2);
     // conv2: → conv 5x5 + b → ReLU → [n,16,10,10]; pool2 → [n,16,5,5]
-    c3_forward(n, &a.s2, p.conv2, &mut a.c3, c3_scratch, Act::Relu);
+    c3_forward(n, &a.s2, p.conv2, None, &mut a.c3, c3_scratch, Act::Relu);
     POOL2.max_forward(n, &a.c3, &mut a.s4);
     fully_connected_forward(p, a, n);
 }
@@ -177,8 +178,9 @@ pub fn forward(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
 /// as they were, so [`backward`] needs [`forward`]. (conv2 fused by output map from
 /// shifted copies of its input instead took 43 % fewer instructions but ran 12 % slower
 /// at batch 1000 on a Zen 3, bound by its loads: see docs/speed.md; the kernel here keeps
-/// the implicit GEMM and pools its position-major outputs.)
-pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
+/// the implicit GEMM and pools its position-major outputs.) `kept`: conv2's weights
+/// tap-major if the caller keeps them (see [`C3TapMajor`]).
+pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize, kept: Option<&C3TapMajor>) {
     let Workspace {
         out: a,
         c1_padded,
@@ -188,7 +190,7 @@ pub fn infer(p: &ModernParams<&[f32]>, ws: &mut Workspace, n: usize) {
     // conv1 + ReLU + pool1: [n,28,28] → [n,6,14,14]
     c1_relu_pool_forward(&CONV1, n, &a.input, p.conv1, c1_padded, &mut a.s2);
     // conv2 + ReLU + pool2: → [n,16,5,5]
-    c3_relu_pool_forward(n, &a.s2, p.conv2, &mut a.s4, c3_scratch);
+    c3_relu_pool_forward(n, &a.s2, p.conv2, kept, &mut a.s4, c3_scratch);
     fully_connected_forward(p, a, n);
 }
 

@@ -255,18 +255,23 @@ fn infer_gives_the_bits_of_forward_on_every_backend() {
                     random_inputs(&net, &mut ws, n);
                     net.forward(&mut ws, n);
                     let want = ws.out.clone();
-                    let mut fast = Workspace::new(arch, n);
-                    fast.out.input.copy_from_slice(&want.input);
-                    net.infer(&mut fast, n);
-                    let got = &fast.out;
-                    for (what, a, b) in [
-                        ("s2", &got.s2, &want.s2),
-                        ("s4", &got.s4, &want.s4),
-                        ("c5", &got.c5, &want.c5),
-                        ("f6", &got.f6, &want.f6),
-                        ("output", &got.output, &want.output),
-                    ] {
-                        assert_eq!(bits(a), bits(b), "{arch} {name} n={n}: {what}");
+                    // C3's weights from the workspace's scratch, then kept by the caller.
+                    let kept = net.c3_tap_major();
+                    for c3 in [None, Some(&kept)] {
+                        let mut fast = Workspace::new(arch, n);
+                        fast.out.input.copy_from_slice(&want.input);
+                        net.infer(&mut fast, n, c3);
+                        let got = &fast.out;
+                        for (what, a, b) in [
+                            ("s2", &got.s2, &want.s2),
+                            ("s4", &got.s4, &want.s4),
+                            ("c5", &got.c5, &want.c5),
+                            ("f6", &got.f6, &want.f6),
+                            ("output", &got.output, &want.output),
+                        ] {
+                            let kept = c3.is_some();
+                            assert_eq!(bits(a), bits(b), "{arch} {name} n={n} kept {kept}: {what}");
+                        }
                     }
                     assert!(want.s4.contains(&0.0) || arch == Arch::Classic);
                 });

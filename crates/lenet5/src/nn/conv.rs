@@ -152,41 +152,83 @@ impl C3Scratch {
         if differ == 0 {
             return;
         }
-        for (o, row) in w.chunks_exact(c3::TAPS_PER_OUTPUT).enumerate() {
-            for (k, v) in row.iter().enumerate() {
-                self.wt[k * c3::MAPS_OUT + o] = *v;
-            }
-        }
+        transpose_c3(w, &mut self.wt);
         self.wt_source.copy_from_slice(w);
+    }
+
+    /// Readies the tap-major weights of a forward call with weights `w`: `kept`'s, made
+    /// once from `w` (checked in debug builds), or else the scratch's `wt`, made again if
+    /// `w` changed. The call then reads [`C3TapMajor::or_scratch`].
+    fn ready_weights(&mut self, w: &[f32], kept: Option<&C3TapMajor>) {
+        match kept {
+            Some(k) => debug_assert!(*k == C3TapMajor::of(w), "kept C3 weights are stale"),
+            None => self.transpose_weights(w),
+        }
     }
 }
 
-/// C3 forward: `y = act(conv5x5(x) + b)`, also kept position-major in `sc.y_hwc`.
+/// `wt[k][o]` = `w[o][k]`: C3's `[16][150]` weights → tap-major `[150][16]`.
+fn transpose_c3(w: &[f32], wt: &mut [f32]) {
+    for (o, row) in w.chunks_exact(c3::TAPS_PER_OUTPUT).enumerate() {
+        for (k, v) in row.iter().enumerate() {
+            wt[k * c3::MAPS_OUT + o] = *v;
+        }
+    }
+}
+
+/// C3's weights tap-major (`[150][16]`, as its forward kernels read them), made once for
+/// weights that will not change: a [`crate::Model`] keeps them, so that its forward
+/// calls skip the scratch's comparison of the weights with those of the previous call
+/// (2,400 of them: 3 % of the time of a one-image call).
+#[derive(Clone, Debug, PartialEq)]
+pub struct C3TapMajor(Vec<f32>);
+
+impl C3TapMajor {
+    /// The tap-major copy of C3's `[16][150]` weights.
+    pub fn of(w: &[f32]) -> Self {
+        let mut wt = vec![0.0; c3::MAPS_OUT * c3::TAPS_PER_OUTPUT];
+        transpose_c3(&w[..wt.len()], &mut wt);
+        C3TapMajor(wt)
+    }
+
+    /// `kept`'s weights if given, else the scratch's (after [`C3Scratch::ready_weights`]).
+    fn or_scratch<'a>(kept: Option<&'a Self>, wt: &'a [f32]) -> &'a [f32] {
+        kept.map_or(wt, |k| &k.0)
+    }
+}
+
+/// C3 forward: `y = act(conv5x5(x) + b)`, also kept position-major in `sc.y_hwc`; the
+/// weights tap-major from `kept` if given (made from `p.weight`), else from the scratch.
 /// x: `[n][6][14][14]`, p: `[16][6][5][5]`, `[16]` → y: `[n][16][10][10]`
 pub fn c3_forward(
     n: usize,
     x: &[f32],
     p: Params<&[f32]>,
+    kept: Option<&C3TapMajor>,
     y: &mut [f32],
     sc: &mut C3Scratch,
     act: Act,
 ) {
-    sc.transpose_weights(p.weight);
-    c3::forward(n, x, &sc.wt, p.bias, y, &mut sc.y_hwc, act);
+    sc.ready_weights(p.weight, kept);
+    let wt = C3TapMajor::or_scratch(kept, &sc.wt);
+    c3::forward(n, x, wt, p.bias, y, &mut sc.y_hwc, act);
 }
 
 /// The modern network's conv2 + ReLU + 2x2 max-pool for inference ([`c3::forward_relu_pool`]):
 /// the bits of [`c3_forward`] with [`Act::Relu`] then the max-pool, the unpooled maps never
-/// stored map-major. x: `[n][6][14][14]`, p: `[16][6][5][5]`, `[16]` → pooled: `[n][16][5][5]`
+/// stored map-major; the weights as in [`c3_forward`].
+/// x: `[n][6][14][14]`, p: `[16][6][5][5]`, `[16]` → pooled: `[n][16][5][5]`
 pub fn c3_relu_pool_forward(
     n: usize,
     x: &[f32],
     p: Params<&[f32]>,
+    kept: Option<&C3TapMajor>,
     pooled: &mut [f32],
     sc: &mut C3Scratch,
 ) {
-    sc.transpose_weights(p.weight);
-    c3::forward_relu_pool(n, x, &sc.wt, p.bias, &mut sc.y_hwc, pooled);
+    sc.ready_weights(p.weight, kept);
+    let wt = C3TapMajor::or_scratch(kept, &sc.wt);
+    c3::forward_relu_pool(n, x, wt, p.bias, &mut sc.y_hwc, pooled);
 }
 
 /// [`c3_backward`] takes the sparse weight-gradient kernel when at most 1 in
@@ -406,9 +448,9 @@ mod tests {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         let run = |w: &[f32], sc: &mut C3Scratch| {
             let mut y = vec![f32::NAN; n * s.out_len()];
-            c3_forward(n, &x, params(w, &b), &mut y, sc, Act::Identity);
+            c3_forward(n, &x, params(w, &b), None, &mut y, sc, Act::Identity);
             let mut pooled = vec![f32::NAN; n * c3::POOLED_LEN];
-            c3_relu_pool_forward(n, &x, params(w, &b), &mut pooled, sc);
+            c3_relu_pool_forward(n, &x, params(w, &b), None, &mut pooled, sc);
             (bits(&y), bits(&pooled))
         };
         let mut kept = C3Scratch::new(n);
@@ -486,7 +528,7 @@ mod tests {
                 let (w, b) = (rand_vec(s.weight_len(), 6), rand_vec(16, 7));
                 let mut sc = C3Scratch::new(n);
                 let mut y = vec![0.0; n * s.out_len()];
-                c3_forward(n, &x, params(&w, &b), &mut y, &mut sc, Act::Identity);
+                c3_forward(n, &x, params(&w, &b), None, &mut y, &mut sc, Act::Identity);
                 let dy = rand_vec(n * s.out_len(), 8);
                 let (mut dw, mut db, mut dx) =
                     (vec![0.0; w.len()], vec![0.0; 16], vec![0.0; n * s.in_len()]);

@@ -35,6 +35,7 @@ const EVAL_CHUNK: usize = 128;
 pub fn evaluate(net: &Network, ds: &Dataset) -> EvalResult {
     let n = ds.len();
     let starts: Vec<usize> = (0..n).step_by(EVAL_CHUNK).collect();
+    let c3 = net.c3_tap_major();
     let parts: Vec<(f64, Vec<u8>)> = parallel::map_with_state(
         &starts,
         || Workspace::new(net.arch, EVAL_CHUNK),
@@ -43,7 +44,7 @@ pub fn evaluate(net: &Network, ds: &Dataset) -> EvalResult {
             for k in 0..m {
                 net.prepare_input_u8(ds.image(s + k), ws, k);
             }
-            net.infer(ws, m);
+            net.infer(ws, m, Some(&c3));
             let labels: Vec<u8> = (s..s + m).map(|i| ds.label(i)).collect();
             let (loss, _) = net.loss(ws, &labels, 1.0);
             let preds = (0..m).map(|k| net.predicted(ws, k) as u8).collect();
