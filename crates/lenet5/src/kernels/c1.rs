@@ -140,7 +140,7 @@ unsafe fn grid_block<V: Simd, const NV: usize>(
 simd_kernel! {
     /// [`forward`] by map on the 32-wide grid: the same sums in the same order (bias, then
     /// taps (ki, kj) ascending, fused), so bit-identical to it. With 16-lane vectors, blocks
-    /// of 14 of them (`grid_block`); with 8 lanes, two rows at a time (`row_pair`).
+    /// of 14 of them (`grid_block`); with 8 lanes, three maps a row at a time (`row3`).
     /// xp: `[n][PADDED_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][28][28]`
     pub fn forward_grid(
         n: usize,
@@ -152,29 +152,38 @@ simd_kernel! {
     ) {
         assert!(xp.len() >= n * PADDED_LEN && w.len() >= 150 && b.len() >= 6 && y.len() >= n * OUT_LEN);
         for s in 0..n {
-            for (c, &bc) in b[..6].iter().enumerate() {
-                let last = s + 1 == n && c == 5;
-                // SAFETY: image s of xp and map c of image s of y, in bounds (asserted);
-                // see grid_block for the reads and writes.
-                unsafe {
-                    let (x, wp) = (xp.as_ptr().add(s * PADDED_LEN), w.as_ptr().add(c * 25));
-                    let out = y.as_mut_ptr().add(s * OUT_LEN + c * 784);
-                    if S::WIDE_NATIVE {
-                        let step = BLOCK * <S::Wide as Simd>::LANES;
+            let x = xp[s * PADDED_LEN..].as_ptr();
+            let out = y[s * OUT_LEN..].as_mut_ptr();
+            if S::WIDE_NATIVE {
+                for (c, &bc) in b[..6].iter().enumerate() {
+                    let last = s + 1 == n && c == 5;
+                    let step = BLOCK * <S::Wide as Simd>::LANES;
+                    // SAFETY: image s of xp and map c of image s of y, in bounds
+                    // (asserted); see grid_block for the reads and writes.
+                    unsafe {
+                        let (wp, out) = (w.as_ptr().add(c * 25), out.add(c * 784));
                         for q0 in (0..GRID).step_by(step) {
                             grid_block::<S::Wide, BLOCK>(x, wp, bc, q0, out, last, act);
                         }
-                    } else {
-                        // Two rows at a time, sharing their input loads ([`row_pair`]);
-                        // each row's fourth vector (columns 24..32) spills 4 lanes into
-                        // the next row, which a later store overwrites, except at the end.
-                        for i in 0..14 {
-                            let (upper, lower) = row_pair::<S>(x, wp, bc, i);
-                            for (r, row) in [upper, lower].iter().enumerate() {
-                                let o = out.add((2 * i + r) * 28);
-                                for (v, a) in row.iter().enumerate() {
+                    }
+                }
+            } else {
+                // Three maps a row at a time, sharing their input loads ([`row3`]). A
+                // row's fourth vector (columns 24..32) spills 4 lanes into the next row
+                // of its map, which a later store overwrites; row 27's would land on the
+                // next map's row 0, already written, so it stores 4 lanes only.
+                for c0 in [0, 3] {
+                    let bc = [b[c0], b[c0 + 1], b[c0 + 2]];
+                    for row in 0..28 {
+                        // SAFETY: as row3 needs; stores inside image s's maps c0..c0 + 3
+                        // (row·28 + 24 + 8 ≤ 784 + 4, the 4 past a row only below row 27).
+                        unsafe {
+                            let sums = row3::<S>(x, w.as_ptr().add(c0 * 25), bc, row);
+                            for (c, vs) in sums.iter().enumerate() {
+                                let o = out.add((c0 + c) * 784 + row * 28);
+                                for (v, a) in vs.iter().enumerate() {
                                     let y = act_v::<S>(act, *a);
-                                    if v < 3 || !(last && i == 13 && r == 1) {
+                                    if v < 3 || row < 27 {
                                         S::store(o.add(8 * v), y);
                                     } else {
                                         S::store_part(o.add(24), y, 4);
@@ -189,51 +198,11 @@ simd_kernel! {
     }
 }
 
-/// The sums of two rows of one C1 map before the activation: conv rows 2i and 2i + 1 (grid
-/// places 64·i .. 64·i + 64, 32 each, 28 used), four vectors each, as [`grid_block`]
-/// computes them (bias, then taps (ki, kj) ascending, fused). The two rows read five input
-/// rows each, four of them shared: each vector of input row 2i + r is loaded once and feeds
-/// tap (r, kj) of the upper row and tap (r − 1, kj) of the lower one (120 loads for 200
-/// FMAs instead of 200; for each output, r ascending is ki ascending, so the order of the
-/// sums is unchanged).
-#[inline(always)]
-unsafe fn row_pair<S: Simd>(
-    xp: *const f32,
-    w: *const f32,
-    b: f32,
-    i: usize,
-) -> ([S::V; 4], [S::V; 4]) {
-    // SAFETY: (caller) xp reads reach 64·13 + 5·32 + 4 + 31 = 1027 < PADDED_LEN.
-    unsafe {
-        let q0 = 64 * i;
-        let (mut upper, mut lower) = ([S::splat(b); 4], [S::splat(b); 4]);
-        for r in 0..6 {
-            for kj in 0..5 {
-                let xr = xp.add(q0 + r * 32 + kj);
-                let x: [S::V; 4] = std::array::from_fn(|v| S::load(xr.add(v * 8)));
-                if r < 5 {
-                    let wv = S::splat(*w.add(r * 5 + kj));
-                    for (a, xv) in upper.iter_mut().zip(x) {
-                        *a = S::fma(xv, wv, *a);
-                    }
-                }
-                if r > 0 {
-                    let wv = S::splat(*w.add((r - 1) * 5 + kj));
-                    for (a, xv) in lower.iter_mut().zip(x) {
-                        *a = S::fma(xv, wv, *a);
-                    }
-                }
-            }
-        }
-        (upper, lower)
-    }
-}
-
 /// The sums of conv row `row` of three C1 maps (weights `w[0..75]`, biases `b`) before
 /// the activation, four vectors each (grid places 32·row .. 32·row + 32, 28 used), as
 /// [`grid_block`] computes them (bias, then taps (ki, kj) ascending, fused). Each input
 /// vector is loaded once for the three maps: 100 loads and 75 broadcasts for 300 FMAs
-/// (one map at a time, [`row_pair`], needs 170 for 200), and 12 accumulators, 3 weights
+/// (two rows of one map at a time took 170 for 200), and 12 accumulators, 3 weights
 /// and the input vector fit AVX2's 16 registers.
 #[inline(always)]
 unsafe fn row3<S: Simd>(xp: *const f32, w: *const f32, b: [f32; 3], row: usize) -> [[S::V; 4]; 3] {
