@@ -156,13 +156,23 @@ impl C3Scratch {
         self.wt_source.copy_from_slice(w);
     }
 
-    /// Readies the tap-major weights of a forward call with weights `w`: `kept`'s, made
-    /// once from `w` (checked in debug builds), or else the scratch's `wt`, made again if
-    /// `w` changed. The call then reads [`C3TapMajor::or_scratch`].
-    fn ready_weights(&mut self, w: &[f32], kept: Option<&C3TapMajor>) {
+    /// What a forward call with weights `w` reads and writes: the tap-major weights
+    /// (`kept`'s, made once from `w` and checked in debug builds, or else the scratch's
+    /// `wt`, made again if `w` changed) and the position-major output buffer `y_hwc`.
+    fn forward_buffers<'a>(
+        &'a mut self,
+        w: &[f32],
+        kept: Option<&'a C3TapMajor>,
+    ) -> (&'a [f32], &'a mut [f32]) {
         match kept {
-            Some(k) => debug_assert!(*k == C3TapMajor::of(w), "kept C3 weights are stale"),
-            None => self.transpose_weights(w),
+            Some(k) => {
+                debug_assert!(*k == C3TapMajor::of(w), "kept C3 weights are stale");
+                (&k.0, &mut self.y_hwc)
+            }
+            None => {
+                self.transpose_weights(w);
+                (&self.wt, &mut self.y_hwc)
+            }
         }
     }
 }
@@ -190,11 +200,6 @@ impl C3TapMajor {
         transpose_c3(&w[..wt.len()], &mut wt);
         C3TapMajor(wt)
     }
-
-    /// `kept`'s weights if given, else the scratch's (after [`C3Scratch::ready_weights`]).
-    fn or_scratch<'a>(kept: Option<&'a Self>, wt: &'a [f32]) -> &'a [f32] {
-        kept.map_or(wt, |k| &k.0)
-    }
 }
 
 /// C3 forward: `y = act(conv5x5(x) + b)`, also kept position-major in `sc.y_hwc`; the
@@ -209,9 +214,8 @@ pub fn c3_forward(
     sc: &mut C3Scratch,
     act: Act,
 ) {
-    sc.ready_weights(p.weight, kept);
-    let wt = C3TapMajor::or_scratch(kept, &sc.wt);
-    c3::forward(n, x, wt, p.bias, y, &mut sc.y_hwc, act);
+    let (wt, y_hwc) = sc.forward_buffers(p.weight, kept);
+    c3::forward(n, x, wt, p.bias, y, y_hwc, act);
 }
 
 /// The modern network's conv2 + ReLU + 2x2 max-pool for inference ([`c3::forward_relu_pool`]):
@@ -226,9 +230,8 @@ pub fn c3_relu_pool_forward(
     pooled: &mut [f32],
     sc: &mut C3Scratch,
 ) {
-    sc.ready_weights(p.weight, kept);
-    let wt = C3TapMajor::or_scratch(kept, &sc.wt);
-    c3::forward_relu_pool(n, x, wt, p.bias, &mut sc.y_hwc, pooled);
+    let (wt, y_hwc) = sc.forward_buffers(p.weight, kept);
+    c3::forward_relu_pool(n, x, wt, p.bias, y_hwc, pooled);
 }
 
 /// [`c3_backward`] takes the sparse weight-gradient kernel when at most 1 in
