@@ -31,6 +31,11 @@ pub fn pad_input(src: &[f32], side: usize, pad: usize, background: f32, dst: &mu
 
 simd_kernel! {
     /// `y[s][c][oy][ox]` = act(`b[c]` + Σ_{ki,kj} `w[c][ki][kj]` · `xp[s][oy+ki][ox+kj]`)
+    /// (bias, then taps (ki, kj) ascending, fused). With 16-lane vectors, 16 output
+    /// columns of all six maps at a time; with 8 lanes, three maps a row at a time as
+    /// [`forward_grid`] does (`row3`: 0.77x the time of 16 columns as two 8-lane halves
+    /// with ReLU, 0.97x with tanh, whose cost is the same either way; 64 images, best of
+    /// 400 runs, AMD EPYC Zen 3).
     /// xp: `[n][PADDED_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][28][28]`
     pub fn forward(
         n: usize,
@@ -41,6 +46,16 @@ simd_kernel! {
         act: Act,
     ) {
         assert!(xp.len() >= n * PADDED_LEN && w.len() >= 150 && b.len() >= 6 && y.len() >= n * OUT_LEN);
+        if !S::WIDE_NATIVE {
+            for s in 0..n {
+                // SAFETY: image s of xp and y, in bounds (asserted).
+                unsafe {
+                    let x = xp.as_ptr().add(s * PADDED_LEN);
+                    image_by_row3::<S>(x, w.as_ptr(), b, y.as_mut_ptr().add(s * OUT_LEN), act);
+                }
+            }
+            return;
+        }
         // SAFETY: loads read xp[s·PADDED_LEN + (oy+ki)·32 + ox0 + kj + 0..16] with oy+ki ≤ 31 and
         // ox0 + kj + 15 ≤ 16 + 4 + 15 = 35, i.e. below s·PADDED_LEN + 31·32 + 36 ≤ (s+1)·PADDED_LEN;
         // stores write y[s·OUT_LEN + c·784 + oy·28 + ox0 + 0..16] with ox0 + 16 ≤ 28 for ox0 = 0
@@ -168,28 +183,36 @@ simd_kernel! {
                     }
                 }
             } else {
-                // Three maps a row at a time, sharing their input loads ([`row3`]). A
-                // row's fourth vector (columns 24..32) spills 4 lanes into the next row
-                // of its map, which a later store overwrites; row 27's would land on the
-                // next map's row 0, already written, so it stores 4 lanes only.
-                for c0 in [0, 3] {
-                    let bc = [b[c0], b[c0 + 1], b[c0 + 2]];
-                    for row in 0..28 {
-                        // SAFETY: as row3 needs; stores inside image s's maps c0..c0 + 3
-                        // (row·28 + 24 + 8 ≤ 784 + 4, the 4 past a row only below row 27).
-                        unsafe {
-                            let sums = row3::<S>(x, w.as_ptr().add(c0 * 25), bc, row);
-                            for (c, vs) in sums.iter().enumerate() {
-                                let o = out.add((c0 + c) * 784 + row * 28);
-                                for (v, a) in vs.iter().enumerate() {
-                                    let y = act_v::<S>(act, *a);
-                                    if v < 3 || row < 27 {
-                                        S::store(o.add(8 * v), y);
-                                    } else {
-                                        S::store_part(o.add(24), y, 4);
-                                    }
-                                }
-                            }
+                // SAFETY: image s of xp and y, in bounds (asserted).
+                unsafe { image_by_row3::<S>(x, w.as_ptr(), b, out, act) };
+            }
+        }
+    }
+}
+
+/// One image's six C1 maps three at a time, a row at a time, sharing their input loads
+/// ([`row3`]): the 8-lane way of [`forward`] and [`forward_grid`]. A row's fourth vector
+/// (columns 24..32) spills 4 lanes into the next row of its map, which a later store
+/// overwrites; row 27's would land on the next map's row 0, already written, so it
+/// stores 4 lanes only.
+#[inline(always)]
+unsafe fn image_by_row3<S: Simd>(x: *const f32, w: *const f32, b: &[f32], out: *mut f32, act: Act) {
+    // SAFETY: (caller) x is one padded image (as row3 needs), w[0..150], out one image's
+    // six maps; stores inside maps c0..c0 + 3 (row·28 + 24 + 8 ≤ 784 + 4, the 4 past a
+    // row only below row 27).
+    unsafe {
+        for c0 in [0, 3] {
+            let bc = [b[c0], b[c0 + 1], b[c0 + 2]];
+            for row in 0..28 {
+                let sums = row3::<S>(x, w.add(c0 * 25), bc, row);
+                for (c, vs) in sums.iter().enumerate() {
+                    let o = out.add((c0 + c) * 784 + row * 28);
+                    for (v, a) in vs.iter().enumerate() {
+                        let y = act_v::<S>(act, *a);
+                        if v < 3 || row < 27 {
+                            S::store(o.add(8 * v), y);
+                        } else {
+                            S::store_part(o.add(24), y, 4);
                         }
                     }
                 }
