@@ -8,7 +8,7 @@
 //! | [`c1`] | [`c1::forward`] | 1→6 maps, 5x5, 32x32 → 28x28, + bias, activation | 16 output columns (AVX-512); 8 places of the grid, three maps per input load (8 lanes) |
 //! | | [`c1::forward_grid`] | the same, one map at a time on the 32-wide grid (batch 1) | 16 places of the grid (AVX-512); as `forward` (8 lanes) |
 //! | | [`c1::weight_grad`] | dW, db of the same | 8 output columns |
-//! | | [`c1::pool_relu_weight_grad`] | max-pool + ReLU backward fused with dW (modern) | the 5 taps of a row |
+//! | | [`c1::pool_relu_weight_grad`] | max-pool + ReLU backward fused with dW (modern) | 8 pooled places (their blocks' maxima), then the 5 taps of a row |
 //! | | [`c1::forward_relu_pool`] | the same + ReLU + 2x2 max-pool, C1's maps never stored (modern inference) | 8 places of the grid, three maps per input load |
 //! | [`c3`] | [`c3::forward`] | 6→16 maps, 5x5, 14x14 → 10x10, + bias, activation | 16 output channels (wide) |
 //! | | [`c3::forward_relu_pool`] | the same + ReLU + 2x2 max-pool from the position-major outputs (modern inference) | 16 output channels (wide) |

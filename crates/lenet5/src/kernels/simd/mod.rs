@@ -79,6 +79,18 @@ pub trait Simd: Copy + 'static {
     /// Sum of the lanes, always in the same order: for 8 lanes
     /// ((0+4)+(2+6)) + ((1+5)+(3+7)); for 16, (that of lanes 0..8) + (that of lanes 8..16).
     unsafe fn hsum(v: Self::V) -> f32;
+    /// The even lanes of a row: lane i of the result is `x[2i]`, x the lanes of `a`
+    /// followed by those of `b`. This default goes through memory; the AVX2 and 8-lane
+    /// AVX-512 back ends shuffle.
+    unsafe fn evens(a: Self::V, b: Self::V) -> Self::V {
+        // SAFETY: (caller) Self's instructions exist.
+        unsafe { pick::<Self>(a, b, 0) }
+    }
+    /// The odd lanes of a row: lane i of the result is `x[2i + 1]` (see [`Simd::evens`]).
+    unsafe fn odds(a: Self::V, b: Self::V) -> Self::V {
+        // SAFETY: (caller) Self's instructions exist.
+        unsafe { pick::<Self>(a, b, 1) }
+    }
     /// 2-to-1 max-pooling along a row: lane i of the result is `max(x[2i], x[2i+1])` as
     /// [`Simd::max`] takes it (`if x[2i] > x[2i+1] { x[2i] } else { x[2i+1] }`), x the
     /// lanes of `a` followed by those of `b`.
@@ -96,6 +108,25 @@ pub trait Simd: Copy + 'static {
             }
             Self::load(r.as_ptr())
         }
+    }
+}
+
+/// Lane i of the result is `x[2i + first]`, x the lanes of `a` then `b`, through memory
+/// (the defaults of [`Simd::evens`] and [`Simd::odds`]).
+///
+/// # Safety
+/// `S`'s instructions must exist on this CPU.
+unsafe fn pick<S: Simd>(a: S::V, b: S::V, first: usize) -> S::V {
+    // SAFETY: t holds 2·LANES ≤ 32 floats, r LANES ≤ 16.
+    unsafe {
+        let (mut t, mut r) = ([0.0f32; 32], [0.0f32; 16]);
+        let l = S::LANES;
+        S::store(t.as_mut_ptr(), a);
+        S::store(t.as_mut_ptr().add(l), b);
+        for (i, v) in r[..l].iter_mut().enumerate() {
+            *v = t[2 * i + first];
+        }
+        S::load(r.as_ptr())
     }
 }
 
@@ -333,8 +364,16 @@ mod tests {
 
     /// What one back end's operations give on 16 lanes of exact values (`S::LANES` of them
     /// used): fma/select, hsum, a partial load and store for every n, max with a NaN,
-    /// pair_max (with a NaN and ties of ±0).
-    type Ops = (Vec<u32>, u32, Vec<Vec<u32>>, Vec<u32>, Vec<u32>);
+    /// pair_max (with a NaN and ties of ±0), evens and odds.
+    type Ops = (
+        Vec<u32>,
+        u32,
+        Vec<Vec<u32>>,
+        Vec<u32>,
+        Vec<u32>,
+        Vec<u32>,
+        Vec<u32>,
+    );
 
     #[inline(always)]
     unsafe fn ops<S: Simd>() -> Ops {
@@ -363,7 +402,18 @@ mod tests {
             S::store(mx.as_mut_ptr(), S::max(va, vb));
             let mut pm = [0.0; 16];
             S::store(pm.as_mut_ptr(), S::pair_max(va, vb));
-            (bits(&o), S::hsum(va).to_bits(), parts, bits(&mx), bits(&pm))
+            let (mut ev, mut od) = ([0.0; 16], [0.0; 16]);
+            S::store(ev.as_mut_ptr(), S::evens(va, vb));
+            S::store(od.as_mut_ptr(), S::odds(va, vb));
+            (
+                bits(&o),
+                S::hsum(va).to_bits(),
+                parts,
+                bits(&mx),
+                bits(&pm),
+                bits(&ev),
+                bits(&od),
+            )
         }
     }
 
@@ -409,6 +459,13 @@ mod tests {
             })
             .collect();
         assert_eq!(p.0.4, want);
+        // evens and odds: the same row's lanes 2i and 2i + 1, NaN and −0 as they are.
+        let pick = |first: usize| {
+            (0..8)
+                .map(|i| x[2 * i + first].to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!((p.0.5.clone(), p.0.6.clone()), (pick(0), pick(1)));
         assert_eq!(f32::from_bits(p.0.4[6]).to_bits(), (-0.0f32).to_bits());
         // The wide one pools 16 + 16 lanes: its lanes 0..4 are a's, as the 8-lane one's.
         assert_eq!(p.1.4[..4], p.0.4[..4]);
