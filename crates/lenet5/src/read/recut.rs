@@ -15,8 +15,12 @@
 //! 2. its ink (the pixels of its segments) is split in two by **fine cut paths**: from
 //!    every column, for each of [`FINE_PATHS`], the cheapest top-to-bottom path that may
 //!    drift sideways (paying the ink it crosses and a price per pixel away from its
-//!    column); splits leaving less than [`MIN_SHARE`] of the ink on a side, and splits
-//!    that put the same pixels on each side as one already taken, are dropped;
+//!    column), and the four **drop-fall** paths of [`DROPS`] ([`drop_fall`]: a drop
+//!    that rolls down the valleys between the strokes, from the top or the bottom,
+//!    cutting through ink only when walled in, so a cut can step far sideways where
+//!    one digit's stroke runs under the other's); splits leaving less than
+//!    [`MIN_SHARE`] of the ink on a side, and splits that put the same pixels on each
+//!    side as one already taken, are dropped;
 //! 3. each split gives the graph a node inside the suspect, and two arcs (left part,
 //!    right part) scored like every arc ([`super::search::piece_cost`]'s terms: the
 //!    network, the width, the ink crossed by the cut at the arc's right end);
@@ -40,6 +44,13 @@ pub const SUSPECT_COST: f32 = 0.5;
 /// The fine cut paths tried from every column: `(drift, stray)`, the drift in line
 /// heights, the stray the cost per row of every pixel away from the starting column.
 pub const FINE_PATHS: [(f32, f32); 3] = [(0.04, 0.0), (0.15, 0.1), (0.3, 0.1)];
+/// The drop-fall paths tried from every column (Congedo et al. 1995): `(from the top,
+/// leaning left)`, all four kinds.
+pub const DROPS: [(bool, bool); 4] = [(true, true), (true, false), (false, true), (false, false)];
+/// Ink above which a drop-fall path sees a pixel as a wall (the ink plane's values run
+/// from the noise floor, 0.15, to about 1): a drop slips through the faint rim of a
+/// stroke.
+pub const DROP_WALL: f32 = 0.3;
 /// Fine cut paths start every this many line heights (at least every pixel): every
 /// column of MNIST-sized digits (line height about 20 pixels), and no more paths for a
 /// large picture.
@@ -62,6 +73,10 @@ pub struct RecutParams {
     pub fine_paths: Vec<(f32, f32)>,
     /// [`MIN_SHARE`].
     pub min_share: f32,
+    /// [`DROPS`].
+    pub drops: Vec<(bool, bool)>,
+    /// [`DROP_WALL`].
+    pub drop_wall: f32,
 }
 
 impl Default for RecutParams {
@@ -71,6 +86,8 @@ impl Default for RecutParams {
             suspect_cost: SUSPECT_COST,
             fine_paths: FINE_PATHS.to_vec(),
             min_share: MIN_SHARE,
+            drops: DROPS.to_vec(),
+            drop_wall: DROP_WALL,
         }
     }
 }
@@ -129,60 +146,147 @@ pub fn splits(p: &RecutParams, plane: &InkPlane, seg: &Segments, piece: &Piece) 
     let mut out = Vec::new();
     // One path start every FINE_STEP line heights (every column of MNIST-sized digits).
     let step = ((FINE_STEP * line).round() as usize).max(1);
+    let mut routes: Vec<(f32, Vec<usize>)> = Vec::new();
     for xs in (1..bw).step_by(step) {
         for &(drift, stray) in &p.fine_paths {
             let d = ((drift * line).round() as usize).max(1);
-            let (ink, route) = fine_path(&v, bw, bh, xs, d, stray);
-            // The partition: how many inked pixels of each row are left of the path.
-            let key: Vec<u16> = (0..bh)
-                .map(|y| {
-                    v[y * bw..y * bw + route[y]]
-                        .iter()
-                        .filter(|&&a| a > 0.0)
-                        .count() as u16
-                })
-                .collect();
-            if !seen.insert(key) {
-                continue;
-            }
-            let left: f32 = (0..bh)
-                .map(|y| v[y * bw..y * bw + route[y]].iter().sum::<f32>())
-                .sum();
-            let right = total - left;
-            if left <= 0.0 || right <= 0.0 || left.min(right) < p.min_share * total {
-                continue;
-            }
-            let part = |keep: &dyn Fn(usize, usize) -> bool| -> Part {
-                let mut b = [usize::MAX, usize::MAX, 0, 0];
-                for y in 0..bh {
-                    for x in 0..bw {
-                        if v[y * bw + x] > 0.0 && keep(x, y) {
-                            b = [b[0].min(x), b[1].min(y), b[2].max(x + 1), b[3].max(y + 1)];
-                        }
-                    }
-                }
-                let (w, h) = (b[2] - b[0], b[3] - b[1]);
-                let mut c = vec![0f32; w * h];
-                for y in 0..h {
-                    for x in 0..w {
-                        if keep(b[0] + x, b[1] + y) {
-                            c[y * w + x] = v[(b[1] + y) * bw + b[0] + x];
-                        }
-                    }
-                }
-                Part {
-                    bbox: [x0 + b[0], y0 + b[1], x0 + b[2], y0 + b[3]],
-                    pixels: to_28x28(w, h, &c, MIN_SIDE * line),
-                }
-            };
-            out.push(Split {
-                left: part(&|x, y| x < route[y]),
-                right: part(&|x, y| x >= route[y]),
-                ink,
-            });
+            routes.push(fine_path(&v, bw, bh, xs, d, stray));
+        }
+        for &(from_top, leaning_left) in &p.drops {
+            routes.push(drop_fall(
+                &v,
+                bw,
+                bh,
+                xs,
+                from_top,
+                leaning_left,
+                p.drop_wall,
+            ));
         }
     }
+    for (ink, route) in routes {
+        // The partition: how many inked pixels of each row are left of the path.
+        let key: Vec<u16> = (0..bh)
+            .map(|y| {
+                v[y * bw..y * bw + route[y]]
+                    .iter()
+                    .filter(|&&a| a > 0.0)
+                    .count() as u16
+            })
+            .collect();
+        if !seen.insert(key) {
+            continue;
+        }
+        let left: f32 = (0..bh)
+            .map(|y| v[y * bw..y * bw + route[y]].iter().sum::<f32>())
+            .sum();
+        let right = total - left;
+        if left <= 0.0 || right <= 0.0 || left.min(right) < p.min_share * total {
+            continue;
+        }
+        let part = |keep: &dyn Fn(usize, usize) -> bool| -> Part {
+            let mut b = [usize::MAX, usize::MAX, 0, 0];
+            for y in 0..bh {
+                for x in 0..bw {
+                    if v[y * bw + x] > 0.0 && keep(x, y) {
+                        b = [b[0].min(x), b[1].min(y), b[2].max(x + 1), b[3].max(y + 1)];
+                    }
+                }
+            }
+            let (w, h) = (b[2] - b[0], b[3] - b[1]);
+            let mut c = vec![0f32; w * h];
+            for y in 0..h {
+                for x in 0..w {
+                    if keep(b[0] + x, b[1] + y) {
+                        c[y * w + x] = v[(b[1] + y) * bw + b[0] + x];
+                    }
+                }
+            }
+            Part {
+                bbox: [x0 + b[0], y0 + b[1], x0 + b[2], y0 + b[3]],
+                pixels: to_28x28(w, h, &c, MIN_SIDE * line),
+            }
+        };
+        out.push(Split {
+            left: part(&|x, y| x < route[y]),
+            right: part(&|x, y| x >= route[y]),
+            ink,
+        });
+    }
     out
+}
+
+/// A drop-fall path through the `w x h` ink `v` (Congedo et al. 1995), from column `xs`:
+/// a drop falls from above the top row (`from_top`; else it rises from below the bottom
+/// row, the picture upside down), moving on to the next row straight ahead when that
+/// pixel is paper, else diagonally (towards the left first when `leaning_left`), else
+/// sideways along its row (the same side first, never back), and through the ink
+/// straight ahead when walled in. A pixel is a wall when its ink is above `wall`.
+/// Returns the ink of the pixels it cut through and, for every row, the first column on
+/// its right side (the column it leaves the row by).
+pub fn drop_fall(
+    v: &[f32],
+    w: usize,
+    h: usize,
+    xs: usize,
+    from_top: bool,
+    leaning_left: bool,
+    wall: f32,
+) -> (f32, Vec<usize>) {
+    let row = |i: usize| if from_top { i } else { h - 1 - i };
+    let ink = |x: usize, i: usize| v[row(i) * w + x];
+    let free = |x: usize, i: usize| (1..w).contains(&x) && ink(x, i) <= wall;
+    let sides: [isize; 2] = if leaning_left { [-1, 1] } else { [1, -1] };
+    let mut route = vec![0; h];
+    let mut x = xs.clamp(1, w - 1);
+    let mut cut = 0.0;
+    // Entering the first row.
+    if !free(x, 0) {
+        if let Some(&d) = sides.iter().find(|&&d| free(x.wrapping_add_signed(d), 0)) {
+            x = x.wrapping_add_signed(d);
+        } else {
+            cut += ink(x, 0);
+        }
+    }
+    for i in 0..h {
+        // Along row i: sideways while the way ahead is walled and the side is free.
+        let mut moved: isize = 0;
+        let mut steps = 0;
+        while i + 1 < h && !free(x, i + 1) && steps < w {
+            let diag = sides
+                .iter()
+                .find(|&&d| free(x.wrapping_add_signed(d), i + 1) && (moved == 0 || d == moved));
+            if diag.is_some() {
+                break;
+            }
+            let side = sides
+                .iter()
+                .find(|&&d| free(x.wrapping_add_signed(d), i) && (moved == 0 || d == moved));
+            match side {
+                Some(&d) => {
+                    x = x.wrapping_add_signed(d);
+                    moved = d;
+                    steps += 1;
+                }
+                None => break,
+            }
+        }
+        route[row(i)] = x;
+        if i + 1 == h {
+            break;
+        }
+        // Down to row i + 1: straight, else diagonally, else through the ink.
+        if !free(x, i + 1) {
+            let diag = sides
+                .iter()
+                .find(|&&d| free(x.wrapping_add_signed(d), i + 1) && (moved == 0 || d == moved));
+            match diag {
+                Some(&d) => x = x.wrapping_add_signed(d),
+                None => cut += ink(x, i + 1),
+            }
+        }
+    }
+    (cut, route)
 }
 
 /// The cheapest top-to-bottom path through the `w x h` ink `v` near column `xs`: on
@@ -435,6 +539,83 @@ mod tests {
                 assert!(a.left.bbox != b.left.bbox || a.left.pixels != b.left.pixels);
             }
         }
+    }
+
+    #[test]
+    fn a_drop_falls_along_a_staircase_and_cuts_only_when_walled_in() {
+        // Ink everywhere but a staircase: column 3 on rows 0-2, row 2 from column 3 to
+        // 7, column 7 on rows 2-5.
+        let (w, h) = (12, 6);
+        let free = |x: usize, y: usize| {
+            (x == 3 && y <= 2) || (y == 2 && (3..=7).contains(&x)) || (x == 7 && y >= 2)
+        };
+        let v: Vec<f32> = (0..w * h)
+            .map(|i| if free(i % w, i / w) { 0.0 } else { 1.0 })
+            .collect();
+        for leaning_left in [true, false] {
+            // From the top at column 3: down, along row 2 (the left is walled) to
+            // column 6, diagonally down to 7, down.
+            assert_eq!(
+                drop_fall(&v, w, h, 3, true, leaning_left, 0.3),
+                (0.0, vec![3, 3, 6, 7, 7, 7])
+            );
+        }
+        // From the bottom at column 7: up, along row 2 to column 3, up. The same
+        // partition of the ink.
+        let (ink, route) = drop_fall(&v, w, h, 7, false, true, 0.3);
+        assert_eq!((ink, route[0], route[1], route[3]), (0.0, 3, 3, 7));
+        // A fine path drifting 2 columns cannot follow it.
+        assert!(fine_path(&v, w, h, 3, 2, 0.0).0 >= 1.0);
+        // Faint ink (0.2) is no wall; ink above the wall is cut through where the drop
+        // is walled in: a bar across row 3 (0.9, but 0.5 below the drop), walls beside
+        // the drop on row 2.
+        let mut v = vec![0.2f32; w * h];
+        for x in 0..w {
+            v[3 * w + x] = if x == 5 { 0.5 } else { 0.9 };
+        }
+        v[2 * w + 4] = 0.9;
+        v[2 * w + 6] = 0.9;
+        assert_eq!(drop_fall(&v, w, h, 5, true, true, 0.3), (0.5, vec![5; 6]));
+        assert_eq!(drop_fall(&v, w, h, 5, true, true, 0.6), (0.0, vec![5; 6]));
+    }
+
+    #[test]
+    fn drop_fall_paths_split_digits_the_fine_paths_cannot() {
+        // Two shapes joined by one pixel, the gap between them stepping 12 columns to
+        // the right halfway down: A is columns 2..11 on rows 0..13 and columns 2..23 on
+        // rows 13..25; B is columns 12..39 on rows 0..12 and 24..39 on rows 12..25; the
+        // joint is (23, 12).
+        let (w, h) = (42, 25);
+        let a =
+            |x: usize, y: usize| (2..11).contains(&x) && y <= 12 || (2..23).contains(&x) && y >= 13;
+        let b = |x: usize, y: usize| {
+            (12..39).contains(&x) && y < 12 || (24..39).contains(&x) && y >= 12
+        };
+        let px: Vec<u8> = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                if a(x, y) || b(x, y) || (x, y) == (23, 12) {
+                    255
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let plane = InkPlane::from_ink_bytes(w, h, &px);
+        let seg = segment::segment(&plane, false).unwrap();
+        let pieces = search::pieces(&plane, &seg);
+        assert_eq!(pieces.len(), 1);
+        let clean = |p: &RecutParams| {
+            splits(p, &plane, &seg, &pieces[0])
+                .iter()
+                .any(|s| s.ink < 0.5 && s.left.bbox == [2, 0, 23, 25] && s.right.bbox[0] == 12)
+        };
+        assert!(clean(&RecutParams::default()));
+        let no_drops = RecutParams {
+            drops: Vec::new(),
+            ..RecutParams::default()
+        };
+        assert!(!clean(&no_drops));
     }
 
     #[test]
