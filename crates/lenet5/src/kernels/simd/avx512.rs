@@ -113,32 +113,7 @@ mod imp {
                 _mm_cvtss_f32(s)
             }
         }
-        #[inline(always)]
-        unsafe fn evens(a: __m256, b: __m256) -> __m256 {
-            unsafe {
-                // Per 128-bit half (a0 a2 b0 b2 | a4 a6 b4 b6), in order by 64-bit lanes.
-                let e = _mm256_castps_pd(_mm256_shuffle_ps::<0b10_00_10_00>(a, b));
-                _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(e))
-            }
-        }
-        #[inline(always)]
-        unsafe fn odds(a: __m256, b: __m256) -> __m256 {
-            unsafe {
-                let o = _mm256_castps_pd(_mm256_shuffle_ps::<0b11_01_11_01>(a, b));
-                _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(o))
-            }
-        }
-        #[inline(always)]
-        unsafe fn pair_max(a: __m256, b: __m256) -> __m256 {
-            unsafe {
-                // Per 128-bit half: evens (a0 a2 b0 b2), odds (a1 a3 b1 b3); their max
-                // holds pairs (0 1 4 5 | 2 3 6 7), put in order by 64-bit lanes (0 2 1 3).
-                let e = _mm256_shuffle_ps::<0b10_00_10_00>(a, b);
-                let o = _mm256_shuffle_ps::<0b11_01_11_01>(a, b);
-                let m = _mm256_castps_pd(_mm256_max_ps(e, o));
-                _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(m))
-            }
-        }
+        m256_evens_odds!();
     }
 
     impl Backend for Avx512 {

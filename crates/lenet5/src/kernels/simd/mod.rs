@@ -25,6 +25,31 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+/// [`Simd::evens`] and [`Simd::odds`] of two `__m256` by shuffles, for the two back ends
+/// whose 8-lane vectors are `__m256` (AVX2 and AVX-512); invoked inside their impls, so
+/// the intrinsics are inlined with the impl's target features.
+#[cfg(target_arch = "x86_64")]
+macro_rules! m256_evens_odds {
+    () => {
+        #[inline(always)]
+        unsafe fn evens(a: __m256, b: __m256) -> __m256 {
+            unsafe {
+                // Per 128-bit half (a0 a2 b0 b2 | a4 a6 b4 b6), put in order by 64-bit
+                // lanes (0 2 1 3).
+                let e = _mm256_castps_pd(_mm256_shuffle_ps::<0b10_00_10_00>(a, b));
+                _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(e))
+            }
+        }
+        #[inline(always)]
+        unsafe fn odds(a: __m256, b: __m256) -> __m256 {
+            unsafe {
+                let o = _mm256_castps_pd(_mm256_shuffle_ps::<0b11_01_11_01>(a, b));
+                _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(o))
+            }
+        }
+    };
+}
+
 mod portable;
 pub use portable::{Pair, Portable};
 #[cfg(target_arch = "x86_64")]
@@ -93,21 +118,10 @@ pub trait Simd: Copy + 'static {
     }
     /// 2-to-1 max-pooling along a row: lane i of the result is `max(x[2i], x[2i+1])` as
     /// [`Simd::max`] takes it (`if x[2i] > x[2i+1] { x[2i] } else { x[2i+1] }`), x the
-    /// lanes of `a` followed by those of `b`.
-    /// This default goes through memory; the AVX2 and 8-lane AVX-512 back ends shuffle.
+    /// lanes of `a` followed by those of `b`: the max of [`Simd::evens`] and [`Simd::odds`].
     unsafe fn pair_max(a: Self::V, b: Self::V) -> Self::V {
-        // SAFETY: t holds 2·LANES ≤ 32 floats, r LANES ≤ 16.
-        unsafe {
-            let (mut t, mut r) = ([0.0f32; 32], [0.0f32; 16]);
-            let l = Self::LANES;
-            Self::store(t.as_mut_ptr(), a);
-            Self::store(t.as_mut_ptr().add(l), b);
-            for (i, v) in r[..l].iter_mut().enumerate() {
-                let (x, y) = (t[2 * i], t[2 * i + 1]);
-                *v = if x > y { x } else { y };
-            }
-            Self::load(r.as_ptr())
-        }
+        // SAFETY: (caller) Self's instructions exist.
+        unsafe { Self::max(Self::evens(a, b), Self::odds(a, b)) }
     }
 }
 
