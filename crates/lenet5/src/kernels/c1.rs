@@ -382,10 +382,10 @@ const TWO_23_BITS: u32 = 0x4B00_0000;
 /// Step 1 of [`pool_relu_weight_grad`] for one image's channel: for each of its 196
 /// pooled places (row by row), the grid offset of the 2x2 block's first maximal element
 /// ((0,0), else (0,1), else (1,0), else (1,1): the one the pooling's gradient goes to),
-/// as the float [`TWO_23`] + offset, and the place's gradient, +0 where the maximum is ≤ 0 (ReLU). Eight
-/// places a vector: the block's four elements are the even and odd lanes of two conv
-/// rows, and an element is not the maximum m exactly when m > it (m is one of the four
-/// and none exceeds it; maxima are never NaN).
+/// as the float [`TWO_23`] + offset, and the place's gradient, +0 where the maximum is
+/// ≤ 0 (ReLU). Eight places a vector: the block's four elements are the even and odd
+/// lanes of two conv rows, and an element is not the maximum m exactly when m > it (m is
+/// one of the four and none exceeds it; maxima are never NaN).
 /// a1: `[28][28]`, a2, d2: `[14][14]` → at, g: `[196]`
 #[inline(always)]
 unsafe fn first_maxima<S: Simd>(
@@ -407,13 +407,15 @@ unsafe fn first_maxima<S: Simd>(
             // Places 0..8 (conv columns 0..16), then 8..14 (columns 16..28).
             for (j0, places) in [(0, 8), (8, 6)] {
                 let full = places == 8;
+                // The places' two conv rows: columns 2·j0 .. 2·j0 + 16 (+ 12 for the last).
                 let two_rows = |r: *const f32| {
+                    let (head, tail) = (r.add(2 * j0), r.add(2 * j0 + 8));
                     let tail = if full {
-                        S::load(r.add(8))
+                        S::load(tail)
                     } else {
-                        S::load_part(r.add(24), 4)
+                        S::load_part(tail, 4)
                     };
-                    (S::load(r.add(2 * j0)), tail)
+                    (S::load(head), tail)
                 };
                 let ((ua, ub), (la, lb)) = (two_rows(upper), two_rows(lower));
                 let q = 14 * i + j0;
@@ -456,9 +458,9 @@ unsafe fn first_maxima<S: Simd>(
 
 /// Step 2 of [`pool_relu_weight_grad`] for one image and two channels h: for every place
 /// k (ascending), `gsum[h] += g[h][k]` and the five window rows at the grid offset
-/// `at[h][k]` holds (as [`TWO_23`] + offset) of image `xs`, times `g[h][k]`, added to `acc[h]`. The sums are passed in
-/// and out so that the ten vectors stay in registers (inlined into the image loop, the
-/// compiler kept three of them on the stack).
+/// `at[h][k]` holds (as [`TWO_23`] + offset) of image `xs`, times `g[h][k]`, added to
+/// `acc[h]`. The sums are passed in and out so that the ten vectors stay in registers
+/// (inlined into the image loop, the compiler kept three of them on the stack).
 #[inline(always)]
 unsafe fn window_sums<S: Simd>(
     xs: *const f32,

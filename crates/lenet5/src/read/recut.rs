@@ -237,6 +237,13 @@ pub fn drop_fall(
     let ink = |x: usize, i: usize| v[row(i) * w + x];
     let free = |x: usize, i: usize| (1..w).contains(&x) && ink(x, i) <= wall;
     let sides: [isize; 2] = if leaning_left { [-1, 1] } else { [1, -1] };
+    // The side a drop at column x of row i can go down to diagonally: the first free one
+    // in its leaning order, only the side it moved to along the row if it moved.
+    let diagonal = |x: usize, i: usize, moved: isize| {
+        sides
+            .into_iter()
+            .find(|&d| free(x.wrapping_add_signed(d), i + 1) && (moved == 0 || d == moved))
+    };
     let mut route = vec![0; h];
     let mut x = xs.clamp(1, w - 1);
     let mut cut = 0.0;
@@ -253,10 +260,7 @@ pub fn drop_fall(
         let mut moved: isize = 0;
         let mut steps = 0;
         while i + 1 < h && !free(x, i + 1) && steps < w {
-            let diag = sides
-                .iter()
-                .find(|&&d| free(x.wrapping_add_signed(d), i + 1) && (moved == 0 || d == moved));
-            if diag.is_some() {
+            if diagonal(x, i, moved).is_some() {
                 break;
             }
             let side = sides
@@ -277,11 +281,8 @@ pub fn drop_fall(
         }
         // Down to row i + 1: straight, else diagonally, else through the ink.
         if !free(x, i + 1) {
-            let diag = sides
-                .iter()
-                .find(|&&d| free(x.wrapping_add_signed(d), i + 1) && (moved == 0 || d == moved));
-            match diag {
-                Some(&d) => x = x.wrapping_add_signed(d),
+            match diagonal(x, i, moved) {
+                Some(d) => x = x.wrapping_add_signed(d),
                 None => cut += ink(x, i + 1),
             }
         }
