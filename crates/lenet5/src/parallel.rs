@@ -23,6 +23,19 @@ pub fn map_chunks<T: Sync, R: Send>(
     }
 }
 
+/// `f(item)` for each item, results in order.
+pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    #[cfg(feature = "threads")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "threads"))]
+    {
+        items.iter().map(f).collect()
+    }
+}
+
 /// `f(state, item)` for each item, with one `state` made by `init` per worker (reused for
 /// the items that worker takes), results in order.
 pub fn map_with_state<T: Sync, S, R: Send>(

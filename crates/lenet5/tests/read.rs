@@ -154,6 +154,9 @@ fn answers_in_bounded_time(m: &Model) {
     let t = Instant::now();
     let r = m.read(&DynamicImage::ImageLuma8(noise));
     let took = t.elapsed();
+    eprintln!("{:?}: noise read in {took:?}", m.arch());
+    // The goal is under a second (about 0.6 s on two cores of a Zen 3 when alone); the
+    // bound leaves room for the other tests running beside this one.
     assert!(took < Duration::from_secs(3), "noise took {took:?}");
     assert!(!r.blank);
     // Either refused outright or read with no confidence at all.

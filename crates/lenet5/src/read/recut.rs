@@ -20,7 +20,9 @@
 //!    cutting through ink only when walled in, so a cut can step far sideways where
 //!    one digit's stroke runs under the other's); splits leaving less than
 //!    [`MIN_SHARE`] of the ink on a side, and splits that put the same pixels on each
-//!    side as one already taken, are dropped;
+//!    side as one already taken, are dropped, and of the rest the suspects get at most
+//!    [`MAX_SPLITS`] together (costliest suspect first, the splits crossing the least
+//!    ink first; only pictures of noise come near it);
 //! 3. each split gives the graph a node inside the suspect, and two arcs (left part,
 //!    right part) scored like every arc ([`super::search::piece_cost`]'s terms: the
 //!    network, the width, the ink crossed by the cut at the arc's right end);
@@ -32,7 +34,9 @@ use std::collections::HashSet;
 use super::MAX_DIGITS;
 use super::ink::InkPlane;
 use super::normalise::to_28x28;
-use super::search::{CostWeights, MIN_SIDE, Piece, network_cost, network_cost_as, runner_up};
+use super::search::{
+    CostWeights, MIN_SIDE, Piece, network_cost, network_cost_as, runner_up, segments_ink,
+};
 use super::segment::{Segments, cheapest_step};
 use crate::api::{Model, Prediction};
 
@@ -59,6 +63,11 @@ pub const FINE_STEP: f32 = 0.04;
 /// pass's work for pictures of scribbles (a 5-digit benchmark string has 0.15 suspects
 /// on average in the overlapping tier).
 pub const MAX_SUSPECTS: usize = 8;
+/// Most splits the suspects of one reading are given together (the costliest suspect
+/// first; of a suspect's splits, those whose path crosses the least ink): a bound on the
+/// second pass's work for pictures of noise (the benchmark's 5-digit strings have at
+/// most 130).
+pub const MAX_SPLITS: usize = 256;
 /// Least fraction of the suspect's ink each side of a split must hold.
 pub const MIN_SHARE: f32 = 0.05;
 
@@ -120,8 +129,15 @@ pub fn is_suspect(p: &RecutParams, piece: &Piece, network_cost: f32, seg: &Segme
 }
 
 /// The distinct splits of `piece`'s ink by fine cut paths, in a fixed order (column by
-/// column, left to right, then [`RecutParams::fine_paths`]' order).
-pub fn splits(p: &RecutParams, plane: &InkPlane, seg: &Segments, piece: &Piece) -> Vec<Split> {
+/// column, left to right, then [`RecutParams::fine_paths`]' order), at most `max` of
+/// them (those whose path crosses the least ink).
+pub fn splits(
+    p: &RecutParams,
+    plane: &InkPlane,
+    seg: &Segments,
+    piece: &Piece,
+    max: usize,
+) -> Vec<Split> {
     let [x0, y0, x1, y1] = piece.bbox;
     let (bw, bh) = (x1 - x0, y1 - y0);
     if bw < 3 {
@@ -129,42 +145,29 @@ pub fn splits(p: &RecutParams, plane: &InkPlane, seg: &Segments, piece: &Piece) 
     }
     let line = seg.line_height;
     // The suspect's ink, cropped to its box.
-    let mut v = vec![0f32; bw * bh];
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let l = seg.label[y * plane.w + x] as usize;
-            if (piece.from..piece.to).contains(&l) {
-                v[(y - y0) * bw + x - x0] = plane.v[y * plane.w + x];
-            }
-        }
-    }
+    let v = segments_ink(plane, seg, piece.from, piece.to, piece.bbox);
     let total: f32 = v.iter().sum();
     if total <= 0.0 {
         return Vec::new();
     }
     let mut seen: HashSet<Vec<u16>> = HashSet::new();
-    let mut out = Vec::new();
     // One path start every FINE_STEP line heights (every column of MNIST-sized digits).
     let step = ((FINE_STEP * line).round() as usize).max(1);
-    let mut routes: Vec<(f32, Vec<usize>)> = Vec::new();
-    for xs in (1..bw).step_by(step) {
-        for &(drift, stray) in &p.fine_paths {
+    let starts: Vec<usize> = (1..bw).step_by(step).collect();
+    let mut routes: Vec<(f32, Vec<usize>)> = crate::parallel::map(&starts, |&xs| {
+        let fine = p.fine_paths.iter().map(|&(drift, stray)| {
             let d = ((drift * line).round() as usize).max(1);
-            routes.push(fine_path(&v, bw, bh, xs, d, stray));
-        }
-        for &(from_top, leaning_left) in &p.drops {
-            routes.push(drop_fall(
-                &v,
-                bw,
-                bh,
-                xs,
-                from_top,
-                leaning_left,
-                p.drop_wall,
-            ));
-        }
-    }
-    for (ink, route) in routes {
+            fine_path(&v, bw, bh, xs, d, stray)
+        });
+        let drops = p.drops.iter().map(|&(from_top, leaning_left)| {
+            drop_fall(&v, bw, bh, xs, from_top, leaning_left, p.drop_wall)
+        });
+        fine.chain(drops).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    routes.retain(|(_, route)| {
         // The partition: how many inked pixels of each row are left of the path.
         let key: Vec<u16> = (0..bh)
             .map(|y| {
@@ -175,45 +178,74 @@ pub fn splits(p: &RecutParams, plane: &InkPlane, seg: &Segments, piece: &Piece) 
             })
             .collect();
         if !seen.insert(key) {
-            continue;
+            return false;
         }
         let left: f32 = (0..bh)
             .map(|y| v[y * bw..y * bw + route[y]].iter().sum::<f32>())
             .sum();
         let right = total - left;
-        if left <= 0.0 || right <= 0.0 || left.min(right) < p.min_share * total {
-            continue;
+        left > 0.0 && right > 0.0 && left.min(right) >= p.min_share * total
+    });
+    if routes.len() > max {
+        let mut by_ink: Vec<usize> = (0..routes.len()).collect();
+        by_ink.sort_by(|&a, &b| routes[a].0.total_cmp(&routes[b].0).then(a.cmp(&b)));
+        let mut keep = vec![false; routes.len()];
+        for &i in &by_ink[..max] {
+            keep[i] = true;
         }
-        let part = |keep: &dyn Fn(usize, usize) -> bool| -> Part {
-            let mut b = [usize::MAX, usize::MAX, 0, 0];
-            for y in 0..bh {
-                for x in 0..bw {
-                    if v[y * bw + x] > 0.0 && keep(x, y) {
-                        b = [b[0].min(x), b[1].min(y), b[2].max(x + 1), b[3].max(y + 1)];
-                    }
-                }
-            }
-            let (w, h) = (b[2] - b[0], b[3] - b[1]);
-            let mut c = vec![0f32; w * h];
-            for y in 0..h {
-                for x in 0..w {
-                    if keep(b[0] + x, b[1] + y) {
-                        c[y * w + x] = v[(b[1] + y) * bw + b[0] + x];
-                    }
-                }
-            }
-            Part {
-                bbox: [x0 + b[0], y0 + b[1], x0 + b[2], y0 + b[3]],
-                pixels: to_28x28(w, h, &c, MIN_SIDE * line),
-            }
-        };
-        out.push(Split {
-            left: part(&|x, y| x < route[y]),
-            right: part(&|x, y| x >= route[y]),
-            ink,
+        let mut i = 0;
+        routes.retain(|_| {
+            i += 1;
+            keep[i - 1]
         });
     }
-    out
+    // Normalising the two sides is most of the work: spread over the threads.
+    crate::parallel::map(&routes, |(ink, route)| Split {
+        left: crop_part(&v, bw, x0, y0, MIN_SIDE * line, &|y| 0..route[y]),
+        right: crop_part(&v, bw, x0, y0, MIN_SIDE * line, &|y| route[y]..bw),
+        ink: *ink,
+    })
+}
+
+/// The ink of `v` (`bw` wide, at `(x0, y0)` in the plane) in columns `cols(y)` of each
+/// row `y`, cropped to its box and normalised like an arc of the graph.
+fn crop_part(
+    v: &[f32],
+    bw: usize,
+    x0: usize,
+    y0: usize,
+    min_side: f32,
+    cols: &dyn Fn(usize) -> std::ops::Range<usize>,
+) -> Part {
+    let bh = v.len() / bw;
+    let mut b = [usize::MAX, usize::MAX, 0, 0];
+    for y in 0..bh {
+        let r = cols(y);
+        let row = &v[y * bw..(y + 1) * bw][r.clone()];
+        if let Some(first) = row.iter().position(|&a| a > 0.0) {
+            let last = row.iter().rposition(|&a| a > 0.0).unwrap_or(first);
+            b = [
+                b[0].min(r.start + first),
+                b[1].min(y),
+                b[2].max(r.start + last + 1),
+                b[3].max(y + 1),
+            ];
+        }
+    }
+    let (w, h) = (b[2] - b[0], b[3] - b[1]);
+    let mut c = vec![0f32; w * h];
+    for y in 0..h {
+        let r = cols(b[1] + y);
+        let (from, to) = (r.start.max(b[0]), r.end.min(b[2]));
+        if from < to {
+            c[y * w + from - b[0]..y * w + to - b[0]]
+                .copy_from_slice(&v[(b[1] + y) * bw + from..(b[1] + y) * bw + to]);
+        }
+    }
+    Part {
+        bbox: [x0 + b[0], y0 + b[1], x0 + b[2], y0 + b[3]],
+        pixels: to_28x28(w, h, &c, min_side),
+    }
 }
 
 /// A drop-fall path through the `w x h` ink `v` (Congedo et al. 1995), from column `xs`:
@@ -411,12 +443,19 @@ pub fn second_pass(
         .collect();
     suspects.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     suspects.truncate(MAX_SUSPECTS);
-    let mut suspects: Vec<usize> = suspects.into_iter().map(|(_, k)| k).collect();
-    suspects.sort_unstable_by_key(|&k| g.pieces[k].from);
-    let cuts: Vec<Vec<Split>> = suspects
-        .iter()
-        .map(|&k| splits(p, plane, seg, &g.pieces[k]))
+    // Their splits, the costliest suspect first, within MAX_SPLITS in all.
+    let mut left = MAX_SPLITS;
+    let mut cut: Vec<(usize, Vec<Split>)> = suspects
+        .into_iter()
+        .map(|(_, k)| {
+            let s = splits(p, plane, seg, &g.pieces[k], left);
+            left -= s.len();
+            (k, s)
+        })
         .collect();
+    // Then in path order.
+    cut.sort_unstable_by_key(|&(k, _)| g.pieces[k].from);
+    let (suspects, cuts): (Vec<usize>, Vec<Vec<Split>>) = cut.into_iter().unzip();
     if cuts.iter().all(Vec::is_empty) {
         return g;
     }
@@ -519,7 +558,13 @@ mod tests {
         let seg = segment::segment(&plane, false).unwrap();
         let pieces = search::pieces(&plane, &seg);
         assert_eq!(pieces.len(), 1);
-        let s = splits(&RecutParams::default(), &plane, &seg, &pieces[0]);
+        let s = splits(
+            &RecutParams::default(),
+            &plane,
+            &seg,
+            &pieces[0],
+            MAX_SPLITS,
+        );
         // One bar a side, the path crossing the bridge alone.
         assert!(
             s.iter().any(|s| s.left.bbox[0] == 8
@@ -607,7 +652,7 @@ mod tests {
         let pieces = search::pieces(&plane, &seg);
         assert_eq!(pieces.len(), 1);
         let clean = |p: &RecutParams| {
-            splits(p, &plane, &seg, &pieces[0])
+            splits(p, &plane, &seg, &pieces[0], MAX_SPLITS)
                 .iter()
                 .any(|s| s.ink < 0.5 && s.left.bbox == [2, 0, 23, 25] && s.right.bbox[0] == 12)
         };

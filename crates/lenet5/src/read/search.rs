@@ -63,15 +63,16 @@ pub fn pieces(plane: &InkPlane, seg: &Segments) -> Vec<Piece> {
                     break;
                 }
             }
-            out.push(Piece {
-                from,
-                to,
-                bbox: b,
-                pixels: crop(plane, seg, from, to, b, MIN_SIDE * line),
-            });
+            out.push((from, to, b));
         }
     }
-    out
+    // Normalising the pieces is most of the first pass's work: spread over the threads.
+    crate::parallel::map(&out, |&(from, to, bbox)| Piece {
+        from,
+        to,
+        bbox,
+        pixels: crop(plane, seg, from, to, bbox, MIN_SIDE * line),
+    })
 }
 
 /// The pixels of segments `from..to` inside box `b`, normalised to 28x28 (see
@@ -84,18 +85,33 @@ pub fn crop(
     b: [usize; 4],
     min_side: f32,
 ) -> [u8; 784] {
+    let v = segments_ink(plane, seg, from, to, b);
+    to_28x28(b[2] - b[0], b[3] - b[1], &v, min_side)
+}
+
+/// The ink of segments `from..to` inside box `b = [x0, y0, x1, y1)` (row-major, 0
+/// elsewhere).
+pub fn segments_ink(
+    plane: &InkPlane,
+    seg: &Segments,
+    from: usize,
+    to: usize,
+    b: [usize; 4],
+) -> Vec<f32> {
     let [x0, y0, x1, y1] = b;
-    let (w, h) = (x1 - x0, y1 - y0);
-    let mut v = vec![0f32; w * h];
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let l = seg.label[y * plane.w + x] as usize;
-            if (from..to).contains(&l) {
-                v[(y - y0) * w + x - x0] = plane.v[y * plane.w + x];
-            }
+    let w = x1 - x0;
+    let mut v = vec![0f32; w * (y1 - y0)];
+    let (from, to) = (from as u32, to as u32);
+    for (y, out) in (y0..y1).zip(v.chunks_exact_mut(w)) {
+        let at = y * plane.w + x0..y * plane.w + x1;
+        for (o, (&l, &a)) in out
+            .iter_mut()
+            .zip(seg.label[at.clone()].iter().zip(&plane.v[at]))
+        {
+            *o = if l >= from && l < to { a } else { 0.0 };
         }
     }
-    to_28x28(w, h, &v, min_side)
+    v
 }
 
 /// String confidence = `exp(-sum of network costs / temperature)`: for the modern
