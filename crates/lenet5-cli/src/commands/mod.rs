@@ -114,9 +114,9 @@ fn bench(a: BenchArgs) -> Result<()> {
         },
         kernels: !a.no_kernels && part("kernels"),
     };
-    let m = crate::bench::machine(&crate::bench::thread_counts(&cfg));
+    let mut m = crate::bench::machine(&crate::bench::thread_counts(&cfg));
     let json = a.json;
-    let rows = crate::bench::run(&cfg, &m, |r| {
+    let mut rows = crate::bench::run(&cfg, &m, |r| {
         if !json {
             eprintln!(
                 "{} {} batch {}: {:.0} images/s",
@@ -124,6 +124,7 @@ fn bench(a: BenchArgs) -> Result<()> {
             )
         }
     })?;
+    m.measure_again(&mut rows);
     if json {
         let v = serde_json::json!({ "machine": m, "rows": rows });
         println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
