@@ -26,8 +26,8 @@
 //! AVX2) on each thread count the workload uses, all threads at
 //! once, best of 3 runs of about 0.1 s, before the rows and again after them, the higher
 //! kept (a shared machine can give its cores less for a while). Every row's fraction is
-//! of the peak of its own thread count. The report names the CPU (`model name` of /proc/cpuinfo) and the back
-//! end (`LENET5_SIMD` forces one).
+//! of the peak of its own thread count. The report names the CPU (`model name` of
+//! /proc/cpuinfo) and the back end (`LENET5_SIMD` forces one).
 
 use std::time::Instant;
 

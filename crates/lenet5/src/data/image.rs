@@ -970,6 +970,9 @@ pub(crate) fn round(x: f32) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use ::image::Luma;
+
     #[test]
     fn round_is_f32_round() {
         let mut xs = vec![0.0f32, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 1e9, -1e9];
@@ -983,12 +986,9 @@ mod tests {
             xs.push(((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 6000.0);
         }
         for x in xs {
-            assert_eq!(super::round(x), x.round() as i32, "{x}");
+            assert_eq!(round(x), x.round() as i32, "{x}");
         }
     }
-
-    use super::*;
-    use ::image::Luma;
 
     #[test]
     fn coverage_weights_conserve_mass_inside_the_field() {

@@ -304,26 +304,19 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
     let shift = (len as f32 * LINE_MAX_ANGLE.to_radians().sin()).ceil() as i32 + 2;
     let nbins = (across as i32 + 2 * shift + 2) as usize;
     let steps = (2.0 * LINE_MAX_ANGLE / 0.5).round() as i32;
+    // The bin of point (x, y) for a family at `angle` degrees.
+    let bin_at = |angle: f32| {
+        let (s, c) = angle.to_radians().sin_cos();
+        move |&(x, y): &(f32, f32)| {
+            (round(rho(x, y, s, c, vert)) + shift).clamp(0, nbins as i32 - 1) as usize
+        }
+    };
     let histogram = |a: f32| {
-        let (s, c) = a.to_radians().sin_cos();
-        let last = nbins as i32 - 1;
-        let bin = move |&(x, y): &(f32, f32)| {
-            (round(rho(x, y, s, c, vert)) + shift).clamp(0, last) as usize
-        };
-        // Four histograms, point i counted in number i % 4, then added: neighbouring
-        // points, often in the same bin, do not wait for each other's count.
-        let mut four = vec![[0u32; 4]; nbins];
-        let quads = pts.chunks_exact(4);
-        let rest = quads.remainder();
-        for q in quads {
-            for (j, p) in q.iter().enumerate() {
-                four[bin(p)][j] += 1;
-            }
+        let bin = bin_at(a);
+        let mut hist = vec![0u32; nbins];
+        for p in &pts {
+            hist[bin(p)] += 1;
         }
-        for p in rest {
-            four[bin(p)][0] += 1;
-        }
-        let hist: Vec<u32> = four.iter().map(|f| f.iter().sum()).collect();
         let score: f64 = hist.iter().map(|&n| f64::from(n) * f64::from(n)).sum();
         (score, a, hist)
     };
@@ -351,14 +344,11 @@ fn find_lines(v: &[f32], w: usize, h: usize, vert: bool) -> Lines {
     // The same counts per quarter of the frame's length: a paper line crosses the whole
     // frame, a digit's row of ink (however dark and wide) does not.
     let mut quarters = vec![[0u32; 4]; nbins];
-    {
-        let (s, c) = angle.to_radians().sin_cos();
-        for &(x, y) in &pts {
-            let b = round(rho(x, y, s, c, vert)) + shift;
-            let along = if vert { y } else { x };
-            let q = ((along * 4.0 / len as f32) as usize).min(3);
-            quarters[b.clamp(0, nbins as i32 - 1) as usize][q] += 1;
-        }
+    let bin = bin_at(angle);
+    for p @ &(x, y) in &pts {
+        let along = if vert { y } else { x };
+        let q = ((along * 4.0 / len as f32) as usize).min(3);
+        quarters[bin(p)][q] += 1;
     }
     let crosses = |b: usize| {
         quarters[b]

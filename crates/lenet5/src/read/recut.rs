@@ -140,7 +140,7 @@ pub fn splits(
 ) -> Vec<Split> {
     let [x0, y0, x1, y1] = piece.bbox;
     let (bw, bh) = (x1 - x0, y1 - y0);
-    if bw < 3 {
+    if bw < 3 || max == 0 {
         return Vec::new();
     }
     let line = seg.line_height;

@@ -41,7 +41,7 @@ pub struct Piece {
 pub fn pieces(plane: &InkPlane, seg: &Segments) -> Vec<Piece> {
     let n = seg.boxes.len();
     let line = seg.line_height;
-    let mut out = Vec::new();
+    let mut arcs = Vec::new(); // (from, to, box)
     for from in 0..n {
         let mut b = seg.boxes[from];
         for to in from + 1..=(from + MAX_SEGMENTS_PER_DIGIT).min(n) {
@@ -63,11 +63,11 @@ pub fn pieces(plane: &InkPlane, seg: &Segments) -> Vec<Piece> {
                     break;
                 }
             }
-            out.push((from, to, b));
+            arcs.push((from, to, b));
         }
     }
     // Normalising the pieces is most of the first pass's work: spread over the threads.
-    crate::parallel::map(&out, |&(from, to, bbox)| Piece {
+    crate::parallel::map(&arcs, |&(from, to, bbox)| Piece {
         from,
         to,
         bbox,
