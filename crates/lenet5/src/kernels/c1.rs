@@ -273,6 +273,49 @@ unsafe fn pooled_row3<S: Simd>(
     }
 }
 
+/// The sums of conv row `row` of all six C1 maps before the activation, two 16-lane
+/// vectors each (grid places 32·row .. 32·row + 32, 28 used), as [`grid_block`] computes
+/// them (bias, then taps (ki, kj) ascending, fused): [`row3`] with one-register 16-lane
+/// vectors (AVX-512), 12 accumulators, each input vector loaded once for the six maps:
+/// 50 loads and 150 broadcasts for 300 FMAs of 16 lanes, where `row3` twice takes 200
+/// loads and 150 broadcasts for 600 FMAs of 8.
+#[inline(always)]
+unsafe fn row6_wide<W: Simd>(xp: *const f32, w: *const f32, b: &[f32], row: usize) -> [[W::V; 2]; 6] {
+    // SAFETY: (caller) xp reads reach (27 + 4)·32 + 4 + 16 + 15 = 1027 < PADDED_LEN; w[0..150].
+    unsafe {
+        let mut acc: [[W::V; 2]; 6] = std::array::from_fn(|c| [W::splat(b[c]); 2]);
+        for ki in 0..5 {
+            for kj in 0..5 {
+                let xr = xp.add((row + ki) * 32 + kj);
+                let x = [W::load(xr), W::load(xr.add(16))];
+                for (c, a) in acc.iter_mut().enumerate() {
+                    let wc = W::splat(*w.add(c * 25 + ki * 5 + kj));
+                    a[0] = W::fma(x[0], wc, a[0]);
+                    a[1] = W::fma(x[1], wc, a[1]);
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// Pooled row i of the six C1 maps with one-register 16-lane vectors ([`row6_wide`]):
+/// what [`pooled_row3`] does for three maps, the same operations lane for lane.
+#[inline(always)]
+unsafe fn pooled_row6_wide<W: Simd>(xp: *const f32, w: *const f32, b: &[f32], i: usize, out: *mut f32) {
+    // SAFETY: (caller) as row6_wide; out[c·196 .. c·196 + 14] for c < 6.
+    unsafe {
+        let relu = |a: W::V| act_v::<W>(Act::Relu, a);
+        let upper = row6_wide::<W>(xp, w, b, 2 * i);
+        let lower = row6_wide::<W>(xp, w, b, 2 * i + 1);
+        for (c, (u, l)) in upper.iter().zip(&lower).enumerate() {
+            let m0 = W::max(relu(u[0]), relu(l[0]));
+            let m1 = W::max(relu(u[1]), relu(l[1]));
+            W::store_part(out.add(c * 196), W::pair_max(m0, m1), 14);
+        }
+    }
+}
+
 simd_kernel! {
     /// C1 + ReLU + 2x2 max-pooling (the modern network's inference): `y[s][c][i][j]` = max
     /// over the 2x2 block (2i.., 2j..) of ReLU(the sums of [`forward`], the same operations
@@ -283,6 +326,19 @@ simd_kernel! {
     /// xp: `[n][PADDED_LEN]` (see [`pad_input`]), w: `[6][25]`, b: `[6]` → y: `[n][6][14][14]`
     pub fn forward_relu_pool(n: usize, xp: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
         assert!(xp.len() >= n * PADDED_LEN && w.len() >= 150 && b.len() >= 6 && y.len() >= n * POOLED_LEN);
+        if S::WIDE_NATIVE {
+            for s in 0..n {
+                // SAFETY: image s of xp and y (asserted); see pooled_row6_wide.
+                unsafe {
+                    let x = xp.as_ptr().add(s * PADDED_LEN);
+                    let out = y.as_mut_ptr().add(s * POOLED_LEN);
+                    for i in 0..14 {
+                        pooled_row6_wide::<S::Wide>(x, w.as_ptr(), b, i, out.add(14 * i));
+                    }
+                }
+            }
+            return;
+        }
         for s in 0..n {
             for c0 in [0, 3] {
                 // SAFETY: image s of xp, maps c0.. of image s of y (asserted); see pooled_row3.
