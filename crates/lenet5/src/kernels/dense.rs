@@ -9,7 +9,9 @@ simd_kernel! {
     /// Tiles of 4 rows × 2 vectors of C; the sum over kk runs in order, starting from C
     /// (acc) or 0. (4 × 3 tiles need 12 accumulators, 3 vectors of B and a broadcast:
     /// all 16 AVX2 registers, and LLVM kept one accumulator on the stack, a store and a
-    /// load in its chain every step; 4 × 2 ran 1.5-1.7x faster on the Zen 3.)
+    /// load in its chain every step; 4 × 2 ran 1.5-1.7x faster on the Zen 3.) With
+    /// one-register 16-lane vectors (AVX-512) the vectors are 16 lanes wide: each C
+    /// element is one lane either way, its sum the same.
     pub fn gemm(
         m: usize,
         k: usize,
@@ -30,52 +32,79 @@ simd_kernel! {
         assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
         assert!(k == 0 || b.len() >= (k - 1) * ldb + n);
         assert!(c.len() >= (m - 1) * ldc + n);
-        let full = n / LANES;
-        let tail = n % LANES;
-        let mut i = 0;
-        while i < m {
-            let mr = (m - i).min(4);
-            let mut jv = 0;
-            while jv < full {
-                let nr = (full - jv).min(2);
-                // SAFETY: rows i..i+mr < m, vectors jv..jv+nr ≤ full cover columns < n; the
-                // asserts above bound every A, B and C index reached.
-                unsafe {
-                    match (mr, nr) {
-                        (4, 2) => {
-                            gemm_tile::<S, 4, 2>(i, jv, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, LANES)
-                        }
-                        (4, 1) => {
-                            gemm_tile::<S, 4, 1>(i, jv, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, LANES)
-                        }
-                        (_, 2) => {
-                            gemm_tile::<S, 1, 2>(i, jv, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, LANES)
-                        }
-                        _ => gemm_tile::<S, 1, 1>(i, jv, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, LANES),
-                    }
-                }
-                jv += nr;
+        // SAFETY: the asserts above bound every A, B and C index gemm_v reaches.
+        unsafe {
+            if S::WIDE_NATIVE {
+                gemm_v::<S::Wide>(m, k, n, a, a_rs, a_cs, b, ldb, c, ldc, acc);
+            } else {
+                gemm_v::<S>(m, k, n, a, a_rs, a_cs, b, ldb, c, ldc, acc);
             }
-            if tail > 0 {
-                // SAFETY: as above; the last vector touches only the `tail` remaining columns.
-                unsafe {
-                    if mr == 4 {
-                        gemm_tile::<S, 4, 1>(i, full, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, tail)
-                    } else {
-                        gemm_tile::<S, 1, 1>(i, full, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, tail)
-                    }
-                }
-            }
-            i += if mr == 4 { 4 } else { 1 };
         }
     }
 }
 
-/// One MR × NR-vector tile of [`gemm`] at row i, vector jv; the last vector holds
-/// `last` (≤ 8) valid lanes.
+/// [`gemm`] on vectors of V (the bounds checked by the caller).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_tile<S: Simd, const MR: usize, const NR: usize>(
+unsafe fn gemm_v<V: Simd>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    a_rs: usize,
+    a_cs: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    acc: bool,
+) {
+    let lanes = V::LANES;
+    let full = n / lanes;
+    let tail = n % lanes;
+    let mut i = 0;
+    while i < m {
+        let mr = (m - i).min(4);
+        let mut jv = 0;
+        while jv < full {
+            let nr = (full - jv).min(2);
+            // SAFETY: rows i..i+mr < m, vectors jv..jv+nr ≤ full cover columns < n, inside
+            // the caller's bounds.
+            unsafe {
+                match (mr, nr) {
+                    (4, 2) => {
+                        gemm_tile::<V, 4, 2>(i, jv, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, lanes)
+                    }
+                    (4, 1) => {
+                        gemm_tile::<V, 4, 1>(i, jv, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, lanes)
+                    }
+                    (_, 2) => {
+                        gemm_tile::<V, 1, 2>(i, jv, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, lanes)
+                    }
+                    _ => gemm_tile::<V, 1, 1>(i, jv, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, lanes),
+                }
+            }
+            jv += nr;
+        }
+        if tail > 0 {
+            // SAFETY: as above; the last vector touches only the `tail` remaining columns.
+            unsafe {
+                if mr == 4 {
+                    gemm_tile::<V, 4, 1>(i, full, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, tail)
+                } else {
+                    gemm_tile::<V, 1, 1>(i, full, k, a, a_rs, a_cs, b, ldb, c, ldc, acc, tail)
+                }
+            }
+        }
+        i += if mr == 4 { 4 } else { 1 };
+    }
+}
+
+/// One MR × NR-vector tile of [`gemm`] at row i, vector jv (of V's lanes); the last
+/// vector holds `last` (≤ V::LANES) valid lanes.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_tile<V: Simd, const MR: usize, const NR: usize>(
     i: usize,
     jv: usize,
     k: usize,
@@ -89,41 +118,42 @@ unsafe fn gemm_tile<S: Simd, const MR: usize, const NR: usize>(
     acc: bool,
     last: usize,
 ) {
-    // SAFETY: the caller (gemm_g) checked the bounds of rows i..i+MR, columns
-    // 8·jv .. 8·(jv+NR−1) + last, and kk < k.
+    // SAFETY: the caller (gemm_v) checked the bounds of rows i..i+MR, columns
+    // L·jv .. L·(jv+NR−1) + last (L = V::LANES), and kk < k.
     unsafe {
         let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         let ld = |p: *const f32, r: usize| {
-            if r + 1 == NR && last < LANES {
-                S::load_part(p, last)
+            if r + 1 == NR && last < V::LANES {
+                V::load_part(p, last)
             } else {
-                S::load(p)
+                V::load(p)
             }
         };
-        let mut t = [[S::zero(); NR]; MR];
+        let mut t = [[V::zero(); NR]; MR];
         if acc {
             for (ii, row) in t.iter_mut().enumerate() {
                 for (r, v) in row.iter_mut().enumerate() {
-                    *v = ld(cp.add((i + ii) * ldc + 8 * (jv + r)), r);
+                    *v = ld(cp.add((i + ii) * ldc + V::LANES * (jv + r)), r);
                 }
             }
         }
         for kk in 0..k {
-            let bv: [S::V; NR] = std::array::from_fn(|r| ld(bp.add(kk * ldb + 8 * (jv + r)), r));
+            let bv: [V::V; NR] =
+                std::array::from_fn(|r| ld(bp.add(kk * ldb + V::LANES * (jv + r)), r));
             for (ii, row) in t.iter_mut().enumerate() {
-                let av = S::splat(*ap.add((i + ii) * a_rs + kk * a_cs));
+                let av = V::splat(*ap.add((i + ii) * a_rs + kk * a_cs));
                 for (r, v) in row.iter_mut().enumerate() {
-                    *v = S::fma(av, bv[r], *v);
+                    *v = V::fma(av, bv[r], *v);
                 }
             }
         }
         for (ii, row) in t.iter().enumerate() {
             for (r, v) in row.iter().enumerate() {
-                let p = cp.add((i + ii) * ldc + 8 * (jv + r));
-                if r + 1 == NR && last < LANES {
-                    S::store_part(p, *v, last);
+                let p = cp.add((i + ii) * ldc + V::LANES * (jv + r));
+                if r + 1 == NR && last < V::LANES {
+                    V::store_part(p, *v, last);
                 } else {
-                    S::store(p, *v);
+                    V::store(p, *v);
                 }
             }
         }
