@@ -280,7 +280,12 @@ unsafe fn pooled_row3<S: Simd>(
 /// 50 loads and 150 broadcasts for 300 FMAs of 16 lanes, where `row3` twice takes 200
 /// loads and 150 broadcasts for 600 FMAs of 8.
 #[inline(always)]
-unsafe fn row6_wide<W: Simd>(xp: *const f32, w: *const f32, b: &[f32], row: usize) -> [[W::V; 2]; 6] {
+unsafe fn row6_wide<W: Simd>(
+    xp: *const f32,
+    w: *const f32,
+    b: &[f32],
+    row: usize,
+) -> [[W::V; 2]; 6] {
     // SAFETY: (caller) xp reads reach (27 + 4)·32 + 4 + 16 + 15 = 1027 < PADDED_LEN; w[0..150].
     unsafe {
         let mut acc: [[W::V; 2]; 6] = std::array::from_fn(|c| [W::splat(b[c]); 2]);
@@ -302,7 +307,13 @@ unsafe fn row6_wide<W: Simd>(xp: *const f32, w: *const f32, b: &[f32], row: usiz
 /// Pooled row i of the six C1 maps with one-register 16-lane vectors ([`row6_wide`]):
 /// what [`pooled_row3`] does for three maps, the same operations lane for lane.
 #[inline(always)]
-unsafe fn pooled_row6_wide<W: Simd>(xp: *const f32, w: *const f32, b: &[f32], i: usize, out: *mut f32) {
+unsafe fn pooled_row6_wide<W: Simd>(
+    xp: *const f32,
+    w: *const f32,
+    b: &[f32],
+    i: usize,
+    out: *mut f32,
+) {
     // SAFETY: (caller) as row6_wide; out[c·196 .. c·196 + 14] for c < 6.
     unsafe {
         let relu = |a: W::V| act_v::<W>(Act::Relu, a);

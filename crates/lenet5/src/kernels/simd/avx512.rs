@@ -204,14 +204,16 @@ mod imp {
         unsafe fn evens(a: __m512, b: __m512) -> __m512 {
             // Lane i takes lane 2i of a:b (indices 16.. name b's lanes).
             unsafe {
-                let idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                let idx =
+                    _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
                 _mm512_permutex2var_ps(a, idx, b)
             }
         }
         #[inline(always)]
         unsafe fn odds(a: __m512, b: __m512) -> __m512 {
             unsafe {
-                let idx = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+                let idx =
+                    _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
                 _mm512_permutex2var_ps(a, idx, b)
             }
         }
