@@ -33,6 +33,16 @@ mod imp {
         ((1u32 << n.min(16)) - 1) as __mmask16
     }
 
+    /// Lane i of the result is lane 2i + `first` of a followed by b (indices 16.. name
+    /// b's lanes): one `permutex2var`.
+    #[inline(always)]
+    unsafe fn every_second(a: __m512, b: __m512, first: i32) -> __m512 {
+        unsafe {
+            let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            _mm512_permutex2var_ps(a, _mm512_add_epi32(even, _mm512_set1_epi32(first)), b)
+        }
+    }
+
     /// Lanes 8..16 of `v`.
     #[inline(always)]
     unsafe fn upper(v: __m512) -> __m256 {
@@ -202,20 +212,11 @@ mod imp {
         }
         #[inline(always)]
         unsafe fn evens(a: __m512, b: __m512) -> __m512 {
-            // Lane i takes lane 2i of a:b (indices 16.. name b's lanes).
-            unsafe {
-                let idx =
-                    _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-                _mm512_permutex2var_ps(a, idx, b)
-            }
+            unsafe { every_second(a, b, 0) }
         }
         #[inline(always)]
         unsafe fn odds(a: __m512, b: __m512) -> __m512 {
-            unsafe {
-                let idx =
-                    _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-                _mm512_permutex2var_ps(a, idx, b)
-            }
+            unsafe { every_second(a, b, 1) }
         }
     }
 }
