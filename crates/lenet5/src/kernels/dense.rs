@@ -2,7 +2,7 @@
 //! the forward dot products, a register-tiled GEMM for the backward passes (and C3's
 //! column gradient), and per-pattern SDLM through a dense layer in one sweep.
 
-use super::simd::{LANES, Simd};
+use super::simd::{Backend, LANES, Simd};
 
 simd_kernel! {
     /// `C[i][j]` (+)= Σ_kk `A[i·a_rs + kk·a_cs]` · `B[kk·ldb + j]`, i < m, j < n.
@@ -210,6 +210,95 @@ unsafe fn forward_tile<S: Simd, const NS: usize, const MR: usize>(
     }
 }
 
+/// Outputs o .. o + 2·MP of [`forward`] for NS image rows, as [`forward_tile`] computes
+/// them, with the 8-lane sums of outputs o + 2r and o + 2r + 1 in the two halves of one
+/// 16-lane vector (the image's 8 inputs in both halves, the two rows' 8 weights side by
+/// side): lane for lane the same FMAs in the same order, each half reduced by the 8-lane
+/// [`Simd::hsum`], so bit-identical to it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+// (r and s index the two dimensions of acc: the loops read as the arithmetic.)
+#[allow(clippy::needless_range_loop)]
+unsafe fn forward_tile_pairs<S: Backend, const NS: usize, const MP: usize>(
+    din: usize,
+    dout: usize,
+    o: usize,
+    x: *const f32,
+    w: *const f32,
+    b: &[f32],
+    y: *mut f32,
+) {
+    let (full, tail) = (din / LANES, din % LANES);
+    // SAFETY: (caller) rows o..o+2·MP ≤ dout of w, NS rows of x and y; vectors 8v+0..8 <
+    // 8·full ≤ din, the tail reads din − 8·full floats.
+    unsafe {
+        let wp = w.add(o * din);
+        let row = |r: usize, at: usize| wp.add(r * din + at);
+        let mut acc = [[S::Wide::zero(); MP]; NS];
+        for v in 0..full {
+            let xv: [<S::Wide as Simd>::V; NS] =
+                std::array::from_fn(|s| S::load_both(x.add(s * din + 8 * v)));
+            for r in 0..MP {
+                let wv = S::join(S::load(row(2 * r, 8 * v)), S::load(row(2 * r + 1, 8 * v)));
+                for s in 0..NS {
+                    acc[s][r] = S::Wide::fma(xv[s], wv, acc[s][r]);
+                }
+            }
+        }
+        if tail > 0 {
+            let at = 8 * full;
+            let xv: [<S::Wide as Simd>::V; NS] = std::array::from_fn(|s| {
+                let t = S::load_part(x.add(s * din + at), tail);
+                S::join(t, t)
+            });
+            for r in 0..MP {
+                let wv = S::join(
+                    S::load_part(row(2 * r, at), tail),
+                    S::load_part(row(2 * r + 1, at), tail),
+                );
+                for s in 0..NS {
+                    acc[s][r] = S::Wide::fma(xv[s], wv, acc[s][r]);
+                }
+            }
+        }
+        for (s, pairs) in acc.iter().enumerate() {
+            for (r, a) in pairs.iter().enumerate() {
+                let (lo, hi) = S::halves(*a);
+                *y.add(s * dout + o + 2 * r) = S::hsum(lo) + b[o + 2 * r];
+                *y.add(s * dout + o + 2 * r + 1) = S::hsum(hi) + b[o + 2 * r + 1];
+            }
+        }
+    }
+}
+
+/// Every output of [`forward`] for NS image rows by [`forward_tile_pairs`], six outputs
+/// at a time, then two, then the odd one left by [`forward_tile`].
+#[inline(always)]
+unsafe fn forward_pairs<S: Backend, const NS: usize>(
+    din: usize,
+    dout: usize,
+    x: *const f32,
+    w: *const f32,
+    b: &[f32],
+    y: *mut f32,
+) {
+    // SAFETY: (caller) NS rows of x and y, dout rows of w; rows o..o+6 (o+2, o+1) ≤ dout.
+    unsafe {
+        let mut o = 0;
+        while o + 6 <= dout {
+            forward_tile_pairs::<S, NS, 3>(din, dout, o, x, w, b, y);
+            o += 6;
+        }
+        while o + 2 <= dout {
+            forward_tile_pairs::<S, NS, 1>(din, dout, o, x, w, b, y);
+            o += 2;
+        }
+        if o < dout {
+            forward_tile::<S, NS, 1>(din, dout, o, x, w, b, y);
+        }
+    }
+}
+
 simd_kernel! {
     /// `y[s][o]` = `b[o]` + Σ_i `x[s][i]` · `w[o][i]`: one vector accumulator per (s, o), reduced
     /// by [`Simd::hsum`] (`forward_tile`): three images x three outputs at a time, the
@@ -228,6 +317,16 @@ simd_kernel! {
         // Three images at a time: each load of w serves three images (the weights of fc1,
         // 192 KB, stream from L2 once per three images instead of once per image).
         let mut s = 0;
+        // With one-register 16-lane vectors (AVX-512, 32 registers), two outputs' 8-lane
+        // sums side by side in one register (half the FMAs), six images per load of w.
+        while S::WIDE_NATIVE && s + 6 <= n {
+            // SAFETY: images s..s+6 of x and y (asserted lengths).
+            unsafe {
+                let (xp, yp) = (x.as_ptr().add(s * din), y.as_mut_ptr().add(s * dout));
+                forward_pairs::<S, 6>(din, dout, xp, w.as_ptr(), b, yp);
+            }
+            s += 6;
+        }
         while s + 3 <= n {
             let mut o = 0;
             // SAFETY: images s..s+3 of x and y, rows o..o+3 ≤ dout of w (asserted lengths).
@@ -475,6 +574,7 @@ mod tests {
             (9, 3, 84),
             (16, 400, 120),
             (3, 84, 10),
+            (7, 21, 13),
         ] {
             let a = rand_vec(m * k, 31);
             let b = rand_vec(k * n, 32);

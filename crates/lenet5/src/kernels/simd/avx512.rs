@@ -142,6 +142,11 @@ mod imp {
         unsafe fn halves(w: __m512) -> (__m256, __m256) {
             unsafe { (_mm512_castps512_ps256(w), upper(w)) }
         }
+        #[inline(always)]
+        unsafe fn load_both(p: *const f32) -> __m512 {
+            // One broadcast load (the 256 bits as four doubles: the same bits).
+            unsafe { _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_loadu_pd(p.cast()))) }
+        }
     }
 
     // SAFETY: as for Avx512.

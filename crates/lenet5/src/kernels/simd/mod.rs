@@ -158,6 +158,14 @@ pub trait Backend: Simd {
     unsafe fn join(lo: Self::V, hi: Self::V) -> <Self::Wide as Simd>::V;
     /// Lanes 0..8 and 8..16 of `w`.
     unsafe fn halves(w: <Self::Wide as Simd>::V) -> (Self::V, Self::V);
+    /// The 8 floats at `p` in both halves of a wide vector.
+    unsafe fn load_both(p: *const f32) -> <Self::Wide as Simd>::V {
+        // SAFETY: (caller) p[0..8] readable, Self's instructions exist.
+        unsafe {
+            let v = Self::load(p);
+            Self::join(v, v)
+        }
+    }
 }
 
 /// The back ends, fastest last.
